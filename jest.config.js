@@ -4,9 +4,14 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    // isolatedModules: transpile only (fast); `npm run typecheck` does the type checking.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }],
+    // tsconfig's isolatedModules makes ts-jest transpile only (fast); `npm run build` type-checks.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },
-  setupFiles: ['reflect-metadata'],
+  // The generated Prisma client imports its siblings as .js (ESM style); map them to the .ts sources.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // Prisma's client and PGlite load WebAssembly with import(): jest runs under --experimental-vm-modules.
+  setupFiles: ['reflect-metadata', '<rootDir>/test/support/setup.ts'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 30000,
 };

@@ -73,6 +73,8 @@ export interface AccountInventory {
 }
 
 export interface ScanError {
+  /** `error`: data is missing, the scan is PARTIAL. `warning`: worth knowing, nothing missing (e.g. a fallback). */
+  severity: 'error' | 'warning';
   scope: 'ACCOUNT' | 'USER' | 'ACCESS_KEY';
   userName?: string;
   accessKeyId?: string;

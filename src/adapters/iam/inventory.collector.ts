@@ -1,0 +1,282 @@
+import {
+  GetAccessKeyLastUsedCommand,
+  GetLoginProfileCommand,
+  GetUserCommand,
+  paginateListAccessKeys,
+  paginateListUserTags,
+  paginateListUsers,
+  type AccessKeyMetadata,
+  type IAMClient,
+  type User,
+} from '@aws-sdk/client-iam';
+import pLimit from 'p-limit';
+import type {
+  AccountInventory,
+  DataSource,
+  InventoryAccessKey,
+  InventoryRoot,
+  InventorySource,
+  InventoryUser,
+  ReadError,
+  ScanError,
+} from '../../domain/inventory';
+import { fetchCredentialReport, type FetchReportOptions } from './credential-report.fetcher';
+import { parseCredentialReport, type CredentialReportKeySlot, type CredentialReportRow } from './credential-report.parser';
+import { errorCode, errorMessage } from './iam-client';
+
+export interface CollectOptions {
+  /** CREDENTIAL_REPORT finds candidates cheaply and falls back to PER_USER_API when the report is unavailable. */
+  mode: InventorySource;
+  /** Parallel per-user requests; the SDK's adaptive retry slows down further on throttling. */
+  concurrency?: number;
+  /** Tags cost one call per user: on by default only in the per-user mode. */
+  collectTags?: boolean;
+  report?: FetchReportOptions;
+  /** ListUsers MaxItems; IAM allows up to 1000 and may return fewer. */
+  pageSize?: number;
+  now?: () => Date;
+}
+
+/** The account itself could not be listed: nothing can be evaluated, the scan fails. */
+export class AccountUnreadableError extends Error {
+  override name = 'AccountUnreadableError';
+}
+
+const ROOT_ROW = '<root_account>';
+// The report has second precision; the API's CreateDate too. A rotated key no longer matches.
+const SAME_INSTANT_MS = 1000;
+
+/** Collects the account's IAM inventory once. Per-user failures stay in the inventory as read errors. */
+export async function collectInventory(iam: IAMClient, options: CollectOptions): Promise<AccountInventory> {
+  const now = options.now ?? (() => new Date());
+  const collector = new Collector(iam, options, now);
+  return options.mode === 'CREDENTIAL_REPORT' ? collector.viaCredentialReport() : collector.viaPerUserApi();
+}
+
+class Collector {
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly errors: ScanError[] = [];
+
+  constructor(
+    private readonly iam: IAMClient,
+    private readonly options: CollectOptions,
+    private readonly now: () => Date,
+  ) {
+    this.limit = pLimit(options.concurrency ?? 8);
+  }
+
+  async viaCredentialReport(): Promise<AccountInventory> {
+    let report: { rows: CredentialReportRow[]; generatedAt: Date };
+    try {
+      const fetched = await fetchCredentialReport(this.iam, this.options.report);
+      report = { rows: parseCredentialReport(fetched.content), generatedAt: fetched.generatedAt };
+    } catch (err) {
+      this.errors.push({
+        severity: 'warning', scope: 'ACCOUNT', operation: 'GetCredentialReport', code: errorCode(err),
+        message: `credential report unavailable, collected through the per-user API instead: ${errorMessage(err)}`,
+      });
+      return this.viaPerUserApi();
+    }
+
+    const users = await this.listUsers();
+    const rows = new Map(report.rows.map((r) => [r.user, r]));
+    const reportSource: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: report.generatedAt };
+    const inventoryUsers = await Promise.all(
+      users.map((u) => {
+        const row = rows.get(u.UserName!);
+        // A row for a user deleted and re-created since the report describes someone else.
+        const sameUser = row && row.userCreationTime && Math.abs(row.userCreationTime.getTime() - u.CreateDate!.getTime()) < SAME_INSTANT_MS;
+        return sameUser ? this.limit(() => this.fromReportRow(u, row, reportSource)) : this.limit(() => this.readUserLive(u, true));
+      }),
+    );
+    const rootRow = rows.get(ROOT_ROW);
+    return this.inventory('CREDENTIAL_REPORT', inventoryUsers, report.generatedAt, rootRow ? toRoot(rootRow) : null, accountOf(rootRow?.arn));
+  }
+
+  async viaPerUserApi(): Promise<AccountInventory> {
+    const users = await this.listUsers();
+    const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? true))));
+    return this.inventory('PER_USER_API', inventoryUsers, null, null, null);
+  }
+
+  private async inventory(
+    source: InventorySource,
+    users: InventoryUser[],
+    reportGeneratedAt: Date | null,
+    root: InventoryRoot | null,
+    accountId: string | null,
+  ): Promise<AccountInventory> {
+    const id = accountId ?? accountOf(users[0]?.arn) ?? (await this.callerAccount());
+    return { accountId: id, source, collectedAt: this.now(), reportGeneratedAt, users, root, errors: this.errors };
+  }
+
+  private async callerAccount(): Promise<string> {
+    try {
+      const caller = await this.iam.send(new GetUserCommand({}));
+      const id = accountOf(caller.User?.Arn);
+      if (id) return id;
+    } catch (err) {
+      throw new AccountUnreadableError(`cannot tell which account this is (GetUser: ${errorCode(err)}: ${errorMessage(err)})`);
+    }
+    throw new AccountUnreadableError('cannot tell which account this is: GetUser returned no ARN');
+  }
+
+  private async listUsers(): Promise<User[]> {
+    const users: User[] = [];
+    try {
+      for await (const page of paginateListUsers({ client: this.iam, pageSize: this.options.pageSize ?? 1000 }, {})) users.push(...(page.Users ?? []));
+    } catch (err) {
+      throw new AccountUnreadableError(`ListUsers failed: ${errorCode(err)}: ${errorMessage(err)}`);
+    }
+    return users;
+  }
+
+  /** The report answers password and last use; only console users holding keys need ListAccessKeys for the key ids. */
+  private async fromReportRow(u: User, row: CredentialReportRow, source: DataSource): Promise<InventoryUser> {
+    const user = baseUser(u, {
+      hasConsolePassword: row.passwordEnabled ?? false,
+      passwordLastUsedAt: u.PasswordLastUsed ?? row.passwordLastUsed,
+      passwordSource: source,
+      mfaActive: row.mfaActive,
+    });
+    const holdsKeys = row.accessKeys.some((s) => s.active || s.lastRotated);
+    if (!user.hasConsolePassword) return user;
+    if (!holdsKeys) return { ...user, accessKeys: [] };
+
+    const keys = await this.listAccessKeys(user);
+    if (!keys) return user;
+    const unclaimed = [...row.accessKeys];
+    user.accessKeys = await Promise.all(
+      keys.map(async (k) => {
+        const i = unclaimed.findIndex((s) => s.lastRotated && Math.abs(s.lastRotated.getTime() - k.CreateDate!.getTime()) < SAME_INSTANT_MS);
+        if (i < 0) return this.readKeyLive(user, k); // made or rotated since the report: ask IAM
+        const [slot] = unclaimed.splice(i, 1);
+        return keyFromSlot(k, slot, source);
+      }),
+    );
+    if (this.options.collectTags) user.tags = await this.listTags(user);
+    return user;
+  }
+
+  private async readUserLive(u: User, withTags: boolean): Promise<InventoryUser> {
+    const asOf = this.now();
+    const user = baseUser(u, { hasConsolePassword: null, passwordLastUsedAt: u.PasswordLastUsed ?? null, passwordSource: { kind: 'PER_USER_API', asOf }, mfaActive: null });
+    try {
+      await this.iam.send(new GetLoginProfileCommand({ UserName: user.userName }));
+      user.hasConsolePassword = true;
+    } catch (err) {
+      // IAM answers NoSuchEntity both for "no password" and for "no such user"; only the message tells.
+      if (errorCode(err) === 'NoSuchEntity' && /login ?profile/i.test(errorMessage(err))) {
+        user.hasConsolePassword = false;
+      } else {
+        return this.userError(user, 'GetLoginProfile', err);
+      }
+    }
+    const keys = await this.listAccessKeys(user);
+    if (!keys) return user;
+    user.accessKeys = await Promise.all(keys.map((k) => this.readKeyLive(user, k)));
+    if (withTags) user.tags = await this.listTags(user);
+    return user;
+  }
+
+  private async listAccessKeys(user: InventoryUser): Promise<AccessKeyMetadata[] | null> {
+    try {
+      const keys: AccessKeyMetadata[] = [];
+      for await (const page of paginateListAccessKeys({ client: this.iam }, { UserName: user.userName })) keys.push(...(page.AccessKeyMetadata ?? []));
+      return keys;
+    } catch (err) {
+      this.userError(user, 'ListAccessKeys', err);
+      return null;
+    }
+  }
+
+  private async readKeyLive(user: InventoryUser, k: AccessKeyMetadata): Promise<InventoryAccessKey> {
+    const key: InventoryAccessKey = {
+      accessKeyId: k.AccessKeyId!,
+      status: k.Status === 'Active' ? 'Active' : 'Inactive',
+      createdAt: k.CreateDate!,
+      lastUsed: null,
+      lastUsedSource: { kind: 'PER_USER_API', asOf: this.now() },
+    };
+    try {
+      const out = await this.iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: key.accessKeyId }));
+      const used = out.AccessKeyLastUsed;
+      // A never-used key has no LastUsedDate and ServiceName/Region "N/A".
+      if (used?.LastUsedDate) key.lastUsed = { date: used.LastUsedDate, serviceName: naToNull(used.ServiceName), region: naToNull(used.Region) };
+    } catch (err) {
+      key.readError = this.recordError('ACCESS_KEY', 'GetAccessKeyLastUsed', err, user.userName, key.accessKeyId);
+    }
+    return key;
+  }
+
+  private async listTags(user: InventoryUser): Promise<Record<string, string> | null> {
+    try {
+      const tags: Record<string, string> = {};
+      for await (const page of paginateListUserTags({ client: this.iam }, { UserName: user.userName })) {
+        for (const t of page.Tags ?? []) tags[t.Key!] = t.Value ?? '';
+      }
+      return tags;
+    } catch (err) {
+      // The control does not read tags: missing tags are worth a warning, not a PARTIAL scan.
+      this.errors.push({ severity: 'warning', scope: 'USER', userName: user.userName, operation: 'ListUserTags', code: errorCode(err), message: errorMessage(err) });
+      return null;
+    }
+  }
+
+  private userError(user: InventoryUser, operation: string, err: unknown): InventoryUser {
+    user.readError = this.recordError('USER', operation, err, user.userName);
+    return user;
+  }
+
+  private recordError(scope: 'USER' | 'ACCESS_KEY', operation: string, err: unknown, userName: string, accessKeyId?: string): ReadError {
+    const code = errorCode(err);
+    let message = errorMessage(err);
+    if (code === 'NoSuchEntity' && scope === 'USER') message = `user deleted during the scan (${message})`;
+    this.errors.push({ severity: 'error', scope, userName, accessKeyId, operation, code, message });
+    return { operation, code, message };
+  }
+}
+
+function baseUser(
+  u: User,
+  fields: Pick<InventoryUser, 'hasConsolePassword' | 'passwordLastUsedAt' | 'passwordSource' | 'mfaActive'>,
+): InventoryUser {
+  return {
+    userName: u.UserName!,
+    userId: u.UserId ?? null,
+    arn: u.Arn!,
+    path: u.Path ?? null,
+    createdAt: u.CreateDate!,
+    tags: null,
+    accessKeys: null,
+    ...fields,
+  };
+}
+
+function keyFromSlot(k: AccessKeyMetadata, slot: CredentialReportKeySlot, source: DataSource): InventoryAccessKey {
+  return {
+    accessKeyId: k.AccessKeyId!,
+    // Status from ListAccessKeys is live; the report's may be hours old.
+    status: k.Status === 'Active' ? 'Active' : 'Inactive',
+    createdAt: k.CreateDate!,
+    lastUsed: slot.lastUsedDate ? { date: slot.lastUsedDate, serviceName: slot.lastUsedService, region: slot.lastUsedRegion } : null,
+    lastUsedSource: source,
+  };
+}
+
+function toRoot(row: CredentialReportRow): InventoryRoot {
+  return {
+    arn: row.arn,
+    accountCreatedAt: row.userCreationTime,
+    passwordEnabled: row.passwordEnabled,
+    accessKeysActive: row.accessKeys.filter((s) => s.active).length,
+  };
+}
+
+function naToNull(v: string | undefined): string | null {
+  return !v || v === 'N/A' ? null : v;
+}
+
+export function accountOf(arn: string | undefined): string | null {
+  return arn?.match(/^arn:aws[\w-]*:iam::(\d{12}):/)?.[1] ?? null;
+}

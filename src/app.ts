@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { startEmbeddedPostgres } from './adapters/db/embedded-postgres';
+import { migrateDatabase } from './adapters/db/migrate';
+import { createPrismaClient } from './adapters/db/prisma';
+import { ScanStore } from './adapters/store/scan.store';
+import type { Config } from './config';
+import type { PrismaClient } from './generated/prisma/client';
+import { ScanService, type ScanSummary } from './services/scan.service';
+
+export interface Database {
+  prisma: PrismaClient;
+  /** Where it lives, without credentials, for messages. */
+  description: string;
+  close(): Promise<void>;
+}
+
+/** DATABASE_URL when given, else an embedded PostgreSQL under the data dir; migrated before use. */
+export async function openDatabase(config: Config, logger: Logger, { migrate = true } = {}): Promise<Database> {
+  if (config.databaseUrl) {
+    if (migrate) await migrateDatabase(config.databaseUrl);
+    const prisma = createPrismaClient(config.databaseUrl);
+    return { prisma, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
+  }
+  const dataDir = `${config.dataDir}/pgdata`;
+  const embedded = await startEmbeddedPostgres({ dataDir });
+  try {
+    if (migrate) await migrateDatabase(embedded.url);
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+  // PGlite serves one connection at a time.
+  const prisma = createPrismaClient(embedded.url, { poolMax: 1 });
+  logger.debug({ dataDir }, 'embedded PostgreSQL started');
+  return {
+    prisma,
+    description: `embedded PostgreSQL in ${dataDir}`,
+    close: async () => {
+      await prisma.$disconnect();
+      await embedded.stop();
+    },
+  };
+}
+
+export function createScanService(prisma: PrismaClient, iam: CountingIamClient = createIamClient()): ScanService {
+  return new ScanService({ store: new ScanStore(prisma), iam });
+}
+
+export function scanRequest(config: Config) {
+  const mode = config.scanMode === 'per-user-api' ? ('PER_USER_API' as const) : ('CREDENTIAL_REPORT' as const);
+  return {
+    collect: {
+      mode,
+      concurrency: config.scanConcurrency,
+      collectTags: config.collectTags,
+      report: { deadlineMs: config.reportDeadlineSeconds * 1000 },
+    },
+    control: { setupWindowSeconds: config.setupWindowSeconds, gracePeriodSeconds: config.gracePeriodSeconds },
+  };
+}
+
+export function formatScanSummary(s: ScanSummary): string {
+  const lines = [
+    `scan ${s.scanId} ${s.status}${s.accountId ? ` for account ${s.accountId}` : ''}`,
+    `  users: ${s.users}`,
+    `  findings: PASS ${s.counts.pass}, FAIL ${s.counts.fail}, NOT_APPLICABLE ${s.counts.notApplicable}, ERROR ${s.counts.error}`,
+    `  duration: ${(s.durationMs / 1000).toFixed(2)} s`,
+    `  IAM calls: ${s.iamCalls.total} (${Object.entries(s.iamCalls.byOperation).map(([op, n]) => `${op} ${n}`).join(', ') || 'none'})`,
+  ];
+  const errors = s.errors.filter((e) => e.severity === 'error');
+  const warnings = s.errors.filter((e) => e.severity === 'warning');
+  for (const e of errors.slice(0, 10)) lines.push(`  error: ${e.userName ? `${e.userName}: ` : ''}${e.operation}: ${e.code}: ${e.message}`);
+  if (errors.length > 10) lines.push(`  ... and ${errors.length - 10} more errors`);
+  for (const w of warnings.slice(0, 5)) lines.push(`  warning: ${w.userName ? `${w.userName}: ` : ''}${w.operation}: ${w.message}`);
+  if (warnings.length > 5) lines.push(`  ... and ${warnings.length - 5} more warnings`);
+  return lines.join('\n');
+}
+
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `PostgreSQL at ${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL';
+  }
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { createScanService, formatScanSummary, openDatabase, scanRequest } from './app';
+import { awsCredentialsConfigured, loadConfig, type Config } from './config';
+import { printKeywardenSchema } from './graphql/schema';
+import { startServer } from './graphql/server';
+import { createLogger, type Logger } from './logger';
+import { loadFixture, parseFixture } from './sandbox/fixture';
+import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
+import { sampleAccountFixture } from './sandbox/sample-account';
+
+const program = new Command('keywarden')
+  .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const scanOptions = (cmd: Command) =>
+  cmd
+    .option('--mode <mode>', 'credential-report (default; falls back to per-user-api) or per-user-api')
+    .option('--concurrency <n>', 'parallel per-user IAM requests (default 8)')
+    .option('--setup-window <seconds>', 'a key created this close to its user is a setup key (default 600)')
+    .option('--grace-period <seconds>', 'a never-used key older than this fails (default 86400)')
+    .option('--with-tags', 'also read user tags in credential-report mode (one call per user)')
+    .option('--sandbox [bool]', 'scan the built-in IAM sandbox (true/false; default: sandbox unless AWS credentials are configured)', parseBool)
+    .option('--sandbox-fixture <file>', 'load the sandbox account from this fixture file instead of the sample account');
+
+program
+  .command('migrate')
+  .description('apply the committed database migrations (DATABASE_URL, or the embedded database)')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase(config, logger(config));
+    await db.close();
+    console.log(`migrations applied to ${db.description}`);
+  });
+
+scanOptions(program.command('scan'))
+  .description('scan one AWS account (the SDK standard environment: AWS_REGION, credentials, profiles, AWS_ENDPOINT_URL_IAM) and store the scan')
+  .option('--json', 'print the summary as JSON')
+  .action(async (opts) => {
+    const config = configFrom(opts);
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    const iam = await connectIam(opts, log);
+    try {
+      const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
+      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
+      if (summary.status === 'FAILED') throw new CliError(`scan failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
+    } finally {
+      await iam.close();
+      await db.close();
+    }
+  });
+
+program
+  .command('serve')
+  .description('serve the GraphQL API on PORT (default 4000) at /graphql')
+  .option('--port <port>', 'port to listen on')
+  .action(async (opts) => {
+    const config = loadConfig(process.env, { port: opts.port });
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host });
+    console.log(`GraphQL API at ${server.url} (database: ${db.description})`);
+    await untilSignal();
+    await server.close();
+    await db.close();
+  });
+
+scanOptions(program.command('start'))
+  .description('the main job: database (embedded unless DATABASE_URL), a first scan (built-in sandbox unless AWS credentials), then serve')
+  .option('--port <port>', 'port to listen on')
+  .action(async (opts) => {
+    const config = configFrom(opts);
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    const iam = await connectIam(opts, log);
+    console.log(`database: ${db.description}`);
+    console.log(`IAM: ${iam.description}`);
+    const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
+    console.log(formatScanSummary(summary));
+    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host });
+    console.log(`\nGraphQL API at ${server.url}\ntry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
+    await untilSignal();
+    await server.close();
+    await iam.close();
+    await db.close();
+  });
+
+program
+  .command('sandbox')
+  .description('run the built-in IAM sandbox alone (for integrators): point AWS_ENDPOINT_URL_IAM at it')
+  .option('--port <port>', 'port to listen on', '4566')
+  .option('--fixture <file>', 'account fixture (default: the sample account)')
+  .action(async (opts) => {
+    const fixture = opts.fixture ? loadFixture(opts.fixture) : parseFixture(sampleAccountFixture);
+    const sandbox = await startIamSandbox({ fixture, port: Number(opts.port) });
+    console.log(`IAM sandbox at ${sandbox.url} (account ${fixture.accountId})\n  export AWS_ENDPOINT_URL_IAM=${sandbox.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox`);
+    await untilSignal();
+    await sandbox.close();
+  });
+
+program
+  .command('schema')
+  .description('print the GraphQL schema (SDL) this build serves')
+  .option('--check <file>', 'exit non-zero when <file> differs from the schema this build serves')
+  .action(async (opts) => {
+    const sdl = await printKeywardenSchema();
+    if (!opts.check) return void process.stdout.write(sdl);
+    if (readFileSync(opts.check, 'utf8') !== sdl) throw new CliError(`${opts.check} is stale: run \`npm run schema\` and commit it`);
+    console.log(`${opts.check} is up to date`);
+  });
+
+class CliError extends Error {}
+
+function parseBool(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+function configFrom(opts: Record<string, unknown>): Config {
+  return loadConfig(process.env, {
+    scanMode: opts.mode,
+    scanConcurrency: opts.concurrency,
+    setupWindowSeconds: opts.setupWindow,
+    gracePeriodSeconds: opts.gracePeriod,
+    collectTags: opts.withTags ? 'true' : undefined,
+    port: opts.port,
+  });
+}
+
+function logger(config: Config): Logger {
+  return createLogger(config.logLevel);
+}
+
+interface IamConnection {
+  client: CountingIamClient;
+  description: string;
+  close(): Promise<void>;
+}
+
+/** The built-in sandbox unless told otherwise or AWS credentials / an IAM endpoint are configured. */
+async function connectIam(opts: { sandbox?: boolean; sandboxFixture?: string }, log: Logger): Promise<IamConnection> {
+  const useSandbox = opts.sandbox ?? (opts.sandboxFixture !== undefined || !(awsCredentialsConfigured() || process.env.AWS_ENDPOINT_URL_IAM));
+  if (!useSandbox) {
+    return { client: createIamClient(), description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {} };
+  }
+  const fixture = opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture);
+  const sandbox: IamSandbox = await startIamSandbox({ fixture });
+  log.debug({ url: sandbox.url }, 'IAM sandbox started');
+  return {
+    client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' } }),
+    description: `built-in IAM sandbox at ${sandbox.url} (${opts.sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
+    close: () => sandbox.close(),
+  };
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+    if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
+    // One line, no stack: the reason is for a person or a CI log.
+    console.error(`keywarden: ${(e.message ?? String(err)).split('\n')[0]}`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+void main(process.argv);

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_CONTROL_SETTINGS } from './controls/no-access-keys-at-setup/control';
+
+const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Typed configuration, read once at start-up from the environment; CLI flags override it.
+ * Every default says where it comes from.
+ */
+const ConfigSchema = z.object({
+  /** Unset: an embedded PostgreSQL (PGlite) keeps its data under dataDir. */
+  databaseUrl: z.string().url().optional(),
+  dataDir: z.string().default(path.resolve('.keywarden')),
+  port: intFromEnv(0, 65535).default(4000),
+  /** Loopback by default; the docker-compose file sets 0.0.0.0. */
+  host: z.string().default('127.0.0.1'),
+  /** See DEFAULT_CONTROL_SETTINGS: 10 minutes covers the console wizard and scripted provisioning. */
+  setupWindowSeconds: intFromEnv(0, 30 * 86_400).default(DEFAULT_CONTROL_SETTINGS.setupWindowSeconds),
+  /** 24 h before a never-used key fails the CIS audit procedure's test. */
+  gracePeriodSeconds: intFromEnv(0, 365 * 86_400).default(DEFAULT_CONTROL_SETTINGS.gracePeriodSeconds),
+  scanMode: z.enum(['credential-report', 'per-user-api']).default('credential-report'),
+  /** IAM's per-account API rate is shared with everything else in the account: stay modest. */
+  scanConcurrency: intFromEnv(1, 64).default(8),
+  /** IAM usually generates a report in seconds; a minute before falling back to the per-user API. */
+  reportDeadlineSeconds: intFromEnv(1, 3600).default(60),
+  collectTags: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'KEYWARDEN_DATA_DIR',
+  port: 'PORT',
+  host: 'HOST',
+  setupWindowSeconds: 'KEYWARDEN_SETUP_WINDOW_SECONDS',
+  gracePeriodSeconds: 'KEYWARDEN_GRACE_PERIOD_SECONDS',
+  scanMode: 'KEYWARDEN_SCAN_MODE',
+  scanConcurrency: 'KEYWARDEN_SCAN_CONCURRENCY',
+  reportDeadlineSeconds: 'KEYWARDEN_REPORT_DEADLINE_SECONDS',
+  collectTags: 'KEYWARDEN_COLLECT_TAGS',
+  logLevel: 'KEYWARDEN_LOG_LEVEL',
+};
+
+/** Environment first, then overrides (CLI flags); an invalid value stops start-up with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) raw[key] = value;
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0]) as keyof Config;
+    throw new ConfigError(`invalid ${ENV_NAMES[key] ?? key}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** Credentials the SDK's chain would find without a network call (we never probe the instance metadata service). */
+export function awsCredentialsConfigured(env: NodeJS.ProcessEnv = process.env, home = process.env.HOME ?? ''): boolean {
+  if (env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) {
+    return true;
+  }
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws', 'credentials'), env.AWS_CONFIG_FILE ?? path.join(home, '.aws', 'config')];
+  return files.some((f) => f && fs.existsSync(f));
+}

@@ -1,0 +1,32 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import type { Context } from '../context';
+import { toFinding } from '../findings/finding.mapper';
+import { toScan } from '../scans/scan.mapper';
+import { toIamUser } from '../users/iam-user.mapper';
+import { assertNever } from './errors';
+import { fromGlobalId, Node } from './node';
+
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { nullable: true, description: 'Fetches any object by its global id (Relay).' })
+  async node(@Arg('id', () => ID) id: string, @Ctx() { loaders, services }: Context): Promise<Node | null> {
+    const { type, localId } = fromGlobalId(id);
+    switch (type) {
+      case 'Finding': {
+        const f = await loaders.finding.load(localId);
+        return f ? toFinding(f) : null;
+      }
+      case 'Scan': {
+        const s = await loaders.scan.load(localId);
+        return s ? toScan(s) : null;
+      }
+      case 'IamUser': {
+        const slash = localId.indexOf('/');
+        const u = await services.iamUsers.get(localId.slice(0, slash), localId.slice(slash + 1));
+        return u ? toIamUser(u) : null;
+      }
+      default:
+        return assertNever(type);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { Field, ID, InterfaceType } from 'type-graphql';
+import { BadUserInputError } from './errors';
+
+export type NodeType = 'Finding' | 'IamUser' | 'Scan';
+const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan'];
+
+// Resolvers return plain objects, so the concrete type is told by the global id's prefix.
+@InterfaceType({
+  description: 'An object with a global id (Relay).',
+  resolveType: (value: { id: string }) => fromGlobalId(value.id).type,
+})
+export abstract class Node {
+  @Field(() => ID)
+  id!: string;
+}
+
+export function toGlobalId(type: NodeType, localId: string): string {
+  return Buffer.from(`${type}:${localId}`).toString('base64url');
+}
+
+export function fromGlobalId(globalId: string): { type: NodeType; localId: string } {
+  const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const type = decoded.slice(0, colon) as NodeType;
+  if (colon < 1 || !NODE_TYPES.includes(type)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
+  return { type, localId: decoded.slice(colon + 1) };
+}
+
+/** Accepts a global id of the expected type; raw UUIDs are accepted too, for CLI users pasting scan ids. */
+export function localIdOf(type: NodeType, id: string): string {
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return id.toLowerCase();
+  const parsed = fromGlobalId(id);
+  if (parsed.type !== type) throw new BadUserInputError(`expected a ${type} id, got a ${parsed.type} id`, 'id');
+  return parsed.localId;
+}

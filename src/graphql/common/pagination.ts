@@ -1,0 +1,76 @@
+import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import { BadUserInputError } from './errors';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+@ObjectType({ description: 'Relay connection page information.' })
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field()
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: `Page size, default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}.` })
+  first?: number;
+
+  @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
+  after?: string;
+}
+
+export interface Page<T> {
+  nodes: T[];
+  hasNextPage: boolean;
+  totalCount: number;
+  cursorOf: (node: T) => string;
+}
+
+export function pageSize(first: number | undefined): number {
+  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`, 'first');
+  }
+  return first;
+}
+
+/** Cursors are opaque to clients: base64url of a JSON array of the sort key. */
+export function encodeCursor(key: unknown[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined, arity: number): string[] | null {
+  if (cursor === undefined || cursor === null) return null;
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string')) return key;
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadUserInputError('after is not a cursor returned by this API', 'after');
+}
+
+/** Builds a Relay connection; cursors come from the service's rows, nodes are mapped for GraphQL. */
+export function toConnection<T, N>(page: Page<T>, map: (row: T) => N) {
+  const edges = page.nodes.map((row) => ({ node: map(row), cursor: page.cursorOf(row) }));
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    totalCount: page.totalCount,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: false,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

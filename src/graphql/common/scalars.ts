@@ -1,0 +1,17 @@
+import { registerEnumType } from 'type-graphql';
+import { COMPLIANCE_STATUSES, FINDING_REASONS } from '../../domain/finding';
+
+// Enums come from the domain's const arrays so the schema cannot drift from the control.
+const enumOf = <T extends readonly string[]>(values: T) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T[number]]: K };
+
+export const ComplianceStatusEnum = enumOf(COMPLIANCE_STATUSES);
+registerEnumType(ComplianceStatusEnum, { name: 'ComplianceStatus', description: 'Outcome of a control for one access key or user.' });
+
+export const FindingReasonEnum = enumOf(FINDING_REASONS);
+registerEnumType(FindingReasonEnum, { name: 'FindingReason', description: 'Why a finding has its status; FAIL findings list every reason that holds.' });
+
+export const ScanStatusEnum = enumOf(['RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED'] as const);
+registerEnumType(ScanStatusEnum, { name: 'ScanStatus', description: 'PARTIAL: some users or keys could not be read (see errors); FAILED: nothing was recorded.' });
+
+export const ScanSourceEnum = enumOf(['CREDENTIAL_REPORT', 'PER_USER_API'] as const);
+registerEnumType(ScanSourceEnum, { name: 'ScanSource' });

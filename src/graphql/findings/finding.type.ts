@@ -1,0 +1,63 @@
+import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { Node } from '../common/node';
+import { PageInfo } from '../common/pagination';
+import { ComplianceStatusEnum, FindingReasonEnum } from '../common/scalars';
+import type { ComplianceStatus, FindingReason } from '../../domain/finding';
+
+@ObjectType({ description: 'What the control looked at to decide, as IAM reported it.' })
+export class FindingEvidence {
+  @Field(() => Date, { nullable: true }) userCreatedAt!: Date | null;
+  @Field(() => Boolean, { nullable: true }) passwordEnabled!: boolean | null;
+  @Field(() => Date, { nullable: true }) passwordLastUsedAt!: Date | null;
+  @Field(() => String, { nullable: true }) accessKeyId!: string | null;
+  @Field(() => String, { nullable: true }) accessKeyStatus!: string | null;
+  @Field(() => Date, { nullable: true }) accessKeyCreatedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) accessKeyLastUsedAt!: Date | null;
+  @Field(() => String, { nullable: true }) accessKeyLastUsedService!: string | null;
+  @Field(() => String, { nullable: true }) accessKeyLastUsedRegion!: string | null;
+  @Field(() => Float, { nullable: true, description: 'Key creation minus user creation.' }) secondsFromUserCreationToKey!: number | null;
+  @Field(() => Int) setupWindowSeconds!: number;
+  @Field(() => Int) gracePeriodSeconds!: number;
+  @Field({ description: 'CREDENTIAL_REPORT or PER_USER_API.' }) dataSource!: string;
+  @Field({ description: 'When that source was true: the report GeneratedTime, or the API call time.' }) dataSourceAsOf!: Date;
+  @Field() evaluatedAt!: Date;
+  @Field(() => String, { nullable: true, description: 'Why the user or key could not be read (ERROR findings).' }) error!: string | null;
+}
+
+@ObjectType({ implements: Node, description: 'The control\'s result for one access key (or one user when no key is in play).' })
+export class Finding extends Node {
+  @Field() controlId!: string;
+  @Field(() => ComplianceStatusEnum) status!: ComplianceStatus;
+  @Field(() => [FindingReasonEnum]) reasons!: FindingReason[];
+  @Field() userName!: string;
+  @Field() userArn!: string;
+  @Field(() => String, { nullable: true }) accessKeyId!: string | null;
+  @Field() accountId!: string;
+  @Field(() => FindingEvidence) evidence!: FindingEvidence;
+  @Field() firstSeenAt!: Date;
+  @Field() lastSeenAt!: Date;
+  /** Internal: resolved into `scan` by a field resolver. */
+  scanId!: string;
+}
+
+@InputType()
+export class FindingFilter {
+  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => [ComplianceStatusEnum], { nullable: true }) status?: ComplianceStatus[];
+  @Field(() => String, { nullable: true }) userName?: string;
+  @Field(() => String, { nullable: true }) controlId?: string;
+}
+
+@ObjectType()
+export class FindingEdge {
+  @Field() cursor!: string;
+  @Field(() => Finding) node!: Finding;
+}
+
+@ObjectType()
+export class FindingConnection {
+  @Field(() => [FindingEdge]) edges!: FindingEdge[];
+  @Field(() => [Finding]) nodes!: Finding[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}

@@ -1,0 +1,67 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { Node } from '../common/node';
+import { PageInfo } from '../common/pagination';
+import { ScanSourceEnum, ScanStatusEnum } from '../common/scalars';
+
+@ObjectType()
+export class StatusCounts {
+  @Field(() => Int) pass!: number;
+  @Field(() => Int) fail!: number;
+  @Field(() => Int) notApplicable!: number;
+  @Field(() => Int) error!: number;
+}
+
+@ObjectType({ description: 'Something a scan could not read, or a warning about how it read it.' })
+export class ScanError {
+  @Field({ description: '`error`: data is missing (scan PARTIAL or FAILED); `warning`: nothing missing.' }) severity!: string;
+  @Field() scope!: string;
+  @Field(() => String, { nullable: true }) userName?: string | null;
+  @Field(() => String, { nullable: true }) accessKeyId?: string | null;
+  @Field() operation!: string;
+  @Field() code!: string;
+  @Field() message!: string;
+}
+
+@ObjectType()
+export class OperationCount {
+  @Field() operation!: string;
+  @Field(() => Int) count!: number;
+}
+
+@ObjectType({ description: 'IAM requests a scan sent, retries included.' })
+export class IamCalls {
+  @Field(() => Int) total!: number;
+  @Field(() => [OperationCount]) byOperation!: OperationCount[];
+}
+
+@ObjectType({ implements: Node, description: 'One run of the scanner against one AWS account.' })
+export class Scan extends Node {
+  @Field(() => String, { nullable: true, description: 'Null only when the scan failed before it learnt the account.' })
+  accountId!: string | null;
+  @Field(() => ScanStatusEnum) status!: string;
+  @Field() startedAt!: Date;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => ScanSourceEnum) source!: string;
+  @Field(() => Date, { nullable: true, description: 'GeneratedTime of the credential report used; it can be up to four hours old.' })
+  reportGeneratedAt!: Date | null;
+  @Field(() => StatusCounts) counts!: StatusCounts;
+  @Field(() => [ScanError]) errors!: ScanError[];
+  @Field(() => IamCalls) iamCalls!: IamCalls;
+  @Field(() => Int, { description: 'Setup window applied, in seconds.' }) setupWindowSeconds!: number;
+  @Field(() => Int, { description: 'Grace period applied, in seconds.' }) gracePeriodSeconds!: number;
+}
+
+@ObjectType()
+export class ScanEdge {
+  @Field() cursor!: string;
+  @Field(() => Scan) node!: Scan;
+}
+
+@ObjectType()
+export class ScanConnection {
+  @Field(() => [ScanEdge]) edges!: ScanEdge[];
+  @Field(() => [Scan]) nodes!: Scan[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { NodeResolver } from './common/node.resolver';
+import { ControlsResolver } from './controls/controls.resolver';
+import { FindingsResolver } from './findings/findings.resolver';
+import { ScansResolver } from './scans/scans.resolver';
+import { ComplianceSummaryResolver } from './summary/compliance-summary.resolver';
+import { IamUsersResolver } from './users/iam-users.resolver';
+
+export const RESOLVERS = [
+  FindingsResolver,
+  IamUsersResolver,
+  ScansResolver,
+  ComplianceSummaryResolver,
+  ControlsResolver,
+  NodeResolver,
+] as const;
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** Built once per process: type-graphql's metadata is global. */
+export function keywardenSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: RESOLVERS,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    validate: { forbidUnknownValues: false },
+  });
+  return built;
+}
+
+/** The SDL committed as schema.graphql; sorted so the file only changes when the schema does. */
+export async function printKeywardenSchema(): Promise<string> {
+  return `${printSchema(lexicographicSortSchema(await keywardenSchema()))}\n`;
+}

@@ -1,0 +1,86 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../generated/prisma/client';
+import { createContext, createServices, type Context } from './context';
+import { ErrorCode } from './common/errors';
+import { keywardenSchema } from './schema';
+
+export interface ServerOptions {
+  prisma: PrismaClient;
+  logger: Logger;
+  port: number;
+  host?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Apollo Server on express: /graphql, plus /healthz (process) and /readyz (database). */
+export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: ServerOptions): Promise<RunningServer> {
+  const app = express();
+  const httpServer = http.createServer(app);
+  const apollo = new ApolloServer<Context>({
+    schema: await keywardenSchema(),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
+  });
+  await apollo.start();
+  const services = createServices(prisma);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await prisma.$queryRaw`SELECT 1`;
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.use('/graphql', express.json({ limit: '100kb' }), expressMiddleware(apollo, { context: async () => createContext(services) }));
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
+  });
+  const address = httpServer.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://${host}:${boundPort}/graphql`,
+    close: async () => {
+      await apollo.stop();
+    },
+  };
+}
+
+const EXPECTED_CODES = new Set<string>([
+  ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** Expected errors keep their code and message; anything else is logged with an id and masked. */
+function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && EXPECTED_CODES.has(code)) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...formatted.extensions, stacktrace: undefined } };
+  }
+  const original = unwrapResolverError(error);
+  // type-graphql's argument validation errors are the caller's fault, not ours.
+  if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
+    return { message: formatted.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  const errorId = randomUUID();
+  logger.error({ errorId, err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+  return { message: `Internal server error (id ${errorId})`, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId } };
+}

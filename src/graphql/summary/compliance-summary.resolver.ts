@@ -1,0 +1,22 @@
+import { Arg, Ctx, Query, Resolver } from 'type-graphql';
+import { NO_ACCESS_KEYS_AT_SETUP } from '../../controls/no-access-keys-at-setup/control.metadata';
+import type { Context } from '../context';
+import { toScan } from '../scans/scan.mapper';
+import { ComplianceSummary } from './compliance-summary.type';
+
+@Resolver(() => ComplianceSummary)
+export class ComplianceSummaryResolver {
+  @Query(() => ComplianceSummary)
+  async complianceSummary(@Arg('accountId') accountId: string, @Ctx() { services }: Context): Promise<ComplianceSummary> {
+    const scan = toScan(await services.scans.latest(accountId));
+    const failingUsers = await services.findings.failingUserCount(accountId, scan.counts.fail);
+    return {
+      accountId,
+      control: NO_ACCESS_KEYS_AT_SETUP,
+      scan,
+      counts: scan.counts,
+      compliant: scan.counts.fail === 0 && scan.counts.error === 0,
+      failingUsers,
+    };
+  }
+}

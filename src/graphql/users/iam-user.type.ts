@@ -1,0 +1,59 @@
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Node } from '../common/node';
+import { PageInfo } from '../common/pagination';
+
+@ObjectType({ description: 'An access key\'s metadata. Keywarden never reads or stores secret key material.' })
+export class AccessKey {
+  @Field() accessKeyId!: string;
+  @Field() status!: string;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) lastUsedAt!: Date | null;
+  @Field(() => String, { nullable: true }) lastUsedService!: string | null;
+  @Field(() => String, { nullable: true }) lastUsedRegion!: string | null;
+}
+
+@ObjectType()
+export class Tag {
+  @Field() key!: string;
+  @Field() value!: string;
+}
+
+@ObjectType({ implements: Node, description: 'An IAM user as the latest scan of its account saw it.' })
+export class IamUser extends Node {
+  @Field() accountId!: string;
+  @Field() userName!: string;
+  @Field() arn!: string;
+  @Field(() => String, { nullable: true }) userId!: string | null;
+  @Field() createdAt!: Date;
+  @Field(() => Boolean, { nullable: true, description: 'Null when the login profile could not be read.' })
+  hasConsolePassword!: boolean | null;
+  @Field(() => Date, { nullable: true }) passwordLastUsedAt!: Date | null;
+  @Field(() => Boolean, { nullable: true }) mfaActive!: boolean | null;
+  @Field(() => [Tag], { nullable: true, description: 'Null when not collected (credential-report scans skip tags by default).' })
+  tags!: Tag[] | null;
+  @Field(() => String, { nullable: true, description: 'Why this user could not be fully read.' }) readError!: string | null;
+  /** Internal ids for field resolvers. */
+  snapshotId!: string;
+  scanId!: string;
+}
+
+@InputType()
+export class IamUserFilter {
+  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => String, { nullable: true }) userName?: string;
+  @Field(() => Boolean, { nullable: true }) hasConsolePassword?: boolean;
+}
+
+@ObjectType()
+export class IamUserEdge {
+  @Field() cursor!: string;
+  @Field(() => IamUser) node!: IamUser;
+}
+
+@ObjectType()
+export class IamUserConnection {
+  @Field(() => [IamUserEdge]) edges!: IamUserEdge[];
+  @Field(() => [IamUser]) nodes!: IamUser[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}

@@ -1,0 +1,43 @@
+import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context';
+import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { Finding } from '../findings/finding.type';
+import { toFinding } from '../findings/finding.mapper';
+import { Scan } from '../scans/scan.type';
+import { toScan } from '../scans/scan.mapper';
+import { AccessKey, IamUser, IamUserConnection, IamUserFilter } from './iam-user.type';
+import { toIamUser } from './iam-user.mapper';
+
+@Resolver(() => IamUser)
+export class IamUsersResolver {
+  @Query(() => IamUserConnection, { description: 'IAM users as the latest scan of each account saw them.' })
+  async iamUsers(
+    @Arg('filter', () => IamUserFilter, { nullable: true }) filter: IamUserFilter | undefined,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() { services }: Context,
+  ): Promise<IamUserConnection> {
+    return toConnection(await services.iamUsers.list(filter ?? {}, pageSize(first), after), toIamUser);
+  }
+
+  @Query(() => IamUser, { nullable: true, description: 'Null when the latest scan of the account did not see this user.' })
+  async iamUser(@Arg('accountId') accountId: string, @Arg('userName') userName: string, @Ctx() { services }: Context): Promise<IamUser | null> {
+    const row = await services.iamUsers.get(accountId, userName);
+    return row ? toIamUser(row) : null;
+  }
+
+  @FieldResolver(() => [AccessKey])
+  accessKeys(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<AccessKey[]> {
+    return loaders.accessKeys.load(user.snapshotId);
+  }
+
+  @FieldResolver(() => [Finding])
+  async findings(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<Finding[]> {
+    const views = await loaders.userFindings.load({ scanId: user.scanId, accountId: user.accountId, userName: user.userName });
+    return views.map(toFinding);
+  }
+
+  @FieldResolver(() => Scan, { description: 'The scan this view of the user comes from.' })
+  async scan(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<Scan> {
+    return toScan((await loaders.scan.load(user.scanId))!);
+  }
+}

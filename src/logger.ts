@@ -1,0 +1,21 @@
+import pino, { type Logger } from 'pino';
+
+/**
+ * Structured JSON logs on stderr (stdout is the CLI's answer). Redaction is a backstop: no code
+ * path logs credentials on purpose, and these paths never reach the output if one ever does.
+ */
+export function createLogger(level: string): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'keywarden' },
+      redact: {
+        paths: ['*.authorization', '*.Authorization', '*.headers.authorization', '*.password', '*.secretAccessKey', '*.SecretAccessKey', '*.sessionToken', 'databaseUrl'],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination(2),
+  );
+}
+
+export type { Logger };

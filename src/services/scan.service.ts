@@ -1,0 +1,86 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { collectInventory, type CollectOptions } from '../adapters/iam/inventory.collector';
+import type { IamCallStats } from '../adapters/iam/iam-client';
+import { errorCode, errorMessage } from '../adapters/iam/iam-client';
+import type { ScanStore } from '../adapters/store/scan.store';
+import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
+import { countStatuses, type StatusCounts } from '../domain/finding';
+import type { ScanError } from '../domain/inventory';
+
+export interface ScanRequest {
+  collect: CollectOptions;
+  control: ControlSettings;
+}
+
+export interface ScanSummary {
+  scanId: string;
+  accountId: string | null;
+  status: 'COMPLETED' | 'PARTIAL' | 'FAILED';
+  users: number;
+  counts: StatusCounts;
+  durationMs: number;
+  iamCalls: IamCallStats;
+  errors: ScanError[];
+}
+
+export interface ScanServiceDeps {
+  store: ScanStore;
+  iam: { client: IAMClient; stats(): IamCallStats };
+  now?: () => Date;
+}
+
+/** Collect once, evaluate purely, store atomically. A scan that cannot finish is recorded as FAILED. */
+export class ScanService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ScanServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async run(request: ScanRequest): Promise<ScanSummary> {
+    const startedAt = this.now();
+    const callsBefore = this.deps.iam.stats();
+    const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
+    const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null };
+    const scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
+
+    let accountId: string | null = null;
+    try {
+      const inventory = await collectInventory(this.deps.iam.client, { ...request.collect, now: this.now });
+      accountId = inventory.accountId;
+      const findings = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
+      const counts = countStatuses(findings);
+      const partial = counts.error > 0 || inventory.errors.some((e) => e.severity === 'error');
+      const status = partial ? 'PARTIAL' : 'COMPLETED';
+      const finishedAt = this.now();
+      const iamCalls = callsSince();
+      await this.deps.store.completeScan({ scanId, inventory, findings, status, counts, iamCalls, finishedAt });
+      return {
+        scanId, accountId, status, users: inventory.users.length, counts,
+        durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors: inventory.errors,
+      };
+    } catch (err) {
+      const errors: ScanError[] = [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code: errorCode(err), message: errorMessage(err) }];
+      const finishedAt = this.now();
+      const iamCalls = callsSince();
+      try {
+        await this.deps.store.failScan(scanId, errors, iamCalls, accountId, finishedAt);
+      } catch {
+        // The database itself is what failed: the original error is the one worth reporting.
+      }
+      return {
+        scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 },
+        durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors,
+      };
+    }
+  }
+}
+
+function diffStats(after: IamCallStats, before: IamCallStats): IamCallStats {
+  const byOperation: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after.byOperation)) {
+    const d = n - (before.byOperation[op] ?? 0);
+    if (d > 0) byOperation[op] = d;
+  }
+  return { total: after.total - before.total, byOperation };
+}

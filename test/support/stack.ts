@@ -1,0 +1,75 @@
+import pino from 'pino';
+import { createIamClient, type CountingIamClient } from '../../src/adapters/iam/iam-client';
+import { createPrismaClient } from '../../src/adapters/db/prisma';
+import { createScanService } from '../../src/app';
+import type { PrismaClient } from '../../src/generated/prisma/client';
+import { startServer, type RunningServer } from '../../src/graphql/server';
+import type { FixtureInput } from '../../src/sandbox/fixture';
+import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../src/sandbox/iam-sandbox.server';
+import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
+import type { ScanRequest, ScanSummary } from '../../src/services/scan.service';
+
+/** The test database made by global-setup; tables are emptied between test files. */
+export function testPrisma(): PrismaClient {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set: run the tests through jest (global-setup creates the database)');
+  return createPrismaClient(url);
+}
+
+export async function resetDatabase(prisma: PrismaClient): Promise<void> {
+  await prisma.$executeRawUnsafe('TRUNCATE finding_result, finding, access_key_snapshot, iam_user_snapshot, scan CASCADE');
+}
+
+export function sandboxIamClient(sandbox: IamSandbox, maxAttempts = 4): CountingIamClient {
+  return createIamClient({
+    endpoint: sandbox.url,
+    region: 'us-east-1',
+    maxAttempts,
+    credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
+  });
+}
+
+export interface Stack {
+  prisma: PrismaClient;
+  sandbox: IamSandbox;
+  server: RunningServer;
+  iam: CountingIamClient;
+  scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>): Promise<ScanSummary>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number }>;
+  close(): Promise<void>;
+}
+
+/** Real parts end to end: IAM sandbox over HTTP, the real SDK, real PostgreSQL, the HTTP GraphQL endpoint. */
+export async function startStack(fixture: FixtureInput, options: Partial<IamSandboxOptions> = {}): Promise<Stack> {
+  const prisma = testPrisma();
+  await resetDatabase(prisma);
+  const sandbox = await startIamSandbox({ fixture, ...options });
+  const iam = sandboxIamClient(sandbox);
+  const logger = pino({ level: 'silent' });
+  const server = await startServer({ prisma, logger, port: 0 });
+  const service = createScanService(prisma, iam);
+  return {
+    prisma,
+    sandbox,
+    server,
+    iam,
+    scan: (collect = {}, control = {}) =>
+      service.run({
+        collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 }, ...collect },
+        control: { ...DEFAULT_CONTROL_SETTINGS, ...control },
+      }),
+    gql: async (query, variables) => {
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { ...((await res.json()) as object), status: res.status };
+    },
+    close: async () => {
+      await server.close();
+      await sandbox.close();
+      await prisma.$disconnect();
+    },
+  };
+}
