@@ -8,14 +8,15 @@ import { awsCredentialsConfigured, loadConfig, type Config } from './config';
 import { printKeywardenSchema } from './graphql/schema';
 import { startServer } from './graphql/server';
 import { createLogger, type Logger } from './logger';
-import { loadFixture, parseFixture } from './sandbox/fixture';
+import { FixtureError, loadFixture, parseFixture, type SandboxFixture } from './sandbox/fixture';
 import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
 import { sampleAccountFixture } from './sandbox/sample-account';
 
 const program = new Command('keywarden')
   .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  // Usage errors as one line, like every other failure: `keywarden: <reason> (see --help)`.
+  .configureOutput({ outputError: (text, write) => write(`keywarden: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
 
 const scanOptions = (cmd: Command) =>
   cmd
@@ -43,8 +44,9 @@ scanOptions(program.command('scan'))
   .action(async (opts) => {
     const config = configFrom(opts);
     const log = logger(config);
+    const target = chooseIam(opts);
     const db = await openDatabase(config, log);
-    const iam = await connectIam(opts, log);
+    const iam = await connectIam(target, log);
     try {
       const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
       console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
@@ -76,8 +78,9 @@ scanOptions(program.command('start'))
   .action(async (opts) => {
     const config = configFrom(opts);
     const log = logger(config);
+    const target = chooseIam(opts);
     const db = await openDatabase(config, log);
-    const iam = await connectIam(opts, log);
+    const iam = await connectIam(target, log);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
     const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
@@ -143,18 +146,30 @@ interface IamConnection {
   close(): Promise<void>;
 }
 
-/** The built-in sandbox unless told otherwise or AWS credentials / an IAM endpoint are configured. */
-async function connectIam(opts: { sandbox?: boolean; sandboxFixture?: string }, log: Logger): Promise<IamConnection> {
+interface IamTarget {
+  fixture: SandboxFixture | null;
+  sandboxFixture?: string;
+}
+
+/**
+ * The built-in sandbox unless told otherwise or AWS credentials / an IAM endpoint are configured.
+ * Decided (and a fixture file validated) before the database is opened, so a bad file fails fast.
+ */
+function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTarget {
   const useSandbox = opts.sandbox ?? (opts.sandboxFixture !== undefined || !(awsCredentialsConfigured() || process.env.AWS_ENDPOINT_URL_IAM));
-  if (!useSandbox) {
+  if (!useSandbox) return { fixture: null };
+  return { fixture: opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture), sandboxFixture: opts.sandboxFixture };
+}
+
+async function connectIam({ fixture, sandboxFixture }: IamTarget, log: Logger): Promise<IamConnection> {
+  if (!fixture) {
     return { client: createIamClient(), description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {} };
   }
-  const fixture = opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture);
   const sandbox: IamSandbox = await startIamSandbox({ fixture });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
   return {
     client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' } }),
-    description: `built-in IAM sandbox at ${sandbox.url} (${opts.sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
+    description: `built-in IAM sandbox at ${sandbox.url} (${sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
     close: () => sandbox.close(),
   };
 }
@@ -171,10 +186,16 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+    // commander.help carries exit code 1 when help was shown because no command was given.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
     if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
-    // One line, no stack: the reason is for a person or a CI log.
-    console.error(`keywarden: ${(e.message ?? String(err)).split('\n')[0]}`);
+    // One line, no stack: the reason is for a person or a CI log. A fixture error's first line is
+    // only its title: its reason is the issues (field path: message).
+    const reason =
+      err instanceof FixtureError
+        ? `${err.message.split('\n')[0]} ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
+        : (e.message ?? String(err)).split('\n')[0];
+    console.error(`keywarden: ${reason}`);
     process.exit(1);
   }
   process.exit(0);

@@ -49,7 +49,15 @@ const ENV_NAMES: Record<keyof Config, string> = {
   logLevel: 'KEYWARDEN_LOG_LEVEL',
 };
 
-/** Environment first, then overrides (CLI flags); an invalid value stops start-up with the variable's name. */
+const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
+  port: '--port',
+  setupWindowSeconds: '--setup-window',
+  gracePeriodSeconds: '--grace-period',
+  scanMode: '--mode',
+  scanConcurrency: '--concurrency',
+};
+
+/** Environment first, then overrides (CLI flags); an invalid value stops start-up naming where it came from. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, unknown>> = {}): Config {
   const raw: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(ENV_NAMES)) {
@@ -61,7 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue.path[0]) as keyof Config;
-    throw new ConfigError(`invalid ${ENV_NAMES[key] ?? key}: ${issue.message}`);
+    const source = overrides[key] !== undefined ? (FLAG_NAMES[key] ?? key) : ENV_NAMES[key];
+    throw new ConfigError(`invalid ${source}: ${issue.message}`);
   }
   return parsed.data;
 }

@@ -32,6 +32,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: 
     schema: await keywardenSchema(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
     includeStacktraceInErrorResponses: false,
+    // The CLI owns shutdown (close the server, then the database); Apollo's own handlers would
+    // re-send the signal and kill the process before the database is closed.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
   });
   await apollo.start();

@@ -1,7 +1,5 @@
-import type { IAMClient } from '@aws-sdk/client-iam';
 import { collectInventory, type CollectOptions } from '../adapters/iam/inventory.collector';
-import type { IamCallStats } from '../adapters/iam/iam-client';
-import { errorCode, errorMessage } from '../adapters/iam/iam-client';
+import { errorCode, errorMessage, type CountingIamClient, type IamCallStats } from '../adapters/iam/iam-client';
 import type { ScanStore } from '../adapters/store/scan.store';
 import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
 import { countStatuses, type StatusCounts } from '../domain/finding';
@@ -25,7 +23,7 @@ export interface ScanSummary {
 
 export interface ScanServiceDeps {
   store: ScanStore;
-  iam: { client: IAMClient; stats(): IamCallStats };
+  iam: CountingIamClient;
   now?: () => Date;
 }
 
@@ -46,7 +44,7 @@ export class ScanService {
 
     let accountId: string | null = null;
     try {
-      const inventory = await collectInventory(this.deps.iam.client, { ...request.collect, now: this.now });
+      const inventory = await collectInventory(this.deps.iam, { ...request.collect, now: this.now });
       accountId = inventory.accountId;
       const findings = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
       const counts = countStatuses(findings);

@@ -10,7 +10,11 @@ export interface IamCallStats {
 
 export interface CountingIamClient {
   client: IAMClient;
+  /** How this client was made, so a worker thread can make its twin. */
+  options: IamClientOptions;
   stats(): IamCallStats;
+  /** Adds calls made by a twin client (the credential-report worker). */
+  addCalls(byOperation: Record<string, number>): void;
 }
 
 export interface IamClientOptions {
@@ -46,6 +50,10 @@ export function createIamClient(options: IamClientOptions = {}): CountingIamClie
   );
   return {
     client,
+    options,
+    addCalls: (calls) => {
+      for (const [op, n] of Object.entries(calls)) byOperation[op] = (byOperation[op] ?? 0) + n;
+    },
     stats: () => ({ total: Object.values(byOperation).reduce((a, b) => a + b, 0), byOperation: { ...byOperation } }),
   };
 }

@@ -20,9 +20,10 @@ import type {
   ReadError,
   ScanError,
 } from '../../domain/inventory';
-import { fetchCredentialReport, type FetchReportOptions } from './credential-report.fetcher';
-import { parseCredentialReport, type CredentialReportKeySlot, type CredentialReportRow } from './credential-report.parser';
-import { errorCode, errorMessage } from './iam-client';
+import type { FetchReportOptions } from './credential-report.fetcher';
+import type { CredentialReportKeySlot, CredentialReportRow } from './credential-report.parser';
+import { readCredentialReport } from './credential-report.source';
+import { errorCode, errorMessage, type CountingIamClient } from './iam-client';
 
 export interface CollectOptions {
   /** CREDENTIAL_REPORT finds candidates cheaply and falls back to PER_USER_API when the report is unavailable. */
@@ -47,7 +48,7 @@ const ROOT_ROW = '<root_account>';
 const SAME_INSTANT_MS = 1000;
 
 /** Collects the account's IAM inventory once. Per-user failures stay in the inventory as read errors. */
-export async function collectInventory(iam: IAMClient, options: CollectOptions): Promise<AccountInventory> {
+export async function collectInventory(iam: CountingIamClient, options: CollectOptions): Promise<AccountInventory> {
   const now = options.now ?? (() => new Date());
   const collector = new Collector(iam, options, now);
   return options.mode === 'CREDENTIAL_REPORT' ? collector.viaCredentialReport() : collector.viaPerUserApi();
@@ -56,20 +57,21 @@ export async function collectInventory(iam: IAMClient, options: CollectOptions):
 class Collector {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly errors: ScanError[] = [];
+  private readonly iam: IAMClient;
 
   constructor(
-    private readonly iam: IAMClient,
+    private readonly counting: CountingIamClient,
     private readonly options: CollectOptions,
     private readonly now: () => Date,
   ) {
+    this.iam = counting.client;
     this.limit = pLimit(options.concurrency ?? 8);
   }
 
   async viaCredentialReport(): Promise<AccountInventory> {
     let report: { rows: CredentialReportRow[]; generatedAt: Date };
     try {
-      const fetched = await fetchCredentialReport(this.iam, this.options.report);
-      report = { rows: parseCredentialReport(fetched.content), generatedAt: fetched.generatedAt };
+      report = await readCredentialReport(this.counting, this.options.report);
     } catch (err) {
       this.errors.push({
         severity: 'warning', scope: 'ACCOUNT', operation: 'GetCredentialReport', code: errorCode(err),

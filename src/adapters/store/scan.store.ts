@@ -16,7 +16,7 @@ export interface CompletedScan {
 }
 
 // Large accounts: one statement per batch keeps round trips low without huge parameter lists.
-const BATCH = 2000;
+const BATCH = 1000;
 
 /** Persists scans. A scan and everything it found are written in one transaction. */
 export class ScanStore {
@@ -42,38 +42,56 @@ export class ScanStore {
     const { inventory } = s;
     await this.prisma.$transaction(
       async (tx) => {
-        const users = inventory.users.map((u) => ({ id: randomUUID(), u }));
-        for (const batch of chunks(users, BATCH)) {
-          await tx.iamUserSnapshot.createMany({
-            data: batch.map(({ id, u }) => ({
+        // Bulk rows go in as one JSON parameter per batch through jsonb_to_recordset: an order of
+        // magnitude less time and memory than createMany for a 10,000-user account.
+        for (const batch of chunks(inventory.users, BATCH)) {
+          const users = batch.map((u) => ({ id: randomUUID(), u }));
+          await tx.$executeRawUnsafe(
+            `INSERT INTO iam_user_snapshot (id, scan_id, account_id, user_name, user_id, arn, path, created_at,
+               has_console_password, password_last_used_at, mfa_active, tags, read_error)
+             SELECT id, $2::uuid, $3, user_name, user_id, arn, path, created_at, has_console_password,
+               password_last_used_at, mfa_active, tags, read_error
+             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_name text, user_id text, arn text, path text,
+               created_at timestamptz, has_console_password boolean, password_last_used_at timestamptz,
+               mfa_active boolean, tags jsonb, read_error text)`,
+            JSON.stringify(users.map(({ id, u }) => ({
               id,
-              scanId: s.scanId,
-              accountId: inventory.accountId,
-              userName: u.userName,
-              userId: u.userId,
+              user_name: u.userName,
+              user_id: u.userId,
               arn: u.arn,
               path: u.path,
-              createdAt: u.createdAt,
-              hasConsolePassword: u.hasConsolePassword,
-              passwordLastUsedAt: u.passwordLastUsedAt,
-              mfaActive: u.mfaActive,
-              tags: u.tags ?? undefined,
-              readError: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
+              created_at: u.createdAt,
+              has_console_password: u.hasConsolePassword,
+              password_last_used_at: u.passwordLastUsedAt,
+              mfa_active: u.mfaActive,
+              tags: u.tags,
+              read_error: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
+            }))),
+            s.scanId,
+            inventory.accountId,
+          );
+          const keys = users.flatMap(({ id, u }) =>
+            (u.accessKeys ?? []).map((k) => ({
+              user_snapshot_id: id,
+              access_key_id: k.accessKeyId,
+              status: k.status,
+              created_at: k.createdAt,
+              last_used_at: k.lastUsed?.date ?? null,
+              last_used_service: k.lastUsed?.serviceName ?? null,
+              last_used_region: k.lastUsed?.region ?? null,
             })),
-          });
+          );
+          if (keys.length === 0) continue;
+          await tx.$executeRawUnsafe(
+            `INSERT INTO access_key_snapshot (id, user_snapshot_id, access_key_id, status, created_at, last_used_at,
+               last_used_service, last_used_region)
+             SELECT gen_random_uuid(), user_snapshot_id, access_key_id, status, created_at, last_used_at,
+               last_used_service, last_used_region
+             FROM jsonb_to_recordset($1::jsonb) AS x(user_snapshot_id uuid, access_key_id text, status text,
+               created_at timestamptz, last_used_at timestamptz, last_used_service text, last_used_region text)`,
+            JSON.stringify(keys),
+          );
         }
-        const keys = users.flatMap(({ id, u }) =>
-          (u.accessKeys ?? []).map((k) => ({
-            userSnapshotId: id,
-            accessKeyId: k.accessKeyId,
-            status: k.status,
-            createdAt: k.createdAt,
-            lastUsedAt: k.lastUsed?.date ?? null,
-            lastUsedService: k.lastUsed?.serviceName ?? null,
-            lastUsedRegion: k.lastUsed?.region ?? null,
-          })),
-        );
-        for (const batch of chunks(keys, BATCH)) await tx.accessKeySnapshot.createMany({ data: batch });
 
         for (const batch of chunks(s.findings, BATCH)) {
           const rows = batch.map((f) => ({
