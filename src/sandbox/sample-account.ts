@@ -84,7 +84,7 @@ export const sampleAccountFixture: FixtureInput = {
       mfaActive: true,
     },
     {
-      // PASS: API-only user (no console password) with a setup key in use.
+      // NOT_APPLICABLE: API-only user (no console password) with a setup key in use.
       userName: 'ci-deploy',
       path: '/service/',
       createdAt: 'now-600d',
@@ -111,7 +111,7 @@ export const sampleAccountFixture: FixtureInput = {
       mfaActive: false,
     },
     {
-      // PASS: API-only, one active key in use and one inactive rotated-out key.
+      // NOT_APPLICABLE: API-only, one active key in use and one inactive rotated-out key.
       userName: 'svc-backup',
       path: '/service/',
       createdAt: 'now-850d',
@@ -121,7 +121,7 @@ export const sampleAccountFixture: FixtureInput = {
       ],
     },
     {
-      // PASS: console password since removed (PasswordLastUsed remains); a setup key without a password is fine.
+      // NOT_APPLICABLE: console password since removed (PasswordLastUsed remains); a setup key without a password is out of scope.
       userName: 'ivan',
       createdAt: 'now-420d',
       passwordLastUsed: 'now-300d',
@@ -141,7 +141,7 @@ export const sampleAccountFixture: FixtureInput = {
       ],
     },
     {
-      // PASS: API-only user with a key never used.
+      // NOT_APPLICABLE: API-only user with a key never used.
       userName: 'terraform+prod',
       path: '/automation/',
       createdAt: 'now-45d',
