@@ -11,6 +11,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { createContext, createServices, type Context } from './context';
 import { ErrorCode } from './common/errors';
 import { keywardenSchema } from './schema';
+import { InvalidInputError } from '../services/errors';
 
 export interface ServerOptions {
   prisma: PrismaClient;
@@ -79,6 +80,9 @@ function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...formatted.extensions, stacktrace: undefined } };
   }
   const original = unwrapResolverError(error);
+  if (original instanceof InvalidInputError) {
+    return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(original.field ? { field: original.field } : {}) } };
+  }
   // type-graphql's argument validation errors are the caller's fault, not ours.
   if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
     return { message: formatted.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };

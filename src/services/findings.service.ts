@@ -1,7 +1,7 @@
 import type { PrismaClient, Finding as FindingRow } from '../generated/prisma/client';
 import type { Prisma } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
-import { decodeCursor, encodeCursor, type Page } from '../graphql/common/pagination';
+import { decodeCursor, encodeCursor, type Page } from './page';
 import { latestScanIds } from './latest-scans';
 
 export interface FindingView {

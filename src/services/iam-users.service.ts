@@ -1,6 +1,6 @@
 import type { AccessKeySnapshot, IamUserSnapshot, Prisma, PrismaClient } from '../generated/prisma/client';
-import { BadUserInputError } from '../graphql/common/errors';
-import { decodeCursor, encodeCursor, type Page } from '../graphql/common/pagination';
+import { InvalidInputError } from './errors';
+import { decodeCursor, encodeCursor, type Page } from './page';
 import { latestScanIds } from './latest-scans';
 
 export type IamUserView = IamUserSnapshot;
@@ -44,7 +44,8 @@ export class IamUsersService {
   }
 
   async get(accountId: string, userName: string): Promise<IamUserView | null> {
-    if (!userName) throw new BadUserInputError('userName must not be empty', 'userName');
+    if (!accountId) throw new InvalidInputError('accountId must not be empty', 'accountId');
+    if (!userName) throw new InvalidInputError('userName must not be empty', 'userName');
     const scans = await latestScanIds(this.prisma, accountId);
     return this.prisma.iamUserSnapshot.findUnique({ where: { scanId_userName: { scanId: scans.get(accountId)!, userName } } });
   }

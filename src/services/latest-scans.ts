@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client';
-import { BadUserInputError } from '../graphql/common/errors';
+import { InvalidInputError } from './errors';
 
 /** Current state = what the latest scan that read the account (COMPLETED or PARTIAL) saw. FAILED scans change nothing. */
 export async function latestScanIds(prisma: PrismaClient, accountId?: string | null): Promise<Map<string, string>> {
@@ -8,7 +8,7 @@ export async function latestScanIds(prisma: PrismaClient, accountId?: string | n
     WHERE status IN ('COMPLETED', 'PARTIAL') AND (${accountId ?? null}::text IS NULL OR account_id = ${accountId ?? null}::text)
     ORDER BY account_id, started_at DESC`;
   if (accountId && rows.length === 0) {
-    throw new BadUserInputError(`no completed scan of account ${accountId}: check the account id or run a scan first`, 'accountId');
+    throw new InvalidInputError(`no completed scan of account ${accountId}: check the account id or run a scan first`, 'accountId');
   }
   return new Map(rows.map((r) => [r.account_id, r.id]));
 }

@@ -1,5 +1,5 @@
 import type { PrismaClient, Scan } from '../generated/prisma/client';
-import { decodeCursor, encodeCursor, type Page } from '../graphql/common/pagination';
+import { decodeCursor, encodeCursor, type Page } from './page';
 import { latestScanIds } from './latest-scans';
 
 export type ScanView = Scan;

@@ -3,7 +3,7 @@ import type { Context } from '../context';
 import { toFinding } from '../findings/finding.mapper';
 import { toScan } from '../scans/scan.mapper';
 import { toIamUser } from '../users/iam-user.mapper';
-import { assertNever } from './errors';
+import { assertNever, BadUserInputError } from './errors';
 import { fromGlobalId, Node } from './node';
 
 @Resolver()
@@ -22,6 +22,7 @@ export class NodeResolver {
       }
       case 'IamUser': {
         const slash = localId.indexOf('/');
+        if (slash < 1) throw new BadUserInputError(`not a Keywarden id: ${id}`, 'id');
         const u = await services.iamUsers.get(localId.slice(0, slash), localId.slice(slash + 1));
         return u ? toIamUser(u) : null;
       }

@@ -1,4 +1,5 @@
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import type { Page } from '../../services/page';
 import { BadUserInputError } from './errors';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -28,35 +29,12 @@ export class PageArgs {
   after?: string;
 }
 
-export interface Page<T> {
-  nodes: T[];
-  hasNextPage: boolean;
-  totalCount: number;
-  cursorOf: (node: T) => string;
-}
-
 export function pageSize(first: number | undefined): number {
   if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
     throw new BadUserInputError(`first must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`, 'first');
   }
   return first;
-}
-
-/** Cursors are opaque to clients: base64url of a JSON array of the sort key. */
-export function encodeCursor(key: unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-export function decodeCursor(cursor: string | undefined, arity: number): string[] | null {
-  if (cursor === undefined || cursor === null) return null;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string')) return key;
-  } catch {
-    // fall through to the error below
-  }
-  throw new BadUserInputError('after is not a cursor returned by this API', 'after');
 }
 
 /** Builds a Relay connection; cursors come from the service's rows, nodes are mapped for GraphQL. */
