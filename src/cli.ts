@@ -42,11 +42,7 @@ scanOptions(program.command('scan'))
   .description('scan one AWS account (the SDK standard environment: AWS_REGION, credentials, profiles, AWS_ENDPOINT_URL_IAM) and store the scan')
   .option('--json', 'print the summary as JSON')
   .action(async (opts) => {
-    const config = configFrom(opts);
-    const log = logger(config);
-    const target = chooseIam(opts);
-    const db = await openDatabase(config, log);
-    const iam = await connectIam(target, log);
+    const { config, db, iam } = await openScanEnvironment(opts);
     try {
       const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
       console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
@@ -76,11 +72,7 @@ scanOptions(program.command('start'))
   .description('the main job: database (embedded unless DATABASE_URL), a first scan (built-in sandbox unless AWS credentials), then serve')
   .option('--port <port>', 'port to listen on')
   .action(async (opts) => {
-    const config = configFrom(opts);
-    const log = logger(config);
-    const target = chooseIam(opts);
-    const db = await openDatabase(config, log);
-    const iam = await connectIam(target, log);
+    const { config, log, db, iam } = await openScanEnvironment(opts);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
     const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
@@ -144,6 +136,20 @@ interface IamConnection {
   client: CountingIamClient;
   description: string;
   close(): Promise<void>;
+}
+
+/** Config, then the IAM target (a bad fixture fails before anything opens), then the database and IAM. */
+async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: boolean; sandboxFixture?: string }) {
+  const config = configFrom(opts);
+  const log = logger(config);
+  const target = chooseIam(opts);
+  const db = await openDatabase(config, log);
+  try {
+    return { config, log, db, iam: await connectIam(target, log) };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
 }
 
 interface IamTarget {

@@ -88,7 +88,10 @@ class Collector {
         const row = rows.get(u.UserName!);
         // A row for a user deleted and re-created since the report describes someone else.
         const sameUser = row && row.userCreationTime && Math.abs(row.userCreationTime.getTime() - u.CreateDate!.getTime()) < SAME_INSTANT_MS;
-        return sameUser ? this.limit(() => this.fromReportRow(u, row, reportSource)) : this.limit(() => this.readUserLive(u, true));
+        // A user created since the report was generated is read through the per-user API.
+        return sameUser
+          ? this.limit(() => this.fromReportRow(u, row, reportSource))
+          : this.limit(() => this.readUserLive(u, this.options.collectTags ?? false));
       }),
     );
     const rootRow = rows.get(ROOT_ROW);

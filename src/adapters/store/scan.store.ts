@@ -150,15 +150,6 @@ export class ScanStore {
       { timeout: 300_000, maxWait: 60_000 },
     );
   }
-
-  /** Scans left RUNNING by a process that died: they will never finish, say so. */
-  async failAbandonedScans(olderThan: Date): Promise<number> {
-    const { count } = await this.prisma.scan.updateMany({
-      where: { status: 'RUNNING', startedAt: { lt: olderThan } },
-      data: { status: 'FAILED', finishedAt: new Date(), errors: [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code: 'Abandoned', message: 'the process running this scan stopped before it finished' }] },
-    });
-    return count;
-  }
 }
 
 export class DatabaseUnavailableError extends Error {
