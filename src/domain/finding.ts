@@ -62,14 +62,3 @@ export interface StatusCounts {
   notApplicable: number;
   error: number;
 }
-
-export function countStatuses(findings: { status: ComplianceStatus }[]): StatusCounts {
-  const counts: StatusCounts = { pass: 0, fail: 0, notApplicable: 0, error: 0 };
-  for (const f of findings) {
-    if (f.status === 'PASS') counts.pass++;
-    else if (f.status === 'FAIL') counts.fail++;
-    else if (f.status === 'NOT_APPLICABLE') counts.notApplicable++;
-    else counts.error++;
-  }
-  return counts;
-}

@@ -3,21 +3,26 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { FindingsService, type FindingView } from '../services/findings.service';
 import { IamUsersService, type AccessKeyView, type IamUserView } from '../services/iam-users.service';
 import { ScansService, type ScanView } from '../services/scans.service';
+import { TrendsService } from '../services/trends.service';
 
 export interface Services {
   findings: FindingsService;
   iamUsers: IamUsersService;
   scans: ScansService;
+  trends: TrendsService;
 }
 
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
   finding: DataLoader<string, FindingView | null>;
-  iamUser: DataLoader<string, IamUserView | null>;
-  accessKeys: DataLoader<string, AccessKeyView[]>;
-  userFindings: DataLoader<{ scanId: string; accountId: string; userName: string }, FindingView[], string>;
+  accessKeys: DataLoader<UserAt, AccessKeyView[], string>;
+  userFindings: DataLoader<UserAt, FindingView[], string>;
 }
+
+/** A user at the instant a view of it describes. */
+export type UserAt = Pick<IamUserView, 'accountId' | 'userName' | 'at' | 'scanId'>;
+const userAtKey = (u: UserAt) => `${u.accountId}/${u.userName}@${u.at.toISOString()}`;
 
 export interface Context {
   services: Services;
@@ -25,7 +30,12 @@ export interface Context {
 }
 
 export function createServices(prisma: PrismaClient): Services {
-  return { findings: new FindingsService(prisma), iamUsers: new IamUsersService(prisma), scans: new ScansService(prisma) };
+  return {
+    findings: new FindingsService(prisma),
+    iamUsers: new IamUsersService(prisma),
+    scans: new ScansService(prisma),
+    trends: new TrendsService(prisma),
+  };
 }
 
 export function createContext(services: Services): Context {
@@ -34,11 +44,8 @@ export function createContext(services: Services): Context {
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
-      iamUser: new DataLoader((ids) => services.iamUsers.byIds(ids)),
-      accessKeys: new DataLoader((ids) => services.iamUsers.accessKeysOf(ids)),
-      userFindings: new DataLoader((keys) => services.findings.forUsers(keys), {
-        cacheKeyFn: (k) => `${k.scanId}/${k.userName}`,
-      }),
+      accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),
+      userFindings: new DataLoader((users) => services.findings.forUsers(users), { cacheKeyFn: userAtKey }),
     },
   };
 }

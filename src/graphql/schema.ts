@@ -8,12 +8,14 @@ import { FindingsResolver } from './findings/findings.resolver';
 import { ScansResolver } from './scans/scans.resolver';
 import { ComplianceSummaryResolver } from './summary/compliance-summary.resolver';
 import { IamUsersResolver } from './users/iam-users.resolver';
+import { TrendsResolver } from './trends/trends.resolver';
 
 export const RESOLVERS = [
   FindingsResolver,
   IamUsersResolver,
   ScansResolver,
   ComplianceSummaryResolver,
+  TrendsResolver,
   ControlsResolver,
   NodeResolver,
 ] as const;

@@ -1,11 +1,12 @@
-import type { PrismaClient, Finding as FindingRow } from '../generated/prisma/client';
-import type { Prisma } from '../generated/prisma/client';
+import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
+import type { FindingState, Resolution } from '../domain/lifecycle';
+import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import { latestScanIds } from './latest-scans';
 
 export interface FindingView {
   localId: string;
+  identity: string;
   controlId: string;
   status: ComplianceStatus;
   reasons: FindingReason[];
@@ -14,87 +15,196 @@ export interface FindingView {
   accessKeyId: string | null;
   accountId: string;
   evidence: FindingEvidence;
+  state: FindingState;
+  resolvedAt: Date | null;
+  resolution: Resolution | null;
+  reopenCount: number;
   firstSeenAt: Date;
   lastSeenAt: Date;
   scanId: string;
-  identity: string;
 }
 
 export interface FindingQuery {
   accountId?: string | null;
   status?: ComplianceStatus[] | null;
+  state?: FindingState[] | null;
   userName?: string | null;
   controlId?: string | null;
+  firstSeenAfter?: Date | null;
+  resolvedAfter?: Date | null;
 }
 
-/** Reads findings as the latest scan of each account left them. */
+export type FindingOrderField = 'IDENTITY' | 'FIRST_SEEN_AT' | 'LAST_SEEN_AT' | 'RESOLVED_AT';
+export interface FindingOrder {
+  field: FindingOrderField;
+  direction: 'ASC' | 'DESC';
+}
+
+const DEFAULT_ORDER: FindingOrder = { field: 'IDENTITY', direction: 'ASC' };
+
+// Columns of a finding as of an instant: from the finding row (now) or from its version valid then.
+const CURRENT_FROM = `${INSTANTS_SQL} JOIN finding f ON f.account_id = at.account_id`;
+const AS_OF_FROM = `${INSTANTS_SQL}
+  JOIN finding_version v ON v.account_id = at.account_id AND tstzrange(v.valid_from, v.valid_to) @> at.at
+  JOIN finding f ON f.id = v.finding_id`;
+const CURRENT_COLUMNS = `f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
+  f.last_seen_at, f.last_scan_id::text AS scan_id`;
+const AS_OF_COLUMNS = `v.status, v.reasons, v.evidence, v.state, v.resolved_at, v.resolution, v.reopen_count,
+  at.at AS last_seen_at, at.scan_id::text AS scan_id`;
+
+const SORT_SQL: Record<FindingOrderField, { current: string; asOf: string } | null> = {
+  IDENTITY: null,
+  FIRST_SEEN_AT: { current: 'f.first_seen_at', asOf: 'f.first_seen_at' },
+  LAST_SEEN_AT: { current: 'f.last_seen_at', asOf: 'at.at' },
+  RESOLVED_AT: { current: "COALESCE(f.resolved_at, '-infinity')", asOf: "COALESCE(v.resolved_at, '-infinity')" },
+};
+
+/**
+ * Reads findings now (the latest scan of each account) or as of a past instant (the versions valid
+ * when the latest scan at or before it read IAM). Pages are keyset: deep pages cost what the first does.
+ */
 export class FindingsService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(query: FindingQuery, first: number, after?: string): Promise<Page<FindingView>> {
-    const scans = await latestScanIds(this.prisma, query.accountId);
-    const where: Prisma.FindingWhereInput = {
-      lastScanId: { in: [...scans.values()] },
-      ...(query.status?.length ? { status: { in: query.status } } : {}),
-      ...(query.userName ? { userName: query.userName } : {}),
-      ...(query.controlId ? { controlId: query.controlId } : {}),
-    };
-    const cursor = decodeCursor(after, 1);
-    // Keyset on the unique identity (account/control/user/key): stable order, no OFFSET on deep pages.
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.finding.findMany({
-        where: cursor ? { AND: [where, { identity: { gt: cursor[0] } }] } : where,
-        orderBy: { identity: 'asc' },
-        take: first + 1,
-      }),
-      this.prisma.finding.count({ where }),
+  async list(query: FindingQuery, first: number, after?: string, options: { asOf?: Date | null; order?: FindingOrder | null } = {}): Promise<Page<FindingView>> {
+    const instants = await resolveInstants(this.prisma, query.accountId, options.asOf);
+    return this.listAt(instants, query, first, after, options.asOf ? 'asOf' : 'current', options.order ?? DEFAULT_ORDER);
+  }
+
+  /** Everything one scan's state held (the versions valid at its observedAt). */
+  async listForScan(instant: AccountInstant, first: number, after?: string): Promise<Page<FindingView>> {
+    return this.listAt([instant], {}, first, after, 'asOf', DEFAULT_ORDER);
+  }
+
+  private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: string | undefined, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
+    const params: unknown[] = [instantsParam(instants)];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at'].includes(name) ? `v.${name}` : `f.${name}`);
+    const where: string[] = [];
+    if (mode === 'current') {
+      // A finding whose key or user is gone stays listed among the resolved ones.
+      const wantsResolved = query.state?.includes('RESOLVED') || query.resolvedAfter != null;
+      if (!wantsResolved) where.push('f.present');
+    }
+    if (query.status?.length) where.push(`${col('status')}::text = ANY(${p(query.status)}::text[])`);
+    if (query.state?.length) where.push(`${col('state')}::text = ANY(${p(query.state)}::text[])`);
+    if (query.userName) where.push(`f.user_name = ${p(query.userName)}`);
+    if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
+    if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
+    if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const countParams = [...params];
+    const from = mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
+
+    const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
+    const dir = order.direction === 'DESC' ? 'DESC' : 'ASC';
+    const cmp = dir === 'DESC' ? '<' : '>';
+    const cursor = decodeCursor(after, 2);
+    const keyset: string[] = [];
+    if (cursor) {
+      if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);
+      else keyset.push(`f.identity ${cmp} ${p(cursor[1])}`);
+    }
+    const pageWhere = [...where, ...keyset];
+    const orderBy = sort ? `${sort} ${dir}, f.identity ${dir}` : `f.identity ${dir}`;
+    const limit = p(first + 1);
+    const rowsSql = `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id,
+        f.first_seen_at, ${mode === 'current' ? CURRENT_COLUMNS : AS_OF_COLUMNS}, ${sort ?? 'NULL'} AS sort_value
+      FROM ${from} ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+      ORDER BY ${orderBy} LIMIT ${limit}`;
+    const [rows, [{ count }]] = await Promise.all([
+      this.prisma.$queryRawUnsafe<FindingSqlRow[]>(rowsSql, ...params),
+      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(`SELECT count(*) FROM ${from} ${filter}`, ...countParams),
     ]);
     return {
       nodes: rows.slice(0, first).map(toView),
       hasNextPage: rows.length > first,
-      totalCount,
-      cursorOf: (f) => encodeCursor([f.identity]),
+      totalCount: Number(count),
+      cursorOf: (f) => encodeCursor([sortCursorValue(rows, f), f.identity]),
     };
   }
 
-  async failingUserCount(accountId: string, failCount: number): Promise<number> {
-    if (failCount === 0) return 0;
-    const scans = await latestScanIds(this.prisma, accountId);
-    const users = await this.prisma.finding.groupBy({ by: ['userName'], where: { lastScanId: scans.get(accountId)!, status: 'FAIL' } });
-    return users.length;
-  }
-
   async byIds(ids: readonly string[]): Promise<(FindingView | null)[]> {
-    const rows = await this.prisma.finding.findMany({ where: { id: { in: [...ids] } } });
+    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(
+      `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
+         ${CURRENT_COLUMNS}, NULL AS sort_value
+       FROM finding f WHERE f.id = ANY($1::uuid[])`,
+      [...ids],
+    );
     const byId = new Map(rows.map((r) => [r.id, toView(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  /** Findings the given scans recorded for the given users, batched for IamUser.findings. */
-  async forUsers(keys: readonly { scanId: string; accountId: string; userName: string }[]): Promise<FindingView[][]> {
-    const rows = await this.prisma.finding.findMany({
-      where: { OR: keys.map((k) => ({ accountId: k.accountId, userName: k.userName, lastScanId: k.scanId })) },
-      orderBy: { identity: 'asc' },
-    });
-    return keys.map((k) => rows.filter((r) => r.accountId === k.accountId && r.userName === k.userName).map(toView));
+  /** The findings a user had at an instant, batched for IamUser.findings. */
+  async forUsers(keys: readonly { accountId: string; userName: string; at: Date; scanId: string }[]): Promise<FindingView[][]> {
+    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(
+      `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
+         ${AS_OF_COLUMNS}, NULL AS sort_value
+       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
+       JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
+       JOIN finding_version v ON v.finding_id = f.id AND tstzrange(v.valid_from, v.valid_to) @> at.at
+       ORDER BY f.identity`,
+      JSON.stringify(keys.map((k) => ({ account_id: k.accountId, user_name: k.userName, at: k.at.toISOString(), scan_id: k.scanId }))),
+    );
+    return keys.map((k) => rows.filter((r) => r.account_id === k.accountId && r.user_name === k.userName).map(toView));
+  }
+
+  async failingUserCount(instant: AccountInstant): Promise<number> {
+    const [{ count }] = await this.prisma.$queryRawUnsafe<{ count: bigint }[]>(
+      `SELECT count(DISTINCT f.user_name) FROM ${AS_OF_FROM} WHERE v.status = 'FAIL'`,
+      instantsParam([instant]),
+    );
+    return Number(count);
   }
 }
 
-function toView(r: FindingRow): FindingView {
+interface FindingSqlRow {
+  id: string;
+  identity: string;
+  control_id: string;
+  user_name: string;
+  user_arn: string;
+  access_key_id: string | null;
+  account_id: string;
+  first_seen_at: Date;
+  status: ComplianceStatus;
+  reasons: string[];
+  evidence: unknown;
+  state: FindingState;
+  resolved_at: Date | null;
+  resolution: Resolution | null;
+  reopen_count: number;
+  last_seen_at: Date;
+  scan_id: string;
+  sort_value: Date | null;
+}
+
+function sortCursorValue(rows: FindingSqlRow[], view: FindingView): string {
+  const value = rows.find((r) => r.id === view.localId)?.sort_value;
+  if (value === null || value === undefined) return '';
+  const t = value instanceof Date ? value.getTime() : Number.NEGATIVE_INFINITY;
+  return Number.isFinite(t) ? (value as Date).toISOString() : '';
+}
+
+function toView(r: FindingSqlRow): FindingView {
   return {
     localId: r.id,
     identity: r.identity,
-    controlId: r.controlId,
+    controlId: r.control_id,
     status: r.status,
     reasons: r.reasons as FindingReason[],
-    userName: r.userName,
-    userArn: r.userArn,
-    accessKeyId: r.accessKeyId,
-    accountId: r.accountId,
+    userName: r.user_name,
+    userArn: r.user_arn,
+    accessKeyId: r.access_key_id,
+    accountId: r.account_id,
     evidence: reviveEvidence(r.evidence),
-    firstSeenAt: r.firstSeenAt,
-    lastSeenAt: r.lastSeenAt,
-    scanId: r.lastScanId,
+    state: r.state,
+    resolvedAt: r.resolved_at,
+    resolution: r.resolution,
+    reopenCount: r.reopen_count,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+    scanId: r.scan_id,
   };
 }
 

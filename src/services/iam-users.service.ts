@@ -1,10 +1,34 @@
-import type { AccessKeySnapshot, IamUserSnapshot, Prisma, PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
+import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import { latestScanIds } from './latest-scans';
 
-export type IamUserView = IamUserSnapshot;
-export type AccessKeyView = AccessKeySnapshot;
+export interface IamUserView {
+  versionId: string;
+  accountId: string;
+  userName: string;
+  userId: string | null;
+  arn: string;
+  path: string | null;
+  createdAt: Date;
+  hasConsolePassword: boolean | null;
+  passwordLastUsedAt: Date | null;
+  mfaActive: boolean | null;
+  tags: Record<string, string> | null;
+  readError: string | null;
+  /** The instant this view describes, and the scan that read IAM then. */
+  at: Date;
+  scanId: string;
+}
+
+export interface AccessKeyView {
+  accessKeyId: string;
+  status: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  lastUsedService: string | null;
+  lastUsedRegion: string | null;
+}
 
 export interface IamUserQuery {
   accountId?: string | null;
@@ -12,55 +36,99 @@ export interface IamUserQuery {
   hasConsolePassword?: boolean | null;
 }
 
-/** Reads IAM users as the latest scan of each account saw them. */
+const USER_COLUMNS = `u.id::text AS version_id, u.account_id, u.user_name, u.user_id, u.arn, u.path, u.created_at,
+  u.has_console_password, u.password_last_used_at, u.mfa_active, u.tags, u.read_error, at.at, at.scan_id::text AS scan_id`;
+const USERS_AT = `${INSTANTS_SQL}
+  JOIN iam_user_version u ON u.account_id = at.account_id AND tstzrange(u.valid_from, u.valid_to) @> at.at`;
+
+/** Reads IAM users as the latest scan saw them, or as of a past instant. */
 export class IamUsersService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(query: IamUserQuery, first: number, after?: string): Promise<Page<IamUserView>> {
-    const scans = await latestScanIds(this.prisma, query.accountId);
-    const where: Prisma.IamUserSnapshotWhereInput = {
-      scanId: { in: [...scans.values()] },
-      ...(query.userName ? { userName: query.userName } : {}),
-      ...(query.hasConsolePassword != null ? { hasConsolePassword: query.hasConsolePassword } : {}),
-    };
+  async list(query: IamUserQuery, first: number, after?: string, asOf?: Date | null): Promise<Page<IamUserView>> {
+    return this.listAt(await resolveInstants(this.prisma, query.accountId, asOf), query, first, after);
+  }
+
+  async listAt(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): Promise<Page<IamUserView>> {
+    const params: unknown[] = [instantsParam(instants)];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    const where: string[] = [];
+    if (query.userName) where.push(`u.user_name = ${p(query.userName)}`);
+    if (query.hasConsolePassword != null) where.push(`u.has_console_password = ${p(query.hasConsolePassword)}`);
+    const countParams = [...params];
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const cursor = decodeCursor(after, 2);
-    const keyset: Prisma.IamUserSnapshotWhereInput | undefined = cursor
-      ? { OR: [{ accountId: { gt: cursor[0] } }, { accountId: cursor[0], userName: { gt: cursor[1] } }] }
-      : undefined;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.iamUserSnapshot.findMany({
-        where: keyset ? { AND: [where, keyset] } : where,
-        orderBy: [{ accountId: 'asc' }, { userName: 'asc' }],
-        take: first + 1,
-      }),
-      this.prisma.iamUserSnapshot.count({ where }),
+    if (cursor) where.push(`(u.account_id, u.user_name) > (${p(cursor[0])}, ${p(cursor[1])})`);
+    const rowsSql = `SELECT ${USER_COLUMNS} FROM ${USERS_AT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY u.account_id, u.user_name LIMIT ${p(first + 1)}`;
+    const [rows, [{ count }]] = await Promise.all([
+      this.prisma.$queryRawUnsafe<UserSqlRow[]>(rowsSql, ...params),
+      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(`SELECT count(*) FROM ${USERS_AT} ${filter}`, ...countParams),
     ]);
     return {
-      nodes: rows.slice(0, first),
+      nodes: rows.slice(0, first).map(toView),
       hasNextPage: rows.length > first,
-      totalCount,
+      totalCount: Number(count),
       cursorOf: (u) => encodeCursor([u.accountId, u.userName]),
     };
   }
 
-  async get(accountId: string, userName: string): Promise<IamUserView | null> {
+  async get(accountId: string, userName: string, asOf?: Date | null): Promise<IamUserView | null> {
     if (!accountId) throw new InvalidInputError('accountId must not be empty', 'accountId');
     if (!userName) throw new InvalidInputError('userName must not be empty', 'userName');
-    const scans = await latestScanIds(this.prisma, accountId);
-    return this.prisma.iamUserSnapshot.findUnique({ where: { scanId_userName: { scanId: scans.get(accountId)!, userName } } });
+    const page = await this.list({ accountId, userName }, 1, undefined, asOf);
+    return page.nodes[0] ?? null;
   }
 
-  async byIds(ids: readonly string[]): Promise<(IamUserView | null)[]> {
-    const rows = await this.prisma.iamUserSnapshot.findMany({ where: { id: { in: [...ids] } } });
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  /** Each user's keys at the user's instant, batched for IamUser.accessKeys. */
+  async accessKeysOf(users: readonly { accountId: string; userName: string; at: Date }[]): Promise<AccessKeyView[][]> {
+    const rows = await this.prisma.$queryRawUnsafe<(AccessKeyView & { account_id: string; user_name: string })[]>(
+      `SELECT k.account_id, k.user_name, k.access_key_id AS "accessKeyId", k.status, k.created_at AS "createdAt",
+         k.last_used_at AS "lastUsedAt", k.last_used_service AS "lastUsedService", k.last_used_region AS "lastUsedRegion"
+       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz)
+       JOIN access_key_version k ON k.account_id = at.account_id AND k.user_name = at.user_name
+         AND tstzrange(k.valid_from, k.valid_to) @> at.at
+       ORDER BY k.created_at, k.access_key_id`,
+      JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString() }))),
+    );
+    return users.map((u) =>
+      rows.filter((r) => r.account_id === u.accountId && r.user_name === u.userName).map(({ account_id: _a, user_name: _u, ...key }) => key),
+    );
   }
+}
 
-  async accessKeysOf(userSnapshotIds: readonly string[]): Promise<AccessKeyView[][]> {
-    const rows = await this.prisma.accessKeySnapshot.findMany({
-      where: { userSnapshotId: { in: [...userSnapshotIds] } },
-      orderBy: [{ createdAt: 'asc' }, { accessKeyId: 'asc' }],
-    });
-    return userSnapshotIds.map((id) => rows.filter((r) => r.userSnapshotId === id));
-  }
+interface UserSqlRow {
+  version_id: string;
+  account_id: string;
+  user_name: string;
+  user_id: string | null;
+  arn: string;
+  path: string | null;
+  created_at: Date;
+  has_console_password: boolean | null;
+  password_last_used_at: Date | null;
+  mfa_active: boolean | null;
+  tags: Record<string, string> | null;
+  read_error: string | null;
+  at: Date;
+  scan_id: string;
+}
+
+function toView(r: UserSqlRow): IamUserView {
+  return {
+    versionId: r.version_id,
+    accountId: r.account_id,
+    userName: r.user_name,
+    userId: r.user_id,
+    arn: r.arn,
+    path: r.path,
+    createdAt: r.created_at,
+    hasConsolePassword: r.has_console_password,
+    passwordLastUsedAt: r.password_last_used_at,
+    mfaActive: r.mfa_active,
+    tags: r.tags,
+    readError: r.read_error,
+    at: r.at,
+    scanId: r.scan_id,
+  };
 }

@@ -2,7 +2,7 @@ import { collectInventory, type CollectOptions } from '../adapters/iam/inventory
 import { errorCode, errorMessage, type CountingIamClient, type IamCallStats } from '../adapters/iam/iam-client';
 import type { ScanStore } from '../adapters/store/scan.store';
 import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
-import { countStatuses, type StatusCounts } from '../domain/finding';
+import type { StatusCounts } from '../domain/finding';
 import type { ScanError } from '../domain/inventory';
 
 export interface ScanRequest {
@@ -15,7 +15,13 @@ export interface ScanSummary {
   accountId: string | null;
   status: 'COMPLETED' | 'PARTIAL' | 'FAILED';
   users: number;
+  /** The account's state after this scan (PARTIAL scans carry what they could not read over). */
   counts: StatusCounts;
+  /** Findings this scan opened (or reopened) and resolved. */
+  opened: number;
+  resolved: number;
+  /** History rows written: zero for an unchanged account. */
+  versionsWritten: number;
   durationMs: number;
   iamCalls: IamCallStats;
   errors: ScanError[];
@@ -47,13 +53,13 @@ export class ScanService {
       const inventory = await collectInventory(this.deps.iam, { ...request.collect, now: this.now });
       accountId = inventory.accountId;
       const findings = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
-      const counts = countStatuses(findings);
-      const partial = counts.error > 0 || inventory.errors.some((e) => e.severity === 'error');
+      const partial = findings.some((f) => f.status === 'ERROR') || inventory.errors.some((e) => e.severity === 'error');
       const status = partial ? 'PARTIAL' : 'COMPLETED';
       const finishedAt = this.now();
       const iamCalls = callsSince();
-      await this.deps.store.completeScan({ scanId, inventory, findings, status, counts, iamCalls, finishedAt });
+      const { counts, opened, resolved, versionsWritten } = await this.deps.store.completeScan({ scanId, inventory, findings, status, iamCalls, finishedAt });
       return {
+        opened, resolved, versionsWritten,
         scanId, accountId, status, users: inventory.users.length, counts,
         durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors: inventory.errors,
       };
@@ -67,7 +73,7 @@ export class ScanService {
         // The database itself is what failed: the original error is the one worth reporting.
       }
       return {
-        scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 },
+        scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 }, opened: 0, resolved: 0, versionsWritten: 0,
         durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors,
       };
     }

@@ -1,6 +1,6 @@
 import type { PrismaClient, Scan } from '../generated/prisma/client';
+import { resolveInstants, type AccountInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import { latestScanIds } from './latest-scans';
 
 export type ScanView = Scan;
 
@@ -36,8 +36,14 @@ export class ScansService {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async latest(accountId: string): Promise<ScanView> {
-    const scans = await latestScanIds(this.prisma, accountId);
-    return (await this.prisma.scan.findUnique({ where: { id: scans.get(accountId)! } }))!;
+  async latest(accountId: string): Promise<{ scan: ScanView; instant: AccountInstant }> {
+    const [instant] = await resolveInstants(this.prisma, accountId);
+    return { scan: (await this.prisma.scan.findUnique({ where: { id: instant.scanId } }))!, instant };
   }
+}
+
+/** The instant a stored scan describes; null for a scan that recorded no state (RUNNING or FAILED). */
+export function instantOf(scan: ScanView): AccountInstant | null {
+  if (!scan.accountId || !scan.observedAt || (scan.status !== 'COMPLETED' && scan.status !== 'PARTIAL')) return null;
+  return { accountId: scan.accountId, scanId: scan.id, at: scan.observedAt };
 }

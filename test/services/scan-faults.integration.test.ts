@@ -19,8 +19,8 @@ const FIXTURE: FixtureInput = {
 
 async function counts(stack: Stack, scanId: string) {
   const [users, results] = await Promise.all([
-    stack.prisma.iamUserSnapshot.count({ where: { scanId } }),
-    stack.prisma.findingResult.count({ where: { scanId } }),
+    stack.prisma.iamUserVersion.count({ where: { firstScanId: scanId } }),
+    stack.prisma.findingVersion.count({ where: { firstScanId: scanId } }),
   ]);
   return { users, results };
 }
@@ -92,17 +92,17 @@ describe('scan faults', () => {
     // A real database failure inside the scan's transaction, after users and keys were inserted.
     await stack.prisma.$executeRawUnsafe(`CREATE OR REPLACE FUNCTION kw_test_fail() RETURNS trigger AS $$
       BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql`);
-    await stack.prisma.$executeRawUnsafe('CREATE TRIGGER kw_test_fail BEFORE INSERT ON finding_result FOR EACH STATEMENT EXECUTE FUNCTION kw_test_fail()');
+    await stack.prisma.$executeRawUnsafe('CREATE TRIGGER kw_test_fail BEFORE INSERT ON finding_version FOR EACH STATEMENT EXECUTE FUNCTION kw_test_fail()');
     try {
       const summary = await stack.scan();
       expect(summary.status).toBe('FAILED');
       expect(summary.errors[0].message).toMatch(/injected failure/);
       expect((await stack.prisma.scan.findUniqueOrThrow({ where: { id: summary.scanId } })).status).toBe('FAILED');
       expect(await counts(stack, summary.scanId)).toEqual({ users: 0, results: 0 });
-      expect(await stack.prisma.accessKeySnapshot.count()).toBe(0);
+      expect(await stack.prisma.accessKeyVersion.count()).toBe(0);
       expect(await stack.prisma.finding.count()).toBe(0);
     } finally {
-      await stack.prisma.$executeRawUnsafe('DROP TRIGGER kw_test_fail ON finding_result');
+      await stack.prisma.$executeRawUnsafe('DROP TRIGGER kw_test_fail ON finding_version');
     }
   });
 

@@ -17,7 +17,7 @@ export function testPrisma(): PrismaClient {
 }
 
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
-  await prisma.$executeRawUnsafe('TRUNCATE finding_result, finding, access_key_snapshot, iam_user_snapshot, scan CASCADE');
+  await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan CASCADE');
 }
 
 export function sandboxIamClient(sandbox: IamSandbox, maxAttempts = 4): CountingIamClient {

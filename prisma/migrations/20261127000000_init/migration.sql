@@ -10,6 +10,12 @@ CREATE TYPE "ScanSource" AS ENUM ('CREDENTIAL_REPORT', 'PER_USER_API');
 -- CreateEnum
 CREATE TYPE "ComplianceStatus" AS ENUM ('PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR');
 
+-- CreateEnum
+CREATE TYPE "FindingState" AS ENUM ('OPEN', 'RESOLVED');
+
+-- CreateEnum
+CREATE TYPE "Resolution" AS ENUM ('PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED');
+
 -- CreateTable
 CREATE TABLE "scan" (
     "id" UUID NOT NULL,
@@ -18,11 +24,16 @@ CREATE TABLE "scan" (
     "source" "ScanSource" NOT NULL,
     "started_at" TIMESTAMPTZ(3) NOT NULL,
     "finished_at" TIMESTAMPTZ(3),
+    "observed_at" TIMESTAMPTZ(3),
     "report_generated_at" TIMESTAMPTZ(3),
     "pass_count" INTEGER NOT NULL DEFAULT 0,
     "fail_count" INTEGER NOT NULL DEFAULT 0,
     "not_applicable_count" INTEGER NOT NULL DEFAULT 0,
     "error_count" INTEGER NOT NULL DEFAULT 0,
+    "opened_count" INTEGER NOT NULL DEFAULT 0,
+    "resolved_count" INTEGER NOT NULL DEFAULT 0,
+    "resolve_seconds_total" DOUBLE PRECISION NOT NULL DEFAULT 0,
+    "versions_written" INTEGER NOT NULL DEFAULT 0,
     "errors" JSONB NOT NULL DEFAULT '[]',
     "iam_calls" JSONB NOT NULL DEFAULT '{}',
     "settings" JSONB NOT NULL DEFAULT '{}',
@@ -31,9 +42,8 @@ CREATE TABLE "scan" (
 );
 
 -- CreateTable
-CREATE TABLE "iam_user_snapshot" (
+CREATE TABLE "iam_user_version" (
     "id" UUID NOT NULL,
-    "scan_id" UUID NOT NULL,
     "account_id" TEXT NOT NULL,
     "user_name" TEXT NOT NULL,
     "user_id" TEXT,
@@ -45,22 +55,31 @@ CREATE TABLE "iam_user_snapshot" (
     "mfa_active" BOOLEAN,
     "tags" JSONB,
     "read_error" TEXT,
+    "content_hash" TEXT NOT NULL,
+    "valid_from" TIMESTAMPTZ(3) NOT NULL,
+    "valid_to" TIMESTAMPTZ(3),
+    "first_scan_id" UUID NOT NULL,
 
-    CONSTRAINT "iam_user_snapshot_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "iam_user_version_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
-CREATE TABLE "access_key_snapshot" (
+CREATE TABLE "access_key_version" (
     "id" UUID NOT NULL,
-    "user_snapshot_id" UUID NOT NULL,
+    "account_id" TEXT NOT NULL,
+    "user_name" TEXT NOT NULL,
     "access_key_id" TEXT NOT NULL,
     "status" TEXT NOT NULL,
     "created_at" TIMESTAMPTZ(3) NOT NULL,
     "last_used_at" TIMESTAMPTZ(3),
     "last_used_service" TEXT,
     "last_used_region" TEXT,
+    "content_hash" TEXT NOT NULL,
+    "valid_from" TIMESTAMPTZ(3) NOT NULL,
+    "valid_to" TIMESTAMPTZ(3),
+    "first_scan_id" UUID NOT NULL,
 
-    CONSTRAINT "access_key_snapshot_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "access_key_version_pkey" PRIMARY KEY ("id")
 );
 
 -- CreateTable
@@ -75,6 +94,12 @@ CREATE TABLE "finding" (
     "status" "ComplianceStatus" NOT NULL,
     "reasons" TEXT[],
     "evidence" JSONB NOT NULL,
+    "state" "FindingState" NOT NULL,
+    "present" BOOLEAN NOT NULL DEFAULT true,
+    "opened_at" TIMESTAMPTZ(3),
+    "resolved_at" TIMESTAMPTZ(3),
+    "resolution" "Resolution",
+    "reopen_count" INTEGER NOT NULL DEFAULT 0,
     "first_seen_at" TIMESTAMPTZ(3) NOT NULL,
     "last_seen_at" TIMESTAMPTZ(3) NOT NULL,
     "last_scan_id" UUID NOT NULL,
@@ -83,62 +108,54 @@ CREATE TABLE "finding" (
 );
 
 -- CreateTable
-CREATE TABLE "finding_result" (
+CREATE TABLE "finding_version" (
     "id" UUID NOT NULL,
-    "scan_id" UUID NOT NULL,
     "finding_id" UUID NOT NULL,
+    "account_id" TEXT NOT NULL,
     "status" "ComplianceStatus" NOT NULL,
     "reasons" TEXT[],
     "evidence" JSONB NOT NULL,
+    "state" "FindingState" NOT NULL,
+    "resolved_at" TIMESTAMPTZ(3),
+    "resolution" "Resolution",
+    "reopen_count" INTEGER NOT NULL DEFAULT 0,
+    "content_hash" TEXT NOT NULL,
+    "valid_from" TIMESTAMPTZ(3) NOT NULL,
+    "valid_to" TIMESTAMPTZ(3),
+    "first_scan_id" UUID NOT NULL,
 
-    CONSTRAINT "finding_result_pkey" PRIMARY KEY ("id")
+    CONSTRAINT "finding_version_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "history_horizon" (
+    "account_id" TEXT NOT NULL,
+    "pruned_before" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "history_horizon_pkey" PRIMARY KEY ("account_id")
 );
 
 -- CreateIndex
-CREATE INDEX "scan_account_id_started_at_idx" ON "scan"("account_id", "started_at" DESC);
+CREATE INDEX "scan_account_id_observed_at_idx" ON "scan"("account_id", "observed_at" DESC);
 
 -- CreateIndex
 CREATE INDEX "scan_started_at_idx" ON "scan"("started_at" DESC);
 
 -- CreateIndex
-CREATE INDEX "iam_user_snapshot_account_id_user_name_idx" ON "iam_user_snapshot"("account_id", "user_name");
+CREATE INDEX "iam_user_version_account_id_user_name_valid_from_idx" ON "iam_user_version"("account_id", "user_name", "valid_from");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "iam_user_snapshot_scan_id_user_name_key" ON "iam_user_snapshot"("scan_id", "user_name");
-
--- CreateIndex
-CREATE INDEX "access_key_snapshot_access_key_id_idx" ON "access_key_snapshot"("access_key_id");
-
--- CreateIndex
-CREATE UNIQUE INDEX "access_key_snapshot_user_snapshot_id_access_key_id_key" ON "access_key_snapshot"("user_snapshot_id", "access_key_id");
+CREATE INDEX "access_key_version_account_id_user_name_valid_from_idx" ON "access_key_version"("account_id", "user_name", "valid_from");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "finding_identity_key" ON "finding"("identity");
 
 -- CreateIndex
-CREATE INDEX "finding_account_id_status_idx" ON "finding"("account_id", "status");
-
--- CreateIndex
 CREATE INDEX "finding_account_id_user_name_idx" ON "finding"("account_id", "user_name");
 
 -- CreateIndex
-CREATE INDEX "finding_result_finding_id_idx" ON "finding_result"("finding_id");
-
--- CreateIndex
-CREATE UNIQUE INDEX "finding_result_scan_id_finding_id_key" ON "finding_result"("scan_id", "finding_id");
+CREATE INDEX "finding_version_finding_id_valid_from_idx" ON "finding_version"("finding_id", "valid_from");
 
 -- AddForeignKey
-ALTER TABLE "iam_user_snapshot" ADD CONSTRAINT "iam_user_snapshot_scan_id_fkey" FOREIGN KEY ("scan_id") REFERENCES "scan"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "access_key_snapshot" ADD CONSTRAINT "access_key_snapshot_user_snapshot_id_fkey" FOREIGN KEY ("user_snapshot_id") REFERENCES "iam_user_snapshot"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "finding" ADD CONSTRAINT "finding_last_scan_id_fkey" FOREIGN KEY ("last_scan_id") REFERENCES "scan"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "finding_result" ADD CONSTRAINT "finding_result_scan_id_fkey" FOREIGN KEY ("scan_id") REFERENCES "scan"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "finding_result" ADD CONSTRAINT "finding_result_finding_id_fkey" FOREIGN KEY ("finding_id") REFERENCES "finding"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "finding_version" ADD CONSTRAINT "finding_version_finding_id_fkey" FOREIGN KEY ("finding_id") REFERENCES "finding"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 

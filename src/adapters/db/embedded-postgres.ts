@@ -59,7 +59,9 @@ export async function startEmbeddedPostgres({
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
   try {
-    db = await PGlite.create(dir);
+    // btree_gist backs the exclusion constraints that keep history versions from overlapping.
+    const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist'); // ESM-only module
+    db = await PGlite.create(dir, { extensions: { btree_gist } });
     server = new PGLiteSocketServer({ db, host, port, maxConnections });
     await server.start();
   } catch (err) {

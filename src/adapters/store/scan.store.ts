@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
-import type { AccountInventory, InventorySource, ScanError } from '../../domain/inventory';
-import { findingIdentity, type EvaluatedFinding, type StatusCounts } from '../../domain/finding';
+import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUser, ScanError } from '../../domain/inventory';
+import { findingIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
+import { disappear, observe, type Lifecycle, type Resolution, type Transition } from '../../domain/lifecycle';
 
 export type ScanOutcome = 'COMPLETED' | 'PARTIAL';
 
@@ -10,15 +11,61 @@ export interface CompletedScan {
   inventory: AccountInventory;
   findings: EvaluatedFinding[];
   status: ScanOutcome;
-  counts: StatusCounts;
   iamCalls: unknown;
   finishedAt: Date;
 }
 
-// Large accounts: one statement per batch keeps round trips low without huge parameter lists.
+export interface IngestResult {
+  /** The account's state after this scan: findings read now plus those of users it could not read. */
+  counts: StatusCounts;
+  opened: number;
+  resolved: number;
+  versionsWritten: number;
+}
+
+/** Another scan of the account, which read IAM later, was stored first: this one's older state cannot be. */
+export class ScanSupersededError extends Error {
+  override name = 'ScanSupersededError';
+}
+
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+// One JSON parameter per batch through jsonb_to_recordset: far less time and memory than createMany.
 const BATCH = 1000;
 
-/** Persists scans. A scan and everything it found are written in one transaction. */
+interface CurrentRow {
+  id: string;
+  hash: string;
+}
+
+interface CurrentKey extends CurrentRow {
+  user_name: string;
+}
+
+interface CurrentFinding {
+  id: string;
+  identity: string;
+  user_name: string;
+  access_key_id: string | null;
+  status: ComplianceStatus;
+  state: 'OPEN' | 'RESOLVED';
+  opened_at: Date | null;
+  resolved_at: Date | null;
+  resolution: Resolution | null;
+  reopen_count: number;
+  present: boolean;
+  version_id: string | null;
+  hash: string | null;
+}
+
+/**
+ * Persists scans as history that grows with change: users, keys and findings are stored as versions
+ * valid over [validFrom, validTo), where the bounds are the instants scans read IAM. A rescan of an
+ * unchanged account writes no version, only the scan's summary and each finding's lastSeenAt.
+ * A scan and everything it changed are written in one transaction, one account at a time.
+ */
 export class ScanStore {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -38,96 +85,25 @@ export class ScanStore {
     });
   }
 
-  async completeScan(s: CompletedScan): Promise<void> {
+  async completeScan(s: CompletedScan): Promise<IngestResult> {
     const { inventory } = s;
-    await this.prisma.$transaction(
+    const at = inventory.collectedAt;
+    return this.prisma.$transaction(
       async (tx) => {
-        // Bulk rows go in as one JSON parameter per batch through jsonb_to_recordset: an order of
-        // magnitude less time and memory than createMany for a 10,000-user account.
-        for (const batch of chunks(inventory.users, BATCH)) {
-          const users = batch.map((u) => ({ id: randomUUID(), u }));
-          await tx.$executeRawUnsafe(
-            `INSERT INTO iam_user_snapshot (id, scan_id, account_id, user_name, user_id, arn, path, created_at,
-               has_console_password, password_last_used_at, mfa_active, tags, read_error)
-             SELECT id, $2::uuid, $3, user_name, user_id, arn, path, created_at, has_console_password,
-               password_last_used_at, mfa_active, tags, read_error
-             FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, user_name text, user_id text, arn text, path text,
-               created_at timestamptz, has_console_password boolean, password_last_used_at timestamptz,
-               mfa_active boolean, tags jsonb, read_error text)`,
-            JSON.stringify(users.map(({ id, u }) => ({
-              id,
-              user_name: u.userName,
-              user_id: u.userId,
-              arn: u.arn,
-              path: u.path,
-              created_at: u.createdAt,
-              has_console_password: u.hasConsolePassword,
-              password_last_used_at: u.passwordLastUsedAt,
-              mfa_active: u.mfaActive,
-              tags: u.tags,
-              read_error: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
-            }))),
-            s.scanId,
-            inventory.accountId,
-          );
-          const keys = users.flatMap(({ id, u }) =>
-            (u.accessKeys ?? []).map((k) => ({
-              user_snapshot_id: id,
-              access_key_id: k.accessKeyId,
-              status: k.status,
-              created_at: k.createdAt,
-              last_used_at: k.lastUsed?.date ?? null,
-              last_used_service: k.lastUsed?.serviceName ?? null,
-              last_used_region: k.lastUsed?.region ?? null,
-            })),
-          );
-          if (keys.length === 0) continue;
-          await tx.$executeRawUnsafe(
-            `INSERT INTO access_key_snapshot (id, user_snapshot_id, access_key_id, status, created_at, last_used_at,
-               last_used_service, last_used_region)
-             SELECT gen_random_uuid(), user_snapshot_id, access_key_id, status, created_at, last_used_at,
-               last_used_service, last_used_region
-             FROM jsonb_to_recordset($1::jsonb) AS x(user_snapshot_id uuid, access_key_id text, status text,
-               created_at timestamptz, last_used_at timestamptz, last_used_service text, last_used_region text)`,
-            JSON.stringify(keys),
+        // Two scans of one account never interleave their writes: the second waits here.
+        await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', inventory.accountId);
+        const [{ latest }] = await tx.$queryRawUnsafe<{ latest: Date | null }[]>(
+          `SELECT max(observed_at) AS latest FROM scan WHERE account_id = $1 AND status IN ('COMPLETED', 'PARTIAL')`,
+          inventory.accountId,
+        );
+        if (latest && latest.getTime() >= at.getTime()) {
+          throw new ScanSupersededError(
+            `a scan of account ${inventory.accountId} that read IAM at ${latest.toISOString()} was stored first; ` +
+              `this scan read it at ${at.toISOString()} and is not recorded`,
           );
         }
-
-        for (const batch of chunks(s.findings, BATCH)) {
-          const rows = batch.map((f) => ({
-            identity: findingIdentity(inventory.accountId, f),
-            control_id: f.controlId,
-            user_name: f.userName,
-            user_arn: f.userArn,
-            access_key_id: f.accessKeyId,
-            status: f.status,
-            reasons: f.reasons,
-            evidence: f.evidence,
-          }));
-          // Upsert by stable identity, then record this scan's result for each finding, in one statement.
-          await tx.$executeRawUnsafe(
-            `WITH input AS (
-               SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_name text, user_arn text,
-                 access_key_id text, status text, reasons text[], evidence jsonb)
-             ), upserted AS (
-               INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
-                 evidence, first_seen_at, last_seen_at, last_scan_id)
-               SELECT gen_random_uuid(), identity, $2, control_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
-                 reasons, evidence, $3, $3, $4::uuid FROM input
-               ON CONFLICT (identity) DO UPDATE SET status = EXCLUDED.status, reasons = EXCLUDED.reasons,
-                 evidence = EXCLUDED.evidence, user_arn = EXCLUDED.user_arn, last_seen_at = EXCLUDED.last_seen_at,
-                 last_scan_id = EXCLUDED.last_scan_id
-               RETURNING id, status, reasons, evidence
-             )
-             INSERT INTO finding_result (id, scan_id, finding_id, status, reasons, evidence)
-             SELECT gen_random_uuid(), $4::uuid, id, status, reasons, evidence FROM upserted`,
-            JSON.stringify(rows),
-            inventory.accountId,
-            inventory.collectedAt,
-            s.scanId,
-          );
-        }
-
+        const plan = await planChanges(tx as unknown as PrismaClient, s);
+        await applyPlan(tx as unknown as PrismaClient, s, plan);
         await tx.scan.update({
           where: { id: s.scanId },
           data: {
@@ -136,24 +112,308 @@ export class ScanStore {
             source: inventory.source,
             accountId: inventory.accountId,
             finishedAt: s.finishedAt,
+            observedAt: at,
             reportGeneratedAt: inventory.reportGeneratedAt,
-            passCount: s.counts.pass,
-            failCount: s.counts.fail,
-            notApplicableCount: s.counts.notApplicable,
-            errorCount: s.counts.error,
+            passCount: plan.counts.pass,
+            failCount: plan.counts.fail,
+            notApplicableCount: plan.counts.notApplicable,
+            errorCount: plan.counts.error,
+            openedCount: plan.opened,
+            resolvedCount: plan.resolved,
+            resolveSecondsTotal: plan.resolveSeconds,
+            versionsWritten: plan.versionsWritten,
             errors: inventory.errors as object[],
             iamCalls: s.iamCalls as object,
           },
         });
+        return { counts: plan.counts, opened: plan.opened, resolved: plan.resolved, versionsWritten: plan.versionsWritten };
       },
-      // A 10,000-user account writes tens of thousands of rows: far beyond Prisma's 5 s default.
-      { timeout: 300_000, maxWait: 60_000 },
+      // A first scan of a 10,000-user account writes tens of thousands of rows: far beyond Prisma's 5 s default.
+      { timeout: 300_000, maxWait: 600_000 },
     );
   }
 }
 
-export class DatabaseUnavailableError extends Error {
-  override name = 'DatabaseUnavailableError';
+interface Plan {
+  closeUsers: string[];
+  newUsers: { user: InventoryUser; hash: string }[];
+  closeKeys: string[];
+  newKeys: { userName: string; key: InventoryAccessKey; hash: string }[];
+  closeFindingVersions: string[];
+  /** Findings inserted or whose row changes (result or lifecycle). */
+  upsertFindings: FindingRow[];
+  /** New versions, keyed by identity (the finding id is resolved after the upsert). */
+  newFindingVersions: { identity: string; row: FindingRow; hash: string }[];
+  /** Findings seen again unchanged: only lastSeenAt moves. */
+  touchFindings: string[];
+  counts: StatusCounts;
+  opened: number;
+  resolved: number;
+  resolveSeconds: number;
+  versionsWritten: number;
+}
+
+interface FindingRow {
+  identity: string;
+  control_id: string;
+  user_name: string;
+  user_arn: string;
+  access_key_id: string | null;
+  status: ComplianceStatus;
+  reasons: string[];
+  evidence: FindingEvidence | object;
+  present: boolean;
+  state: Lifecycle['state'];
+  opened_at: Date | null;
+  resolved_at: Date | null;
+  resolution: Resolution | null;
+  reopen_count: number;
+}
+
+async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
+  const { inventory } = s;
+  const at = inventory.collectedAt;
+  const account = inventory.accountId;
+  const [users, keys, findings] = await Promise.all([
+    db.$queryRawUnsafe<(CurrentRow & { user_name: string })[]>(
+      'SELECT id::text, user_name, content_hash AS hash FROM iam_user_version WHERE account_id = $1 AND valid_to IS NULL',
+      account,
+    ),
+    db.$queryRawUnsafe<(CurrentKey & { access_key_id: string })[]>(
+      'SELECT id::text, user_name, access_key_id, content_hash AS hash FROM access_key_version WHERE account_id = $1 AND valid_to IS NULL',
+      account,
+    ),
+    db.$queryRawUnsafe<CurrentFinding[]>(
+      `SELECT f.id::text, f.identity, f.user_name, f.access_key_id, f.status::text AS status, f.state::text AS state,
+         f.opened_at, f.resolved_at, f.resolution::text AS resolution, f.reopen_count, f.present,
+         v.id::text AS version_id, v.content_hash AS hash
+       FROM finding f LEFT JOIN finding_version v ON v.finding_id = f.id AND v.valid_to IS NULL
+       WHERE f.account_id = $1`,
+      account,
+    ),
+  ]);
+  const plan: Plan = {
+    closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
+    newFindingVersions: [], touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 },
+    opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
+  };
+
+  // Users: a user this scan could not read keeps its last known version (a PARTIAL scan changes only what it read).
+  const currentUsers = new Map(users.map((u) => [u.user_name, u]));
+  const seenUsers = new Map(inventory.users.map((u) => [u.userName, u]));
+  const unread = new Set(inventory.users.filter((u) => u.readError).map((u) => u.userName));
+  for (const user of inventory.users) {
+    const current = currentUsers.get(user.userName);
+    if (current && unread.has(user.userName)) continue;
+    const hash = userHash(user);
+    if (current?.hash === hash) continue;
+    if (current) plan.closeUsers.push(current.id);
+    plan.newUsers.push({ user, hash });
+  }
+  for (const current of users) if (!seenUsers.has(current.user_name)) plan.closeUsers.push(current.id);
+
+  // Keys of users whose keys were listed; a key whose last use could not be read keeps its last version.
+  const currentKeys = new Map(keys.map((k) => [k.access_key_id, k]));
+  const listedKeys = new Set<string>();
+  for (const user of inventory.users) {
+    for (const key of user.accessKeys ?? []) {
+      listedKeys.add(key.accessKeyId);
+      const current = currentKeys.get(key.accessKeyId);
+      if (current && key.readError) continue;
+      const hash = keyHash(user.userName, key);
+      if (current?.hash === hash) continue;
+      if (current) plan.closeKeys.push(current.id);
+      plan.newKeys.push({ userName: user.userName, key, hash });
+    }
+  }
+  const keysListed = (userName: string) => seenUsers.get(userName)?.accessKeys != null;
+  for (const current of keys) {
+    const gone = !seenUsers.has(current.user_name) || (keysListed(current.user_name) && !listedKeys.has(current.access_key_id));
+    if (gone) plan.closeKeys.push(current.id);
+  }
+
+  // Findings: observe each evaluated one, then resolve those whose key or user is gone.
+  const currentFindings = new Map(findings.map((f) => [f.identity, f]));
+  const count = (status: ComplianceStatus) => {
+    if (status === 'PASS') plan.counts.pass++;
+    else if (status === 'FAIL') plan.counts.fail++;
+    else if (status === 'NOT_APPLICABLE') plan.counts.notApplicable++;
+    else plan.counts.error++;
+  };
+  const tally = (t: Transition) => {
+    if (t.opened) plan.opened++;
+    if (t.resolved) {
+      plan.resolved++;
+      plan.resolveSeconds += t.resolveSeconds ?? 0;
+    }
+  };
+  const evaluated = new Set<string>();
+  for (const f of s.findings) {
+    const identity = findingIdentity(account, f);
+    evaluated.add(identity);
+    count(f.status);
+    const current = currentFindings.get(identity);
+    const transition = observe(current ? lifecycleOf(current) : null, f.status, at);
+    tally(transition);
+    const row: FindingRow = {
+      identity, control_id: f.controlId, user_name: f.userName, user_arn: f.userArn, access_key_id: f.accessKeyId,
+      status: f.status, reasons: f.reasons, evidence: f.evidence, present: true, ...lifecycleRow(transition.lifecycle),
+    };
+    const hash = findingHash(row);
+    if (current && current.present && current.hash === hash) {
+      plan.touchFindings.push(current.id);
+      continue;
+    }
+    if (current?.version_id) plan.closeFindingVersions.push(current.version_id);
+    plan.upsertFindings.push(row);
+    plan.newFindingVersions.push({ identity, row, hash });
+  }
+  for (const current of findings) {
+    if (!current.present || evaluated.has(current.identity)) continue;
+    const userGone = !seenUsers.has(current.user_name) && current.user_name !== '<root_account>';
+    if (!userGone && unread.has(current.user_name)) {
+      count(current.status); // carried over: this scan could not read it
+      continue;
+    }
+    const keyGone = current.access_key_id !== null && !listedKeys.has(current.access_key_id);
+    const resolution: Resolution = userGone ? 'USER_DELETED' : keyGone ? 'KEY_DELETED' : 'NO_LONGER_APPLICABLE';
+    const transition = disappear(lifecycleOf(current), resolution, at);
+    tally(transition);
+    if (current.version_id) plan.closeFindingVersions.push(current.version_id);
+    plan.upsertFindings.push({
+      identity: current.identity, control_id: '', user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
+      status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle),
+    });
+  }
+  plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions.length;
+  return plan;
+}
+
+async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promise<void> {
+  const { inventory, scanId } = s;
+  const at = inventory.collectedAt;
+  const account = inventory.accountId;
+  const close = async (table: string, ids: string[]) => {
+    for (const batch of chunks(ids, 5 * BATCH)) {
+      await db.$executeRawUnsafe(`UPDATE ${table} SET valid_to = $1 WHERE id = ANY($2::uuid[])`, at, batch);
+    }
+  };
+  await close('iam_user_version', plan.closeUsers);
+  await close('access_key_version', plan.closeKeys);
+  await close('finding_version', plan.closeFindingVersions);
+
+  for (const batch of chunks(plan.newUsers, BATCH)) {
+    await db.$executeRawUnsafe(
+      `INSERT INTO iam_user_version (id, account_id, user_name, user_id, arn, path, created_at, has_console_password,
+         password_last_used_at, mfa_active, tags, read_error, content_hash, valid_from, first_scan_id)
+       SELECT gen_random_uuid(), $2, user_name, user_id, arn, path, created_at, has_console_password,
+         password_last_used_at, mfa_active, tags, read_error, content_hash, $3, $4::uuid
+       FROM jsonb_to_recordset($1::jsonb) AS x(user_name text, user_id text, arn text, path text, created_at timestamptz,
+         has_console_password boolean, password_last_used_at timestamptz, mfa_active boolean, tags jsonb, read_error text,
+         content_hash text)`,
+      JSON.stringify(batch.map(({ user: u, hash }) => ({ ...userColumns(u), content_hash: hash }))),
+      account, at, scanId,
+    );
+  }
+  for (const batch of chunks(plan.newKeys, BATCH)) {
+    await db.$executeRawUnsafe(
+      `INSERT INTO access_key_version (id, account_id, user_name, access_key_id, status, created_at, last_used_at,
+         last_used_service, last_used_region, content_hash, valid_from, first_scan_id)
+       SELECT gen_random_uuid(), $2, user_name, access_key_id, status, created_at, last_used_at, last_used_service,
+         last_used_region, content_hash, $3, $4::uuid
+       FROM jsonb_to_recordset($1::jsonb) AS x(user_name text, access_key_id text, status text, created_at timestamptz,
+         last_used_at timestamptz, last_used_service text, last_used_region text, content_hash text)`,
+      JSON.stringify(batch.map(({ userName, key, hash }) => ({ user_name: userName, ...keyColumns(key), content_hash: hash }))),
+      account, at, scanId,
+    );
+  }
+
+  // Findings: upsert the changed ones by identity (seen ones move lastSeenAt), then open their new versions.
+  for (const batch of chunks(plan.upsertFindings, BATCH)) {
+    await db.$executeRawUnsafe(
+      `INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
+         evidence, state, present, opened_at, resolved_at, resolution, reopen_count, first_seen_at, last_seen_at, last_scan_id)
+       SELECT gen_random_uuid(), identity, $2, control_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
+         reasons, evidence, state::"FindingState", present, opened_at, resolved_at, resolution::"Resolution", reopen_count,
+         $3, $3, $4::uuid
+       FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_name text, user_arn text,
+         access_key_id text, status text, reasons text[], evidence jsonb, state text, present boolean, opened_at timestamptz,
+         resolved_at timestamptz, resolution text, reopen_count int)
+       ON CONFLICT (identity) DO UPDATE SET
+         status = EXCLUDED.status, state = EXCLUDED.state, present = EXCLUDED.present, opened_at = EXCLUDED.opened_at,
+         resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution, reopen_count = EXCLUDED.reopen_count,
+         reasons = CASE WHEN EXCLUDED.present THEN EXCLUDED.reasons ELSE finding.reasons END,
+         evidence = CASE WHEN EXCLUDED.present THEN EXCLUDED.evidence ELSE finding.evidence END,
+         user_arn = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_arn ELSE finding.user_arn END,
+         last_seen_at = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_seen_at ELSE finding.last_seen_at END,
+         last_scan_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_scan_id ELSE finding.last_scan_id END`,
+      JSON.stringify(batch),
+      account, at, scanId,
+    );
+  }
+  for (const batch of chunks(plan.newFindingVersions, BATCH)) {
+    await db.$executeRawUnsafe(
+      `INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, resolved_at, resolution,
+         reopen_count, content_hash, valid_from, first_scan_id)
+       SELECT gen_random_uuid(), f.id, $2, x.status::"ComplianceStatus", x.reasons, x.evidence, x.state::"FindingState",
+         x.resolved_at, x.resolution::"Resolution", x.reopen_count, x.content_hash, $3, $4::uuid
+       FROM jsonb_to_recordset($1::jsonb) AS x(identity text, status text, reasons text[], evidence jsonb, state text,
+         resolved_at timestamptz, resolution text, reopen_count int, content_hash text)
+       JOIN finding f ON f.identity = x.identity`,
+      JSON.stringify(batch.map(({ identity, row, hash }) => ({ ...row, identity, content_hash: hash }))),
+      account, at, scanId,
+    );
+  }
+  for (const batch of chunks(plan.touchFindings, 5 * BATCH)) {
+    await db.$executeRawUnsafe('UPDATE finding SET last_seen_at = $1, last_scan_id = $2::uuid WHERE id = ANY($3::uuid[])', at, scanId, batch);
+  }
+}
+
+function lifecycleOf(f: CurrentFinding): Lifecycle {
+  return { state: f.state, openedAt: f.opened_at, resolvedAt: f.resolved_at, resolution: f.resolution, reopenCount: f.reopen_count };
+}
+
+function lifecycleRow(l: Lifecycle) {
+  return { state: l.state, opened_at: l.openedAt, resolved_at: l.resolvedAt, resolution: l.resolution, reopen_count: l.reopenCount };
+}
+
+function userColumns(u: InventoryUser) {
+  return {
+    user_name: u.userName,
+    user_id: u.userId,
+    arn: u.arn,
+    path: u.path,
+    created_at: u.createdAt,
+    has_console_password: u.hasConsolePassword,
+    password_last_used_at: u.passwordLastUsedAt,
+    mfa_active: u.mfaActive,
+    tags: u.tags,
+    read_error: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
+  };
+}
+
+function keyColumns(k: InventoryAccessKey) {
+  return {
+    access_key_id: k.accessKeyId,
+    status: k.status,
+    created_at: k.createdAt,
+    last_used_at: k.lastUsed?.date ?? null,
+    last_used_service: k.lastUsed?.serviceName ?? null,
+    last_used_region: k.lastUsed?.region ?? null,
+  };
+}
+
+const hashOf = (value: unknown) => createHash('sha1').update(JSON.stringify(value)).digest('base64url');
+const userHash = (u: InventoryUser) => hashOf(userColumns(u));
+const keyHash = (userName: string, k: InventoryAccessKey) => hashOf([userName, keyColumns(k)]);
+
+/**
+ * What makes a new finding version: the result, its evidence from IAM, and the lifecycle. When it was
+ * evaluated and how fresh the source was change every scan and are not a change of the finding.
+ */
+function findingHash(row: FindingRow): string {
+  const { evaluatedAt: _e, dataSourceAsOf: _a, dataSource: _d, ...evidence } = row.evidence as FindingEvidence;
+  return hashOf([row.status, row.reasons, evidence, row.state, row.resolved_at, row.resolution, row.reopen_count, row.user_arn]);
 }
 
 function firstLine(err: unknown): string {

@@ -15,3 +15,18 @@ registerEnumType(ScanStatusEnum, { name: 'ScanStatus', description: 'PARTIAL: so
 
 export const ScanSourceEnum = enumOf(['CREDENTIAL_REPORT', 'PER_USER_API'] as const);
 registerEnumType(ScanSourceEnum, { name: 'ScanSource' });
+
+export const FindingStateEnum = enumOf(['OPEN', 'RESOLVED'] as const);
+registerEnumType(FindingStateEnum, { name: 'FindingState' });
+
+export const ResolutionEnum = enumOf(['PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED'] as const);
+registerEnumType(ResolutionEnum, { name: 'Resolution', description: 'Why a finding was resolved.' });
+
+export const FindingOrderFieldEnum = enumOf(['IDENTITY', 'FIRST_SEEN_AT', 'LAST_SEEN_AT', 'RESOLVED_AT'] as const);
+registerEnumType(FindingOrderFieldEnum, { name: 'FindingOrderField', description: 'IDENTITY: account, control, user, key.' });
+
+export const OrderDirectionEnum = enumOf(['ASC', 'DESC'] as const);
+registerEnumType(OrderDirectionEnum, { name: 'OrderDirection' });
+
+export const TrendIntervalEnum = enumOf(['HOUR', 'DAY', 'WEEK', 'MONTH'] as const);
+registerEnumType(TrendIntervalEnum, { name: 'TrendInterval', description: 'Buckets in UTC; MONTH is a calendar month.' });

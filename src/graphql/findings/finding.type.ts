@@ -1,7 +1,9 @@
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { Node } from '../common/node';
 import { PageInfo } from '../common/pagination';
-import { ComplianceStatusEnum, FindingReasonEnum } from '../common/scalars';
+import { ComplianceStatusEnum, FindingOrderFieldEnum, FindingReasonEnum, FindingStateEnum, OrderDirectionEnum, ResolutionEnum } from '../common/scalars';
+import type { FindingState, Resolution } from '../../domain/lifecycle';
+import type { FindingOrderField } from '../../services/findings.service';
 import type { ComplianceStatus, FindingReason } from '../../domain/finding';
 
 @ObjectType({ description: 'What the control looked at to decide, as IAM reported it.' })
@@ -34,8 +36,12 @@ export class Finding extends Node {
   @Field(() => String, { nullable: true }) accessKeyId!: string | null;
   @Field() accountId!: string;
   @Field(() => FindingEvidence) evidence!: FindingEvidence;
+  @Field(() => FindingStateEnum, { description: 'OPEN while it fails (or cannot be read); RESOLVED otherwise.' }) state!: FindingState;
+  @Field(() => Date, { nullable: true, description: 'When the last open period ended; null while open or if it never failed.' }) resolvedAt!: Date | null;
+  @Field(() => ResolutionEnum, { nullable: true }) resolution!: Resolution | null;
+  @Field(() => Int, { description: 'How often it failed again after being resolved.' }) reopenCount!: number;
   @Field() firstSeenAt!: Date;
-  @Field() lastSeenAt!: Date;
+  @Field({ description: 'The last scan that saw it (as of the instant asked about).' }) lastSeenAt!: Date;
   /** Internal: resolved into `scan` by a field resolver. */
   scanId!: string;
 }
@@ -46,6 +52,15 @@ export class FindingFilter {
   @Field(() => [ComplianceStatusEnum], { nullable: true }) status?: ComplianceStatus[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => String, { nullable: true }) controlId?: string;
+  @Field(() => [FindingStateEnum], { nullable: true, description: 'RESOLVED includes findings whose key or user is gone.' }) state?: FindingState[];
+  @Field(() => Date, { nullable: true }) firstSeenAfter?: Date;
+  @Field(() => Date, { nullable: true }) resolvedAfter?: Date;
+}
+
+@InputType()
+export class FindingOrder {
+  @Field(() => FindingOrderFieldEnum) field!: FindingOrderField;
+  @Field(() => OrderDirectionEnum, { defaultValue: 'ASC' }) direction!: 'ASC' | 'DESC';
 }
 
 @ObjectType()

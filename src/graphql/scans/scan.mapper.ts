@@ -13,7 +13,11 @@ export function toScan(row: ScanView): Scan {
     finishedAt: row.finishedAt,
     source: row.source,
     reportGeneratedAt: row.reportGeneratedAt,
+    observedAt: row.observedAt,
     counts: { pass: row.passCount, fail: row.failCount, notApplicable: row.notApplicableCount, error: row.errorCount },
+    opened: row.openedCount,
+    resolved: row.resolvedCount,
+    versionsWritten: row.versionsWritten,
     errors: (row.errors ?? []) as unknown as ScanError[],
     iamCalls: {
       total: calls.total ?? 0,

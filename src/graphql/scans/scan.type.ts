@@ -44,7 +44,11 @@ export class Scan extends Node {
   @Field(() => ScanSourceEnum) source!: string;
   @Field(() => Date, { nullable: true, description: 'GeneratedTime of the credential report used; it can be up to four hours old.' })
   reportGeneratedAt!: Date | null;
-  @Field(() => StatusCounts) counts!: StatusCounts;
+  @Field(() => Date, { nullable: true, description: 'When the scan read IAM: the instant its state describes.' }) observedAt!: Date | null;
+  @Field(() => StatusCounts, { description: 'The account\'s state after this scan; a PARTIAL scan carries over what it could not read.' }) counts!: StatusCounts;
+  @Field(() => Int, { description: 'Findings this scan opened or reopened.' }) opened!: number;
+  @Field(() => Int, { description: 'Findings this scan resolved.' }) resolved!: number;
+  @Field(() => Int, { description: 'History rows this scan wrote: zero when nothing changed.' }) versionsWritten!: number;
   @Field(() => [ScanError]) errors!: ScanError[];
   @Field(() => IamCalls) iamCalls!: IamCalls;
   @Field(() => Int, { description: 'Setup window applied, in seconds.' }) setupWindowSeconds!: number;

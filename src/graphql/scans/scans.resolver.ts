@@ -1,9 +1,16 @@
-import { Arg, Args, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { localIdOf } from '../common/node';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { FindingConnection } from '../findings/finding.type';
+import { toFinding } from '../findings/finding.mapper';
+import { IamUserConnection } from '../users/iam-user.type';
+import { toIamUser } from '../users/iam-user.mapper';
+import { instantOf } from '../../services/scans.service';
 import { Scan, ScanConnection } from './scan.type';
 import { toScan } from './scan.mapper';
+
+const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => '' };
 
 @Resolver(() => Scan)
 export class ScansResolver {
@@ -20,5 +27,17 @@ export class ScansResolver {
   async scan(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<Scan | null> {
     const row = await loaders.scan.load(localIdOf('Scan', id));
     return row ? toScan(row) : null;
+  }
+
+  @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan).' })
+  async findings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<FindingConnection> {
+    const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
+    return toConnection(instant ? await services.findings.listForScan(instant, pageSize(first), after) : EMPTY, toFinding);
+  }
+
+  @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan).' })
+  async iamUsers(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<IamUserConnection> {
+    const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
+    return toConnection(instant ? await services.iamUsers.listAt([instant], {}, pageSize(first), after) : EMPTY, toIamUser);
   }
 }

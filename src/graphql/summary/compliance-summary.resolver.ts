@@ -8,8 +8,9 @@ import { ComplianceSummary } from './compliance-summary.type';
 export class ComplianceSummaryResolver {
   @Query(() => ComplianceSummary)
   async complianceSummary(@Arg('accountId') accountId: string, @Ctx() { services }: Context): Promise<ComplianceSummary> {
-    const scan = toScan(await services.scans.latest(accountId));
-    const failingUsers = await services.findings.failingUserCount(accountId, scan.counts.fail);
+    const latest = await services.scans.latest(accountId);
+    const scan = toScan(latest.scan);
+    const failingUsers = scan.counts.fail === 0 ? 0 : await services.findings.failingUserCount(latest.instant);
     return {
       accountId,
       control: NO_ACCESS_KEYS_AT_SETUP,

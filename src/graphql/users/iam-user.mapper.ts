@@ -8,7 +8,7 @@ export function iamUserGlobalId(accountId: string, userName: string): string {
 }
 
 export function toIamUser(row: IamUserView): IamUser {
-  const tags = row.tags as Record<string, string> | null;
+  const tags = row.tags;
   return {
     id: iamUserGlobalId(row.accountId, row.userName),
     accountId: row.accountId,
@@ -21,7 +21,7 @@ export function toIamUser(row: IamUserView): IamUser {
     mfaActive: row.mfaActive,
     tags: tags ? Object.entries(tags).map(([key, value]) => ({ key, value })) : null,
     readError: row.readError,
-    snapshotId: row.id,
+    asOf: row.at,
     scanId: row.scanId,
   };
 }

@@ -18,7 +18,7 @@ export class Tag {
   @Field() value!: string;
 }
 
-@ObjectType({ implements: Node, description: 'An IAM user as the latest scan of its account saw it.' })
+@ObjectType({ implements: Node, description: 'An IAM user as a scan of its account saw it (the latest, or the one answering asOf).' })
 export class IamUser extends Node {
   @Field() accountId!: string;
   @Field() userName!: string;
@@ -32,8 +32,9 @@ export class IamUser extends Node {
   @Field(() => [Tag], { nullable: true, description: 'Null when not collected (credential-report scans skip tags by default).' })
   tags!: Tag[] | null;
   @Field(() => String, { nullable: true, description: 'Why this user could not be fully read.' }) readError!: string | null;
-  /** Internal ids for field resolvers. */
-  snapshotId!: string;
+  @Field({ description: 'The instant this view of the user describes: when the scan that answers read IAM.' })
+  asOf!: Date;
+  /** Internal: resolved into `scan`. */
   scanId!: string;
 }
 

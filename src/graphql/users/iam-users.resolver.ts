@@ -8,31 +8,39 @@ import { toScan } from '../scans/scan.mapper';
 import { AccessKey, IamUser, IamUserConnection, IamUserFilter } from './iam-user.type';
 import { toIamUser } from './iam-user.mapper';
 
+const AS_OF = 'Answer as of this instant: the latest completed scan at or before it. Omitted: now.';
+
 @Resolver(() => IamUser)
 export class IamUsersResolver {
-  @Query(() => IamUserConnection, { description: 'IAM users as the latest scan of each account saw them.' })
+  @Query(() => IamUserConnection, { description: 'IAM users as the latest scan of each account saw them, or as of an instant.' })
   async iamUsers(
     @Arg('filter', () => IamUserFilter, { nullable: true }) filter: IamUserFilter | undefined,
     @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('asOf', () => Date, { nullable: true, description: AS_OF }) asOf: Date | undefined,
     @Ctx() { services }: Context,
   ): Promise<IamUserConnection> {
-    return toConnection(await services.iamUsers.list(filter ?? {}, pageSize(first), after), toIamUser);
+    return toConnection(await services.iamUsers.list(filter ?? {}, pageSize(first), after, asOf), toIamUser);
   }
 
-  @Query(() => IamUser, { nullable: true, description: 'Null when the latest scan of the account did not see this user.' })
-  async iamUser(@Arg('accountId') accountId: string, @Arg('userName') userName: string, @Ctx() { services }: Context): Promise<IamUser | null> {
-    const row = await services.iamUsers.get(accountId, userName);
+  @Query(() => IamUser, { nullable: true, description: 'Null when the answering scan did not see this user.' })
+  async iamUser(
+    @Arg('accountId') accountId: string,
+    @Arg('userName') userName: string,
+    @Arg('asOf', () => Date, { nullable: true, description: AS_OF }) asOf: Date | undefined,
+    @Ctx() { services }: Context,
+  ): Promise<IamUser | null> {
+    const row = await services.iamUsers.get(accountId, userName, asOf);
     return row ? toIamUser(row) : null;
   }
 
-  @FieldResolver(() => [AccessKey])
+  @FieldResolver(() => [AccessKey], { description: 'The keys the user had at the same instant.' })
   accessKeys(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<AccessKey[]> {
-    return loaders.accessKeys.load(user.snapshotId);
+    return loaders.accessKeys.load({ accountId: user.accountId, userName: user.userName, at: user.asOf, scanId: user.scanId });
   }
 
-  @FieldResolver(() => [Finding])
+  @FieldResolver(() => [Finding], { description: 'The user\'s findings at the same instant.' })
   async findings(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<Finding[]> {
-    const views = await loaders.userFindings.load({ scanId: user.scanId, accountId: user.accountId, userName: user.userName });
+    const views = await loaders.userFindings.load({ accountId: user.accountId, userName: user.userName, at: user.asOf, scanId: user.scanId });
     return views.map(toFinding);
   }
 

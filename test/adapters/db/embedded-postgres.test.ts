@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/adapters/db/embedded-postgres';
 import { migrateDatabase, migrationStatus } from '../../../src/adapters/db/migrate';
 import { createPrismaClient } from '../../../src/adapters/db/prisma';
+import { COMMITTED_MIGRATIONS } from '../../support/migrations';
 
 jest.setTimeout(60_000);
 
@@ -41,7 +42,7 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     expect(pg.url).toMatch(/^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
 
     const migrated = await timed('migrate deploy', () => migrateDatabase(pg!.url));
-    expect(migrated.applied).toEqual(['20261127000000_init']);
+    expect(migrated.applied).toEqual(COMMITTED_MIGRATIONS);
     expect((await migrationStatus(pg.url)).upToDate).toBe(true);
 
     const prisma = createPrismaClient(pg.url, { poolMax: 1 });

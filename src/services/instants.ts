@@ -1,0 +1,62 @@
+import type { PrismaClient } from '../generated/prisma/client';
+import { InvalidInputError } from './errors';
+
+/** The instant an answer describes for one account: a scan's observedAt. */
+export interface AccountInstant {
+  accountId: string;
+  scanId: string;
+  at: Date;
+}
+
+// Clocks of a client and this server can differ a little; an asOf a few seconds ahead is "now".
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * Which scan answers "as of" a time, per account: the latest COMPLETED or PARTIAL scan at or before
+ * it (the latest one when no time is given). FAILED scans change nothing, so they never answer.
+ */
+export async function resolveInstants(prisma: PrismaClient, accountId?: string | null, asOf?: Date | null): Promise<AccountInstant[]> {
+  if (asOf && asOf.getTime() > Date.now() + CLOCK_SKEW_MS) {
+    throw new InvalidInputError(`asOf ${asOf.toISOString()} is in the future: ask about now (omit asOf) or a past instant`, 'asOf');
+  }
+  const rows = await prisma.$queryRaw<{ id: string; account_id: string; observed_at: Date }[]>`
+    SELECT DISTINCT ON (account_id) id::text, account_id, observed_at FROM scan
+    WHERE status IN ('COMPLETED', 'PARTIAL')
+      AND (${accountId ?? null}::text IS NULL OR account_id = ${accountId ?? null}::text)
+      AND (${asOf ?? null}::timestamptz IS NULL OR observed_at <= ${asOf ?? null}::timestamptz)
+    ORDER BY account_id, observed_at DESC`;
+  if (rows.length === 0) {
+    if (accountId && asOf && (await hasScans(prisma, accountId))) {
+      throw new InvalidInputError(`asOf ${asOf.toISOString()} is before the first scan of account ${accountId}: ask about a later instant`, 'asOf');
+    }
+    if (accountId) throw new InvalidInputError(`no completed scan of account ${accountId}: check the account id or run a scan first`, 'accountId');
+    if (asOf) throw new InvalidInputError(`asOf ${asOf.toISOString()} is before the first scan: ask about a later instant`, 'asOf');
+  }
+  if (asOf) await assertWithinRetention(prisma, rows);
+  return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
+}
+
+async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolean> {
+  return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
+}
+
+async function assertWithinRetention(prisma: PrismaClient, rows: { account_id: string; observed_at: Date }[]): Promise<void> {
+  const horizons = await prisma.historyHorizon.findMany({ where: { accountId: { in: rows.map((r) => r.account_id) } } });
+  for (const h of horizons) {
+    const at = rows.find((r) => r.account_id === h.accountId)!.observed_at;
+    if (at < h.prunedBefore) {
+      throw new InvalidInputError(
+        `detailed history of account ${h.accountId} before ${h.prunedBefore.toISOString()} was pruned by retention; ` +
+          `trends still cover it. Ask about ${h.prunedBefore.toISOString()} or later`,
+        'asOf',
+      );
+    }
+  }
+}
+
+/** A JSON parameter naming each account's instant, for `jsonb_to_recordset` in the read queries. */
+export function instantsParam(instants: AccountInstant[]): string {
+  return JSON.stringify(instants.map((i) => ({ account_id: i.accountId, at: i.at.toISOString(), scan_id: i.scanId })));
+}
+
+export const INSTANTS_SQL = `jsonb_to_recordset($1::jsonb) AS at(account_id text, at timestamptz, scan_id uuid)`;
