@@ -6,6 +6,7 @@ import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
 import type { Config } from './config';
 import type { PrismaClient } from './generated/prisma/client';
+import { RetentionService } from './services/retention.service';
 import { ScanService, type ScanSummary } from './services/scan.service';
 
 export interface Database {
@@ -43,8 +44,15 @@ export async function openDatabase(config: Config, logger: Logger, { migrate = t
   };
 }
 
-export function createScanService(prisma: PrismaClient, iam: CountingIamClient = createIamClient()): ScanService {
-  return new ScanService({ store: new ScanStore(prisma), iam });
+export function createScanService(prisma: PrismaClient, iam: CountingIamClient = createIamClient(), now?: () => Date): ScanService {
+  return new ScanService({ store: new ScanStore(prisma), iam, now });
+}
+
+/** One scan, then retention when configured (a failed scan prunes nothing). */
+export async function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
+  const summary = await createScanService(prisma, iam).run(scanRequest(config));
+  if (config.retentionDays && summary.status !== 'FAILED') await new RetentionService(prisma).prune(config.retentionDays);
+  return summary;
 }
 
 export function scanRequest(config: Config) {

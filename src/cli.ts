@@ -3,7 +3,8 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
-import { createScanService, formatScanSummary, openDatabase, scanRequest } from './app';
+import { formatScanSummary, openDatabase, scanAndPrune } from './app';
+import { RetentionService } from './services/retention.service';
 import { awsCredentialsConfigured, loadConfig, type Config } from './config';
 import { printKeywardenSchema } from './graphql/schema';
 import { startServer } from './graphql/server';
@@ -44,11 +45,28 @@ scanOptions(program.command('scan'))
   .action(async (opts) => {
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
-      const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
+      const summary = await scanAndPrune(config, db.prisma, iam.client);
       console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
       if (summary.status === 'FAILED') throw new CliError(`scan failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
     } finally {
       await iam.close();
+      await db.close();
+    }
+  });
+
+program
+  .command('prune')
+  .description('delete detailed history older than the retention (KEYWARDEN_RETENTION_DAYS or --days); scan summaries and trends are kept')
+  .option('--days <n>', 'days of detailed history to keep')
+  .action(async (opts) => {
+    const config = loadConfig(process.env, { retentionDays: opts.days });
+    if (!config.retentionDays) throw new CliError('no retention configured: pass --days N or set KEYWARDEN_RETENTION_DAYS');
+    const db = await openDatabase(config, logger(config));
+    try {
+      for (const r of await new RetentionService(db.prisma).prune(config.retentionDays)) {
+        console.log(`account ${r.accountId}: history before ${r.prunedBefore.toISOString()} pruned (${r.userVersions} user, ${r.keyVersions} key, ${r.findingVersions} finding versions)`);
+      }
+    } finally {
       await db.close();
     }
   });
@@ -75,7 +93,7 @@ scanOptions(program.command('start'))
     const { config, log, db, iam } = await openScanEnvironment(opts);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
-    const summary = await createScanService(db.prisma, iam.client).run(scanRequest(config));
+    const summary = await scanAndPrune(config, db.prisma, iam.client);
     console.log(formatScanSummary(summary));
     const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host });
     console.log(`\nGraphQL API at ${server.url}\ntry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);

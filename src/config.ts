@@ -26,6 +26,8 @@ const ConfigSchema = z.object({
   /** IAM usually generates a report in seconds; a minute before falling back to the per-user API. */
   reportDeadlineSeconds: intFromEnv(1, 3600).default(60),
   collectTags: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  /** Days of detailed history to keep (per-scan summaries are always kept). Unset: nothing is pruned. */
+  retentionDays: intFromEnv(1, 100 * 365).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,6 +48,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   scanConcurrency: 'KEYWARDEN_SCAN_CONCURRENCY',
   reportDeadlineSeconds: 'KEYWARDEN_REPORT_DEADLINE_SECONDS',
   collectTags: 'KEYWARDEN_COLLECT_TAGS',
+  retentionDays: 'KEYWARDEN_RETENTION_DAYS',
   logLevel: 'KEYWARDEN_LOG_LEVEL',
 };
 
@@ -55,6 +58,7 @@ const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
   gracePeriodSeconds: '--grace-period',
   scanMode: '--mode',
   scanConcurrency: '--concurrency',
+  retentionDays: '--days',
 };
 
 /** Environment first, then overrides (CLI flags); an invalid value stops start-up naming where it came from. */

@@ -34,7 +34,8 @@ export interface Stack {
   sandbox: IamSandbox;
   server: RunningServer;
   iam: CountingIamClient;
-  scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>): Promise<ScanSummary>;
+  /** `at` fixes the scan's clock (when it reads IAM), for histories spread over days. */
+  scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>, at?: Date): Promise<ScanSummary>;
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number }>;
   close(): Promise<void>;
 }
@@ -47,14 +48,13 @@ export async function startStack(fixture: FixtureInput, options: Partial<IamSand
   const iam = sandboxIamClient(sandbox);
   const logger = pino({ level: 'silent' });
   const server = await startServer({ prisma, logger, port: 0 });
-  const service = createScanService(prisma, iam);
   return {
     prisma,
     sandbox,
     server,
     iam,
-    scan: (collect = {}, control = {}) =>
-      service.run({
+    scan: (collect = {}, control = {}, at) =>
+      createScanService(prisma, iam, at ? () => at : undefined).run({
         collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 }, ...collect },
         control: { ...DEFAULT_CONTROL_SETTINGS, ...control },
       }),
