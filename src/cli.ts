@@ -3,7 +3,9 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
-import { formatScanSummary, openDatabase, scanAndPrune } from './app';
+import { createScanService, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
+import type { PrismaClient } from './generated/prisma/client';
+import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
 import { awsCredentialsConfigured, loadConfig, type Config } from './config';
 import { printKeywardenSchema } from './graphql/schema';
@@ -71,6 +73,21 @@ program
     }
   });
 
+scanOptions(program.command('reconcile'))
+  .description('settle remediation actions left PENDING by a process that stopped, against live IAM state')
+  .option('--older-than <seconds>', 'only rows at least this old (default 60: leaves in-flight ones alone)', '60')
+  .action(async (opts) => {
+    const { config, db, iam } = await openScanEnvironment(opts);
+    try {
+      const settled = await remediationService(db.prisma, iam.client, config).reconcile(Number(opts.olderThan) * 1000);
+      for (const a of settled) console.log(`${a.id} ${a.kind} ${a.accessKeyId}: ${a.status} (${a.errorMessage})`);
+      console.log(`${settled.length} pending remediation action(s) reconciled`);
+    } finally {
+      await iam.close();
+      await db.close();
+    }
+  });
+
 program
   .command('serve')
   .description('serve the GraphQL API on PORT (default 4000) at /graphql')
@@ -79,7 +96,9 @@ program
     const config = loadConfig(process.env, { port: opts.port });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host });
+    const iam = createIamClient();
+    await reconcileAtStart(db.prisma, iam, config, log);
+    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host, remediation: remediationSetup(config, iam) });
     console.log(`GraphQL API at ${server.url} (database: ${db.description})`);
     await untilSignal();
     await server.close();
@@ -95,7 +114,8 @@ scanOptions(program.command('start'))
     console.log(`IAM: ${iam.description}`);
     const summary = await scanAndPrune(config, db.prisma, iam.client);
     console.log(formatScanSummary(summary));
-    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host });
+    await reconcileAtStart(db.prisma, iam.client, config, log);
+    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host, remediation: remediationSetup(config, iam.client) });
     console.log(`\nGraphQL API at ${server.url}\ntry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
     await untilSignal();
     await server.close();
@@ -154,6 +174,26 @@ interface IamConnection {
   client: CountingIamClient;
   description: string;
   close(): Promise<void>;
+}
+
+function remediationSetup(config: Config, iam: CountingIamClient) {
+  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays };
+}
+
+function remediationService(prisma: PrismaClient, iam: CountingIamClient, config: Config): RemediationService {
+  return new RemediationService({
+    prisma, iam, scans: createScanService(prisma, iam), scanRequest: scanRequest(config), recentUseDays: config.recentUseDays,
+    findings: async () => [],
+  });
+}
+
+/** A process that stopped mid-remediation left PENDING rows: settle them before serving. */
+async function reconcileAtStart(prisma: PrismaClient, iam: CountingIamClient, config: Config, log: Logger): Promise<void> {
+  const settled = await remediationService(prisma, iam, config).reconcile().catch((err) => {
+    log.warn({ err }, 'could not reconcile pending remediation actions; run `keywarden reconcile` later');
+    return [];
+  });
+  if (settled.length > 0) log.info({ settled: settled.map((a) => ({ id: a.id, status: a.status })) }, 'reconciled pending remediation actions');
 }
 
 /** Config, then the IAM target (a bad fixture fails before anything opens), then the database and IAM. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CONTROL_SETTINGS } from './controls/no-access-keys-at-setup/control';
+import { DEFAULT_RECENT_USE_DAYS } from './domain/remediation';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -26,6 +27,8 @@ const ConfigSchema = z.object({
   /** IAM usually generates a report in seconds; a minute before falling back to the per-user API. */
   reportDeadlineSeconds: intFromEnv(1, 3600).default(60),
   collectTags: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  /** A key used this recently is refused for remediation unless forced (something still depends on it). */
+  recentUseDays: intFromEnv(0, 365).default(DEFAULT_RECENT_USE_DAYS),
   /** Days of detailed history to keep (per-scan summaries are always kept). Unset: nothing is pruned. */
   retentionDays: intFromEnv(1, 100 * 365).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -49,6 +52,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   reportDeadlineSeconds: 'KEYWARDEN_REPORT_DEADLINE_SECONDS',
   collectTags: 'KEYWARDEN_COLLECT_TAGS',
   retentionDays: 'KEYWARDEN_RETENTION_DAYS',
+  recentUseDays: 'KEYWARDEN_RECENT_USE_DAYS',
   logLevel: 'KEYWARDEN_LOG_LEVEL',
 };
 

@@ -1,6 +1,7 @@
 /** What a control concludes, per access key (or per user where no key is involved). */
 
-export const COMPLIANCE_STATUSES = ['PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR'] as const;
+/** EXCEPTED: it would FAIL, and an approved exception covers it (the control's "unless specifically required"). */
+export const COMPLIANCE_STATUSES = ['PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR', 'EXCEPTED'] as const;
 export type ComplianceStatus = (typeof COMPLIANCE_STATUSES)[number];
 
 export const FINDING_REASONS = [
@@ -39,6 +40,9 @@ export interface FindingEvidence {
   dataSourceAsOf: Date;
   evaluatedAt: Date;
   error: string | null;
+  /** The approved exception that makes a failing key EXCEPTED. */
+  exceptionId?: string | null;
+  exceptionExpiresAt?: Date | null;
 }
 
 export interface EvaluatedFinding {
@@ -61,4 +65,5 @@ export interface StatusCounts {
   fail: number;
   notApplicable: number;
   error: number;
+  excepted: number;
 }

@@ -5,8 +5,10 @@
  */
 import type { ComplianceStatus } from './finding';
 
-export type FindingState = 'OPEN' | 'RESOLVED';
-export type Resolution = 'PASSED' | 'KEY_DELETED' | 'USER_DELETED' | 'NO_LONGER_APPLICABLE' | 'REMEDIATED';
+export const FINDING_STATES = ['OPEN', 'RESOLVED'] as const;
+export type FindingState = (typeof FINDING_STATES)[number];
+export const RESOLUTIONS = ['PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED', 'EXCEPTED'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
 
 export interface Lifecycle {
   state: FindingState;
@@ -28,8 +30,11 @@ export interface Transition {
 
 const needsAttention = (status: ComplianceStatus) => status === 'FAIL' || status === 'ERROR';
 
-/** The finding was evaluated at `at` with `status`. */
-export function observe(prev: Lifecycle | null, status: ComplianceStatus, at: Date): Transition {
+/**
+ * The finding was evaluated at `at` with `status`. `resolution` says why a passing result resolves it:
+ * PASSED after a scan, REMEDIATED right after Keywarden fixed it; an exception resolves as EXCEPTED.
+ */
+export function observe(prev: Lifecycle | null, status: ComplianceStatus, at: Date, resolution: Resolution = 'PASSED'): Transition {
   if (needsAttention(status)) {
     if (prev?.state === 'OPEN') return unchanged(prev);
     const everOpened = prev?.openedAt != null;
@@ -42,7 +47,7 @@ export function observe(prev: Lifecycle | null, status: ComplianceStatus, at: Da
   }
   if (prev === null) return { lifecycle: { state: 'RESOLVED', openedAt: null, resolvedAt: null, resolution: null, reopenCount: 0 }, opened: false, resolved: false, resolveSeconds: null };
   if (prev.state === 'RESOLVED') return unchanged(prev);
-  return resolve(prev, 'PASSED', at);
+  return resolve(prev, status === 'EXCEPTED' ? 'EXCEPTED' : resolution, at);
 }
 
 /** The finding's key or user is gone, or the finding no longer applies: an open finding resolves. */

@@ -1,5 +1,12 @@
 import DataLoader from 'dataloader';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { AccessException, PrismaClient, RemediationAction } from '../generated/prisma/client';
+import type { CountingIamClient } from '../adapters/iam/iam-client';
+import { ScanStore } from '../adapters/store/scan.store';
+import { ExceptionsService } from '../services/exceptions.service';
+import { RemediationActionsService } from '../services/remediation-actions.service';
+import { RemediationService } from '../services/remediation.service';
+import { ScanService, type ScanRequest } from '../services/scan.service';
+import { tryLocalIdOf } from './common/node';
 import { FindingsService, type FindingView } from '../services/findings.service';
 import { IamUsersService, type AccessKeyView, type IamUserView } from '../services/iam-users.service';
 import { ScansService, type ScanView } from '../services/scans.service';
@@ -10,6 +17,17 @@ export interface Services {
   iamUsers: IamUsersService;
   scans: ScansService;
   trends: TrendsService;
+  remediation: RemediationService;
+  remediationActions: RemediationActionsService;
+  exceptions: ExceptionsService;
+}
+
+/** What remediation needs beyond the database: IAM, and how to re-evaluate a user afterwards. */
+export interface RemediationSetup {
+  iam: CountingIamClient;
+  scanRequest: ScanRequest;
+  recentUseDays: number;
+  afterPending?: (actionId: string) => Promise<void>;
 }
 
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
@@ -18,6 +36,8 @@ export interface Loaders {
   finding: DataLoader<string, FindingView | null>;
   accessKeys: DataLoader<UserAt, AccessKeyView[], string>;
   userFindings: DataLoader<UserAt, FindingView[], string>;
+  remediationAction: DataLoader<string, RemediationAction | null>;
+  exception: DataLoader<string, AccessException | null>;
 }
 
 /** A user at the instant a view of it describes. */
@@ -27,25 +47,51 @@ const userAtKey = (u: UserAt) => `${u.accountId}/${u.userName}@${u.at.toISOStrin
 export interface Context {
   services: Services;
   loaders: Loaders;
+  /** Who is asking: the client's declared name until access control exists. */
+  actor: string;
 }
 
-export function createServices(prisma: PrismaClient): Services {
+export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
+  const findings = new FindingsService(prisma);
+  const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
+  const remediation = new RemediationService({
+    prisma,
+    iam: setup.iam,
+    scans: scanService,
+    scanRequest: setup.scanRequest,
+    recentUseDays: setup.recentUseDays,
+    afterPending: setup.afterPending,
+    findings: async (ids) => {
+      const localIds = ids.map((id) => tryLocalIdOf('Finding', id));
+      const rows = await findings.byIds(localIds.filter((id): id is string => id !== null));
+      const byId = new Map(rows.filter((r) => r !== null).map((r) => [r!.localId, r!]));
+      return localIds.map((id) => (id ? byId.get(id) ?? null : null));
+    },
+  });
   return {
-    findings: new FindingsService(prisma),
+    findings,
     iamUsers: new IamUsersService(prisma),
     scans: new ScansService(prisma),
     trends: new TrendsService(prisma),
+    remediation,
+    remediationActions: new RemediationActionsService(prisma),
+    exceptions: new ExceptionsService(prisma, async (accountId, userNames) => {
+      await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+    }),
   };
 }
 
-export function createContext(services: Services): Context {
+export function createContext(services: Services, actor: string): Context {
   return {
     services,
+    actor,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
       accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),
       userFindings: new DataLoader((users) => services.findings.forUsers(users), { cacheKeyFn: userAtKey }),
+      remediationAction: new DataLoader((ids) => services.remediationActions.byIds(ids)),
+      exception: new DataLoader((ids) => services.exceptions.byIds(ids)),
     },
   };
 }

@@ -9,6 +9,8 @@ import { ScansResolver } from './scans/scans.resolver';
 import { ComplianceSummaryResolver } from './summary/compliance-summary.resolver';
 import { IamUsersResolver } from './users/iam-users.resolver';
 import { TrendsResolver } from './trends/trends.resolver';
+import { RemediationResolver } from './remediation/remediation.resolver';
+import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 
 export const RESOLVERS = [
   FindingsResolver,
@@ -16,6 +18,9 @@ export const RESOLVERS = [
   ScansResolver,
   ComplianceSummaryResolver,
   TrendsResolver,
+  RemediationResolver,
+  ExceptionsResolver,
+  FindingExceptionResolver,
   ControlsResolver,
   NodeResolver,
 ] as const;

@@ -8,7 +8,10 @@ import express from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../generated/prisma/client';
-import { createContext, createServices, type Context } from './context';
+import { createContext, createServices, type Context, type RemediationSetup } from './context';
+import { createIamClient } from '../adapters/iam/iam-client';
+import { DEFAULT_CONTROL_SETTINGS } from '../controls/no-access-keys-at-setup/control';
+import { DEFAULT_RECENT_USE_DAYS } from '../domain/remediation';
 import { ErrorCode } from './common/errors';
 import { keywardenSchema } from './schema';
 import { InvalidInputError } from '../services/errors';
@@ -18,6 +21,8 @@ export interface ServerOptions {
   logger: Logger;
   port: number;
   host?: string;
+  /** IAM for remediation; default: the SDK's standard chain. */
+  remediation?: Partial<RemediationSetup>;
 }
 
 export interface RunningServer {
@@ -26,7 +31,7 @@ export interface RunningServer {
 }
 
 /** Apollo Server on express: /graphql, plus /healthz (process) and /readyz (database). */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', remediation = {} }: ServerOptions): Promise<RunningServer> {
   const app = express();
   const httpServer = http.createServer(app);
   const apollo = new ApolloServer<Context>({
@@ -39,7 +44,12 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: 
     formatError: (formatted, error) => maskUnexpected(formatted, error, logger),
   });
   await apollo.start();
-  const services = createServices(prisma);
+  const services = createServices(prisma, {
+    iam: remediation.iam ?? createIamClient(),
+    scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
+    recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
+    afterPending: remediation.afterPending,
+  });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -52,7 +62,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: 
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
-  app.use('/graphql', express.json({ limit: '100kb' }), expressMiddleware(apollo, { context: async () => createContext(services) }));
+  app.use('/graphql', express.json({ limit: '100kb' }), expressMiddleware(apollo, { context: async ({ req }) => createContext(services, declaredClient(req.headers)) }));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -66,6 +76,13 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1' }: 
       await apollo.stop();
     },
   };
+}
+
+/** Until access control exists, the audit trail names the client that says who it is. */
+function declaredClient(headers: Record<string, string | string[] | undefined>): string {
+  const name = headers['x-keywarden-client'] ?? headers['apollographql-client-name'];
+  const value = (Array.isArray(name) ? name[0] : name)?.trim().slice(0, 200);
+  return value ? `client:${value}` : 'client:anonymous';
 }
 
 const EXPECTED_CODES = new Set<string>([

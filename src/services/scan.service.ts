@@ -1,9 +1,11 @@
-import { collectInventory, type CollectOptions } from '../adapters/iam/inventory.collector';
+import { collectInventory, collectUsers, type CollectOptions } from '../adapters/iam/inventory.collector';
 import { errorCode, errorMessage, type CountingIamClient, type IamCallStats } from '../adapters/iam/iam-client';
 import type { ScanStore } from '../adapters/store/scan.store';
 import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
+import { applyExceptions } from '../domain/exceptions';
 import type { StatusCounts } from '../domain/finding';
-import type { ScanError } from '../domain/inventory';
+import type { AccountInventory, ScanError } from '../domain/inventory';
+import type { Resolution } from '../domain/lifecycle';
 
 export interface ScanRequest {
   collect: CollectOptions;
@@ -41,23 +43,50 @@ export class ScanService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async run(request: ScanRequest): Promise<ScanSummary> {
+  /** A full scan of the account. */
+  run(request: ScanRequest): Promise<ScanSummary> {
+    return this.execute(request, {}, () => collectInventory(this.deps.iam, { ...request.collect, now: this.now }));
+  }
+
+  /**
+   * A targeted scan of a few users, read live right after a remediation (or an exception) so their
+   * findings resolve or reopen at once; the rest of the account is carried over.
+   */
+  runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED'): Promise<ScanSummary> {
+    const scope = new Set(userNames);
+    // Tags are read only when the configured scans read them, so a targeted scan never flips them.
+    const collectTags = request.collect.collectTags ?? request.collect.mode === 'PER_USER_API';
+    return this.execute({ ...request, collect: { ...request.collect, mode: 'PER_USER_API', collectTags } }, { scope: [...scope], resolution }, () =>
+      collectUsers(this.deps.iam, accountId, [...scope], { ...request.collect, now: this.now }),
+    );
+  }
+
+  private async execute(
+    request: ScanRequest,
+    target: { scope?: string[]; resolution?: Resolution },
+    collect: () => Promise<AccountInventory>,
+  ): Promise<ScanSummary> {
     const startedAt = this.now();
     const callsBefore = this.deps.iam.stats();
     const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
-    const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null };
+    const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null, ...target };
     const scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
 
     let accountId: string | null = null;
     try {
-      const inventory = await collectInventory(this.deps.iam, { ...request.collect, now: this.now });
+      const inventory = await collect();
       accountId = inventory.accountId;
-      const findings = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
+      const evaluated = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
+      const findings = applyExceptions(evaluated, await this.deps.store.exceptionsOf(inventory.accountId), inventory.collectedAt);
       const partial = findings.some((f) => f.status === 'ERROR') || inventory.errors.some((e) => e.severity === 'error');
       const status = partial ? 'PARTIAL' : 'COMPLETED';
       const finishedAt = this.now();
       const iamCalls = callsSince();
-      const { counts, opened, resolved, versionsWritten } = await this.deps.store.completeScan({ scanId, inventory, findings, status, iamCalls, finishedAt });
+      const { counts, opened, resolved, versionsWritten } = await this.deps.store.completeScan({
+        scanId, inventory, findings, status, iamCalls, finishedAt,
+        scope: target.scope ? new Set(target.scope) : undefined,
+        resolution: target.resolution,
+      });
       return {
         opened, resolved, versionsWritten,
         scanId, accountId, status, users: inventory.users.length, counts,
@@ -73,7 +102,7 @@ export class ScanService {
         // The database itself is what failed: the original error is the one worth reporting.
       }
       return {
-        scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 }, opened: 0, resolved: 0, versionsWritten: 0,
+        scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 }, opened: 0, resolved: 0, versionsWritten: 0,
         durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors,
       };
     }

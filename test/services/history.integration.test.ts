@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { RetentionService } from '../../src/services/retention.service';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -250,7 +251,6 @@ describe('retention', () => {
     stack.sandbox.state.setKeyStatus(K1, 'Inactive');
     await stack.scan({}, {}, day(35));
     await stack.scan({}, {}, day(2));
-    const { RetentionService } = await import('../../src/services/retention.service');
     const [pruned] = await new RetentionService(stack.prisma).prune(30);
     expect(pruned.findingVersions).toBeGreaterThan(0);
     const old: any = await stack.gql(`{ findings(filter: { accountId: "${ACCOUNT}" }, asOf: "${day(38).toISOString()}") { totalCount } }`);

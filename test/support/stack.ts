@@ -41,13 +41,22 @@ export interface Stack {
 }
 
 /** Real parts end to end: IAM sandbox over HTTP, the real SDK, real PostgreSQL, the HTTP GraphQL endpoint. */
-export async function startStack(fixture: FixtureInput, options: Partial<IamSandboxOptions> = {}): Promise<Stack> {
+export interface StackOptions extends Partial<IamSandboxOptions> {
+  /** Remediation fault injection: runs after the PENDING audit row, before the IAM write. */
+  afterPending?: (actionId: string) => Promise<void>;
+}
+
+export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const sandbox = await startIamSandbox({ fixture, ...options });
+  const { afterPending, ...sandboxOptions } = options;
+  const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const logger = pino({ level: 'silent' });
-  const server = await startServer({ prisma, logger, port: 0 });
+  const server = await startServer({
+    prisma, logger, port: 0,
+    remediation: { iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7, afterPending },
+  });
   return {
     prisma,
     sandbox,
@@ -61,7 +70,7 @@ export async function startStack(fixture: FixtureInput, options: Partial<IamSand
     gql: async (query, variables) => {
       const res = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-keywarden-client': 'test-suite' },
         body: JSON.stringify({ query, variables }),
       });
       return { ...((await res.json()) as object), status: res.status };

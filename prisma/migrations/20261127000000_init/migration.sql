@@ -8,13 +8,19 @@ CREATE TYPE "ScanStatus" AS ENUM ('RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED');
 CREATE TYPE "ScanSource" AS ENUM ('CREDENTIAL_REPORT', 'PER_USER_API');
 
 -- CreateEnum
-CREATE TYPE "ComplianceStatus" AS ENUM ('PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR');
+CREATE TYPE "ComplianceStatus" AS ENUM ('PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR', 'EXCEPTED');
 
 -- CreateEnum
 CREATE TYPE "FindingState" AS ENUM ('OPEN', 'RESOLVED');
 
 -- CreateEnum
-CREATE TYPE "Resolution" AS ENUM ('PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED');
+CREATE TYPE "Resolution" AS ENUM ('PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED', 'EXCEPTED');
+
+-- CreateEnum
+CREATE TYPE "RemediationKind" AS ENUM ('DEACTIVATE', 'REACTIVATE', 'DELETE');
+
+-- CreateEnum
+CREATE TYPE "RemediationStatus" AS ENUM ('PENDING', 'SUCCEEDED', 'NO_CHANGE', 'DRY_RUN', 'REFUSED', 'FAILED');
 
 -- CreateTable
 CREATE TABLE "scan" (
@@ -30,6 +36,7 @@ CREATE TABLE "scan" (
     "fail_count" INTEGER NOT NULL DEFAULT 0,
     "not_applicable_count" INTEGER NOT NULL DEFAULT 0,
     "error_count" INTEGER NOT NULL DEFAULT 0,
+    "excepted_count" INTEGER NOT NULL DEFAULT 0,
     "opened_count" INTEGER NOT NULL DEFAULT 0,
     "resolved_count" INTEGER NOT NULL DEFAULT 0,
     "resolve_seconds_total" DOUBLE PRECISION NOT NULL DEFAULT 0,
@@ -135,6 +142,61 @@ CREATE TABLE "history_horizon" (
     CONSTRAINT "history_horizon_pkey" PRIMARY KEY ("account_id")
 );
 
+-- CreateTable
+CREATE TABLE "remediation_action" (
+    "id" UUID NOT NULL,
+    "kind" "RemediationKind" NOT NULL,
+    "status" "RemediationStatus" NOT NULL,
+    "actor" TEXT NOT NULL,
+    "account_id" TEXT,
+    "user_name" TEXT,
+    "access_key_id" TEXT,
+    "reason" TEXT NOT NULL,
+    "dry_run" BOOLEAN NOT NULL,
+    "force" BOOLEAN NOT NULL DEFAULT false,
+    "idempotency_key" TEXT,
+    "input" JSONB NOT NULL,
+    "state_before" JSONB,
+    "state_after" JSONB,
+    "plan" TEXT,
+    "iam_request_id" TEXT,
+    "error_code" TEXT,
+    "error_message" TEXT,
+    "finding_id" UUID,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "completed_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "remediation_action_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "idempotency_record" (
+    "key" TEXT NOT NULL,
+    "operation" TEXT NOT NULL,
+    "request_hash" TEXT NOT NULL,
+    "response" JSONB,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "completed_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "idempotency_record_pkey" PRIMARY KEY ("key")
+);
+
+-- CreateTable
+CREATE TABLE "access_exception" (
+    "id" UUID NOT NULL,
+    "account_id" TEXT NOT NULL,
+    "user_name" TEXT NOT NULL,
+    "access_key_id" TEXT,
+    "justification" TEXT NOT NULL,
+    "expires_at" TIMESTAMPTZ(3) NOT NULL,
+    "created_by" TEXT NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "revoked_at" TIMESTAMPTZ(3),
+    "revoked_by" TEXT,
+
+    CONSTRAINT "access_exception_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE INDEX "scan_account_id_observed_at_idx" ON "scan"("account_id", "observed_at" DESC);
 
@@ -155,6 +217,18 @@ CREATE INDEX "finding_account_id_user_name_idx" ON "finding"("account_id", "user
 
 -- CreateIndex
 CREATE INDEX "finding_version_finding_id_valid_from_idx" ON "finding_version"("finding_id", "valid_from");
+
+-- CreateIndex
+CREATE INDEX "remediation_action_account_id_created_at_idx" ON "remediation_action"("account_id", "created_at" DESC);
+
+-- CreateIndex
+CREATE INDEX "remediation_action_access_key_id_created_at_idx" ON "remediation_action"("access_key_id", "created_at" DESC);
+
+-- CreateIndex
+CREATE INDEX "remediation_action_status_created_at_idx" ON "remediation_action"("status", "created_at");
+
+-- CreateIndex
+CREATE INDEX "access_exception_account_id_user_name_idx" ON "access_exception"("account_id", "user_name");
 
 -- AddForeignKey
 ALTER TABLE "finding_version" ADD CONSTRAINT "finding_version_finding_id_fkey" FOREIGN KEY ("finding_id") REFERENCES "finding"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -47,6 +47,15 @@ const ROOT_ROW = '<root_account>';
 // The report has second precision; the API's CreateDate too. A rotated key no longer matches.
 const SAME_INSTANT_MS = 1000;
 
+/**
+ * Reads a few users live (after a remediation): GetUser, then the per-user API. A user that no longer
+ * exists is left out, so the store takes it for deleted. The account must be known: it scopes the answer.
+ */
+export async function collectUsers(iam: CountingIamClient, accountId: string, userNames: string[], options: Omit<CollectOptions, 'mode'>): Promise<AccountInventory> {
+  const collector = new Collector(iam, { ...options, mode: 'PER_USER_API' }, options.now ?? (() => new Date()));
+  return collector.someUsers(accountId, userNames);
+}
+
 /** Collects the account's IAM inventory once. Per-user failures stay in the inventory as read errors. */
 export async function collectInventory(iam: CountingIamClient, options: CollectOptions): Promise<AccountInventory> {
   const now = options.now ?? (() => new Date());
@@ -102,6 +111,23 @@ class Collector {
     const users = await this.listUsers();
     const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? true))));
     return this.inventory('PER_USER_API', inventoryUsers, null, null, null);
+  }
+
+  async someUsers(accountId: string, userNames: string[]): Promise<AccountInventory> {
+    const found = await Promise.all(
+      userNames.map((userName) =>
+        this.limit(async () => {
+          try {
+            return (await this.iam.send(new GetUserCommand({ UserName: userName }))).User ?? null;
+          } catch (err) {
+            if (errorCode(err) === 'NoSuchEntity') return null;
+            throw new AccountUnreadableError(`GetUser ${userName} failed: ${errorCode(err)}: ${errorMessage(err)}`);
+          }
+        }),
+      ),
+    );
+    const users = await Promise.all(found.filter((u): u is User => u !== null).map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? true))));
+    return this.inventory('PER_USER_API', users, null, null, accountId);
   }
 
   private async inventory(

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUser, ScanError } from '../../domain/inventory';
 import { findingIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
+import type { AccessExceptionRule } from '../../domain/exceptions';
 import { disappear, observe, type Lifecycle, type Resolution, type Transition } from '../../domain/lifecycle';
 
 export type ScanOutcome = 'COMPLETED' | 'PARTIAL';
@@ -13,6 +14,13 @@ export interface CompletedScan {
   status: ScanOutcome;
   iamCalls: unknown;
   finishedAt: Date;
+  /**
+   * A targeted scan reads only these users (after a remediation): everyone else is carried over,
+   * and nobody outside it is taken for deleted.
+   */
+  scope?: ReadonlySet<string>;
+  /** Why findings this scan resolves are resolved: PASSED after a scan, REMEDIATED after a remediation. */
+  resolution?: Resolution;
 }
 
 export interface IngestResult {
@@ -85,6 +93,14 @@ export class ScanStore {
     });
   }
 
+  /** Exceptions of an account, for evaluation (the domain decides which are in force). */
+  async exceptionsOf(accountId: string): Promise<AccessExceptionRule[]> {
+    return this.prisma.accessException.findMany({
+      where: { accountId, revokedAt: null },
+      select: { id: true, userName: true, accessKeyId: true, expiresAt: true, revokedAt: true },
+    });
+  }
+
   async completeScan(s: CompletedScan): Promise<IngestResult> {
     const { inventory } = s;
     const at = inventory.collectedAt;
@@ -118,6 +134,7 @@ export class ScanStore {
             failCount: plan.counts.fail,
             notApplicableCount: plan.counts.notApplicable,
             errorCount: plan.counts.error,
+            exceptedCount: plan.counts.excepted,
             openedCount: plan.opened,
             resolvedCount: plan.resolved,
             resolveSecondsTotal: plan.resolveSeconds,
@@ -194,7 +211,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   ]);
   const plan: Plan = {
     closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
-    newFindingVersions: [], touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0 },
+    newFindingVersions: [], touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
     opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
   };
 
@@ -202,6 +219,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   const currentUsers = new Map(users.map((u) => [u.user_name, u]));
   const seenUsers = new Map(inventory.users.map((u) => [u.userName, u]));
   const unread = new Set(inventory.users.filter((u) => u.readError).map((u) => u.userName));
+  const inScope = (userName: string) => !s.scope || s.scope.has(userName);
   for (const user of inventory.users) {
     const current = currentUsers.get(user.userName);
     if (current && unread.has(user.userName)) continue;
@@ -210,7 +228,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (current) plan.closeUsers.push(current.id);
     plan.newUsers.push({ user, hash });
   }
-  for (const current of users) if (!seenUsers.has(current.user_name)) plan.closeUsers.push(current.id);
+  for (const current of users) if (!seenUsers.has(current.user_name) && inScope(current.user_name)) plan.closeUsers.push(current.id);
 
   // Keys of users whose keys were listed; a key whose last use could not be read keeps its last version.
   const currentKeys = new Map(keys.map((k) => [k.access_key_id, k]));
@@ -228,7 +246,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   }
   const keysListed = (userName: string) => seenUsers.get(userName)?.accessKeys != null;
   for (const current of keys) {
-    const gone = !seenUsers.has(current.user_name) || (keysListed(current.user_name) && !listedKeys.has(current.access_key_id));
+    const gone = inScope(current.user_name) && (!seenUsers.has(current.user_name) || (keysListed(current.user_name) && !listedKeys.has(current.access_key_id)));
     if (gone) plan.closeKeys.push(current.id);
   }
 
@@ -238,6 +256,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (status === 'PASS') plan.counts.pass++;
     else if (status === 'FAIL') plan.counts.fail++;
     else if (status === 'NOT_APPLICABLE') plan.counts.notApplicable++;
+    else if (status === 'EXCEPTED') plan.counts.excepted++;
     else plan.counts.error++;
   };
   const tally = (t: Transition) => {
@@ -253,7 +272,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     evaluated.add(identity);
     count(f.status);
     const current = currentFindings.get(identity);
-    const transition = observe(current ? lifecycleOf(current) : null, f.status, at);
+    const transition = observe(current ? lifecycleOf(current) : null, f.status, at, s.resolution);
     tally(transition);
     const row: FindingRow = {
       identity, control_id: f.controlId, user_name: f.userName, user_arn: f.userArn, access_key_id: f.accessKeyId,
@@ -271,12 +290,12 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   for (const current of findings) {
     if (!current.present || evaluated.has(current.identity)) continue;
     const userGone = !seenUsers.has(current.user_name) && current.user_name !== '<root_account>';
-    if (!userGone && unread.has(current.user_name)) {
+    if (!inScope(current.user_name) || (!userGone && unread.has(current.user_name))) {
       count(current.status); // carried over: this scan could not read it
       continue;
     }
     const keyGone = current.access_key_id !== null && !listedKeys.has(current.access_key_id);
-    const resolution: Resolution = userGone ? 'USER_DELETED' : keyGone ? 'KEY_DELETED' : 'NO_LONGER_APPLICABLE';
+    const resolution: Resolution = s.resolution === 'REMEDIATED' && keyGone ? 'REMEDIATED' : userGone ? 'USER_DELETED' : keyGone ? 'KEY_DELETED' : 'NO_LONGER_APPLICABLE';
     const transition = disappear(lifecycleOf(current), resolution, at);
     tally(transition);
     if (current.version_id) plan.closeFindingVersions.push(current.version_id);

@@ -3,6 +3,8 @@ import type { Context } from '../context';
 import { toFinding } from '../findings/finding.mapper';
 import { toScan } from '../scans/scan.mapper';
 import { toIamUser } from '../users/iam-user.mapper';
+import { toRemediationAction } from '../remediation/remediation.mapper';
+import { toAccessException } from '../exceptions/exceptions.resolver';
 import { assertNever, BadUserInputError } from './errors';
 import { fromGlobalId, Node } from './node';
 
@@ -25,6 +27,14 @@ export class NodeResolver {
         if (slash < 1) throw new BadUserInputError(`not a Keywarden id: ${id}`, 'id');
         const u = await services.iamUsers.get(localId.slice(0, slash), localId.slice(slash + 1));
         return u ? toIamUser(u) : null;
+      }
+      case 'RemediationAction': {
+        const a = await loaders.remediationAction.load(localId);
+        return a ? toRemediationAction(a) : null;
+      }
+      case 'AccessException': {
+        const e = await loaders.exception.load(localId);
+        return e ? toAccessException(e) : null;
       }
       default:
         return assertNever(type);

@@ -1,8 +1,8 @@
 import { Field, ID, InterfaceType } from 'type-graphql';
 import { BadUserInputError } from './errors';
 
-export type NodeType = 'Finding' | 'IamUser' | 'Scan';
-const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan'];
+export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException';
+const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction', 'AccessException'];
 
 // Resolvers return plain objects, so the concrete type is told by the global id's prefix.
 @InterfaceType({
@@ -24,6 +24,15 @@ export function fromGlobalId(globalId: string): { type: NodeType; localId: strin
   const type = decoded.slice(0, colon) as NodeType;
   if (colon < 1 || !NODE_TYPES.includes(type)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
   return { type, localId: decoded.slice(colon + 1) };
+}
+
+/** The local id of a global id of the given type, or null when it is not one (for ids given in bulk). */
+export function tryLocalIdOf(type: NodeType, id: string): string | null {
+  try {
+    return localIdOf(type, id);
+  } catch {
+    return null;
+  }
 }
 
 /** Accepts a global id of the expected type; raw UUIDs are accepted too, for CLI users pasting scan ids. */

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { COMPLIANCE_STATUSES, FINDING_REASONS } from '../../domain/finding';
+import { FINDING_STATES, RESOLUTIONS } from '../../domain/lifecycle';
 
 // Enums come from the domain's const arrays so the schema cannot drift from the control.
 const enumOf = <T extends readonly string[]>(values: T) => Object.fromEntries(values.map((v) => [v, v])) as { [K in T[number]]: K };
@@ -16,10 +17,10 @@ registerEnumType(ScanStatusEnum, { name: 'ScanStatus', description: 'PARTIAL: so
 export const ScanSourceEnum = enumOf(['CREDENTIAL_REPORT', 'PER_USER_API'] as const);
 registerEnumType(ScanSourceEnum, { name: 'ScanSource' });
 
-export const FindingStateEnum = enumOf(['OPEN', 'RESOLVED'] as const);
+export const FindingStateEnum = enumOf(FINDING_STATES);
 registerEnumType(FindingStateEnum, { name: 'FindingState' });
 
-export const ResolutionEnum = enumOf(['PASSED', 'KEY_DELETED', 'USER_DELETED', 'NO_LONGER_APPLICABLE', 'REMEDIATED'] as const);
+export const ResolutionEnum = enumOf(RESOLUTIONS);
 registerEnumType(ResolutionEnum, { name: 'Resolution', description: 'Why a finding was resolved.' });
 
 export const FindingOrderFieldEnum = enumOf(['IDENTITY', 'FIRST_SEEN_AT', 'LAST_SEEN_AT', 'RESOLVED_AT'] as const);
@@ -30,3 +31,15 @@ registerEnumType(OrderDirectionEnum, { name: 'OrderDirection' });
 
 export const TrendIntervalEnum = enumOf(['HOUR', 'DAY', 'WEEK', 'MONTH'] as const);
 registerEnumType(TrendIntervalEnum, { name: 'TrendInterval', description: 'Buckets in UTC; MONTH is a calendar month.' });
+
+export const RemediationKindEnum = enumOf(['DEACTIVATE', 'REACTIVATE', 'DELETE'] as const);
+registerEnumType(RemediationKindEnum, { name: 'RemediationKind' });
+
+export const BulkRemediationEnum = enumOf(['DEACTIVATE', 'DELETE'] as const);
+registerEnumType(BulkRemediationEnum, { name: 'BulkRemediation' });
+
+export const RemediationStatusEnum = enumOf(['PENDING', 'SUCCEEDED', 'NO_CHANGE', 'DRY_RUN', 'REFUSED', 'FAILED'] as const);
+registerEnumType(RemediationStatusEnum, {
+  name: 'RemediationStatus',
+  description: 'PENDING: written before the IAM call, completed after (a crash leaves it for reconcile). NO_CHANGE: already in the target state.',
+});

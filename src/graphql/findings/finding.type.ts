@@ -24,6 +24,8 @@ export class FindingEvidence {
   @Field({ description: 'When that source was true: the report GeneratedTime, or the API call time.' }) dataSourceAsOf!: Date;
   @Field() evaluatedAt!: Date;
   @Field(() => String, { nullable: true, description: 'Why the user or key could not be read (ERROR findings).' }) error!: string | null;
+  @Field(() => String, { nullable: true, description: 'The exception that made this finding EXCEPTED.' }) exceptionId?: string | null;
+  @Field(() => Date, { nullable: true }) exceptionExpiresAt?: Date | null;
 }
 
 @ObjectType({ implements: Node, description: 'The control\'s result for one access key (or one user when no key is in play).' })

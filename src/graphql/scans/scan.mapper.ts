@@ -14,7 +14,7 @@ export function toScan(row: ScanView): Scan {
     source: row.source,
     reportGeneratedAt: row.reportGeneratedAt,
     observedAt: row.observedAt,
-    counts: { pass: row.passCount, fail: row.failCount, notApplicable: row.notApplicableCount, error: row.errorCount },
+    counts: { pass: row.passCount, fail: row.failCount, notApplicable: row.notApplicableCount, error: row.errorCount, excepted: row.exceptedCount },
     opened: row.openedCount,
     resolved: row.resolvedCount,
     versionsWritten: row.versionsWritten,

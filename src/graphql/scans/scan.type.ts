@@ -9,6 +9,7 @@ export class StatusCounts {
   @Field(() => Int) fail!: number;
   @Field(() => Int) notApplicable!: number;
   @Field(() => Int) error!: number;
+  @Field(() => Int, { description: 'Failing findings covered by an approved exception.' }) excepted!: number;
 }
 
 @ObjectType({ description: 'Something a scan could not read, or a warning about how it read it.' })

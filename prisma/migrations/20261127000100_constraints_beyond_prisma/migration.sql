@@ -26,3 +26,8 @@ CREATE INDEX finding_failing ON finding (account_id, identity) WHERE status = 'F
 -- Every scan moves last_seen_at of the findings it saw. Free space in each page lets PostgreSQL
 -- update in place (HOT), so an unchanged rescan does not grow the table.
 ALTER TABLE finding SET (fillfactor = 70);
+
+-- At most one remediation in flight per access key: a concurrent request waits for it, then finds the
+-- key already in the target state, so concurrent calls make one IAM write.
+CREATE UNIQUE INDEX remediation_action_one_pending_per_key ON remediation_action (access_key_id)
+  WHERE status = 'PENDING' AND NOT dry_run;

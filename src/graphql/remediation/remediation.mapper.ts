@@ -1,0 +1,35 @@
+import type { RemediationAction as Row } from '../../generated/prisma/client';
+import { toGlobalId } from '../common/node';
+import type { KeyState, RemediationAction } from './remediation.type';
+
+export function toRemediationAction(row: Row): RemediationAction {
+  return {
+    id: toGlobalId('RemediationAction', row.id),
+    kind: row.kind,
+    status: row.status,
+    actor: row.actor,
+    accountId: row.accountId,
+    userName: row.userName,
+    accessKeyId: row.accessKeyId,
+    reason: row.reason,
+    dryRun: row.dryRun,
+    force: row.force,
+    idempotencyKey: row.idempotencyKey,
+    plan: row.plan,
+    stateBefore: keyState(row.stateBefore),
+    stateAfter: keyState(row.stateAfter),
+    iamRequestId: row.iamRequestId,
+    errorCode: row.errorCode,
+    errorMessage: row.errorMessage,
+    createdAt: row.createdAt,
+    completedAt: row.completedAt,
+    findingLocalId: row.findingId,
+  };
+}
+
+function keyState(json: unknown): KeyState | null {
+  if (!json || typeof json !== 'object') return null;
+  const s = json as Record<string, string | null>;
+  const date = (v: string | null | undefined) => (v ? new Date(v) : null);
+  return { ...s, found: s.found ?? 'MISSING', createdAt: date(s.createdAt), lastUsedAt: date(s.lastUsedAt) };
+}

@@ -1,0 +1,71 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { REMEDIATIONS, type RemediationKind } from '../../domain/remediation';
+import type { RemediationResult } from '../../services/remediation.service';
+import type { Context } from '../context';
+import { localIdOf } from '../common/node';
+import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { Finding } from '../findings/finding.type';
+import { toFinding } from '../findings/finding.mapper';
+import {
+  AccessKeyActionInput,
+  RemediateFindingsInput,
+  RemediateFindingsPayload,
+  RemediationAction,
+  RemediationActionConnection,
+  RemediationActionFilter,
+  RemediationPayload,
+} from './remediation.type';
+import { toRemediationAction } from './remediation.mapper';
+
+/** The mutation's description, with the IAM permissions its contract declares. */
+const describe = (kind: RemediationKind) => `${REMEDIATIONS[kind].description} Needs IAM permissions: ${REMEDIATIONS[kind].permissions.join(', ')}.`;
+
+const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: r.userErrors });
+
+@Resolver(() => RemediationAction)
+export class RemediationResolver {
+  @Mutation(() => RemediationPayload, { description: describe('DEACTIVATE') })
+  async deactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+    return payload(await services.remediation.run('DEACTIVATE', input, actor));
+  }
+
+  @Mutation(() => RemediationPayload, { description: describe('REACTIVATE') })
+  async reactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+    return payload(await services.remediation.run('REACTIVATE', input, actor));
+  }
+
+  @Mutation(() => RemediationPayload, { description: describe('DELETE') })
+  async deleteAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+    return payload(await services.remediation.run('DELETE', input, actor));
+  }
+
+  @Mutation(() => RemediateFindingsPayload, {
+    description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
+  })
+  async remediateFindings(@Arg('input', () => RemediateFindingsInput) input: RemediateFindingsInput, @Ctx() { services, actor }: Context): Promise<RemediateFindingsPayload> {
+    const result = await services.remediation.runForFindings(input, actor);
+    return { results: result.results.map((r) => ({ findingId: r.findingId, ...payload(r) })), userErrors: result.userErrors };
+  }
+
+  @Query(() => RemediationActionConnection, { description: 'The remediation audit trail, newest first.' })
+  async remediationActions(
+    @Arg('filter', () => RemediationActionFilter, { nullable: true }) filter: RemediationActionFilter | undefined,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() { services }: Context,
+  ): Promise<RemediationActionConnection> {
+    return toConnection(await services.remediationActions.list(filter ?? {}, pageSize(first), after), toRemediationAction);
+  }
+
+  @Query(() => RemediationAction, { nullable: true })
+  async remediationAction(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<RemediationAction | null> {
+    const row = await loaders.remediationAction.load(localIdOf('RemediationAction', id));
+    return row ? toRemediationAction(row) : null;
+  }
+
+  @FieldResolver(() => Finding, { nullable: true, description: 'The finding this action was asked for, through remediateFindings.' })
+  async finding(@Root() action: RemediationAction, @Ctx() { loaders }: Context): Promise<Finding | null> {
+    if (!action.findingLocalId) return null;
+    const f = await loaders.finding.load(action.findingLocalId);
+    return f ? toFinding(f) : null;
+  }
+}

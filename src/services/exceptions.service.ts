@@ -1,0 +1,90 @@
+import type { AccessException, PrismaClient } from '../generated/prisma/client';
+import { ACCESS_KEY_ID_PATTERN, ACCOUNT_ID_PATTERN, USER_NAME_PATTERN, type UserErrorData } from '../domain/remediation';
+import { decodeCursor, encodeCursor, type Page } from './page';
+
+export interface CreateExceptionInput {
+  accountId: string;
+  userName: string;
+  accessKeyId?: string | null;
+  justification: string;
+  expiresAt: Date;
+}
+
+export interface ExceptionResult {
+  exception: AccessException | null;
+  userErrors: UserErrorData[];
+}
+
+/** Exceptions are time-boxed: a year at most, then they must be approved again. */
+export const MAX_EXCEPTION_DAYS = 366;
+
+/**
+ * Approved exceptions (the control's "unless specifically required"). Creating or revoking one
+ * re-evaluates the user at once, so its findings turn EXCEPTED, or fail again and reopen, without
+ * waiting for the next scan. An exception past its expiry stops applying at the next evaluation.
+ */
+export class ExceptionsService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly reevaluate: (accountId: string, userNames: string[]) => Promise<void>,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(input: CreateExceptionInput, actor: string): Promise<ExceptionResult> {
+    const userErrors = validate(input, this.now());
+    if (userErrors.length > 0) return { exception: null, userErrors };
+    const exception = await this.prisma.accessException.create({
+      data: {
+        accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
+        justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
+      },
+    });
+    await this.reevaluate(input.accountId, [input.userName]);
+    return { exception, userErrors: [] };
+  }
+
+  async revoke(id: string, actor: string): Promise<ExceptionResult> {
+    const found = await this.prisma.accessException.findUnique({ where: { id } });
+    if (!found) return { exception: null, userErrors: [{ code: 'EXCEPTION_NOT_FOUND', field: 'id', message: `no exception ${id}` }] };
+    if (found.revokedAt) return { exception: found, userErrors: [] }; // revoking twice changes nothing
+    const exception = await this.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
+    await this.reevaluate(found.accountId, [found.userName]);
+    return { exception, userErrors: [] };
+  }
+
+  async list(filter: { accountId?: string | null; userName?: string | null; active?: boolean | null }, first: number, after?: string): Promise<Page<AccessException>> {
+    const now = this.now();
+    const where = {
+      ...(filter.accountId ? { accountId: filter.accountId } : {}),
+      ...(filter.userName ? { userName: filter.userName } : {}),
+      ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
+      ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
+    };
+    const cursor = decodeCursor(after, 2);
+    const keyset = cursor ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] } : undefined;
+    const [rows, totalCount] = await Promise.all([
+      this.prisma.accessException.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: first + 1 }),
+      this.prisma.accessException.count({ where }),
+    ]);
+    return { nodes: rows.slice(0, first), hasNextPage: rows.length > first, totalCount, cursorOf: (e) => encodeCursor([e.createdAt.toISOString(), e.id]) };
+  }
+
+  async byIds(ids: readonly string[]): Promise<(AccessException | null)[]> {
+    const rows = await this.prisma.accessException.findMany({ where: { id: { in: [...ids] } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+}
+
+function validate(input: CreateExceptionInput, now: Date): UserErrorData[] {
+  const errors: UserErrorData[] = [];
+  const bad = (field: string, message: string) => errors.push({ code: 'INVALID_INPUT', field, message });
+  if (!ACCOUNT_ID_PATTERN.test(input.accountId ?? '')) bad('accountId', 'accountId must be 12 digits');
+  if (!USER_NAME_PATTERN.test(input.userName ?? '') || input.userName === 'root') bad('userName', 'userName must be an IAM user name (not root)');
+  if (input.accessKeyId != null && !ACCESS_KEY_ID_PATTERN.test(input.accessKeyId)) bad('accessKeyId', 'accessKeyId must be AKIA followed by 16 upper-case letters or digits');
+  if (!input.justification?.trim()) bad('justification', 'justification must not be empty: say why this user needs keys');
+  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) bad('expiresAt', 'expiresAt must be a date');
+  else if (input.expiresAt.getTime() <= now.getTime()) bad('expiresAt', `expiresAt ${input.expiresAt.toISOString()} is in the past: an exception must end in the future`);
+  else if (input.expiresAt.getTime() > now.getTime() + MAX_EXCEPTION_DAYS * 86_400_000) bad('expiresAt', `an exception lasts at most ${MAX_EXCEPTION_DAYS} days; renew it when it ends`);
+  return errors;
+}

@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto';
+import {
+  DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
+  GetUserCommand,
+  ListAccessKeysCommand,
+  UpdateAccessKeyCommand,
+  type AccessKeyMetadata,
+} from '@aws-sdk/client-iam';
+import pLimit from 'p-limit';
+import { accountOf } from '../adapters/iam/inventory.collector';
+import { errorCode, errorMessage, type CountingIamClient } from '../adapters/iam/iam-client';
+import {
+  decide,
+  REMEDIATIONS,
+  validateKeyAction,
+  type KeyActionInput,
+  type LiveKeyState,
+  type RemediationErrorCode,
+  type RemediationKind,
+  type UserErrorData,
+} from '../domain/remediation';
+import type { Prisma, PrismaClient, RemediationAction } from '../generated/prisma/client';
+import type { ScanRequest, ScanService } from './scan.service';
+
+export interface RemediationResult {
+  action: RemediationAction | null;
+  userErrors: UserErrorData[];
+}
+
+export interface BulkInput {
+  findingIds: string[];
+  action: 'DEACTIVATE' | 'DELETE';
+  reason: string;
+  dryRun?: boolean | null;
+  idempotencyKey: string;
+}
+
+export interface BulkItem {
+  findingId: string;
+  action: RemediationAction | null;
+  userErrors: UserErrorData[];
+}
+
+export interface BulkResult {
+  action: null;
+  results: BulkItem[];
+  userErrors: UserErrorData[];
+}
+
+export const MAX_BULK_FINDINGS = 500;
+
+function validateBulk(input: BulkInput): UserErrorData[] {
+  const errors: UserErrorData[] = [];
+  const bad = (code: RemediationErrorCode, field: string, message: string) => errors.push({ code, field, message });
+  if (!input.findingIds?.length) bad('INVALID_INPUT', 'findingIds', 'findingIds must name at least one finding');
+  else if (input.findingIds.length > MAX_BULK_FINDINGS) bad('TOO_MANY_FINDINGS', 'findingIds', `at most ${MAX_BULK_FINDINGS} findings per call; got ${input.findingIds.length}: split the request`);
+  else if (new Set(input.findingIds).size !== input.findingIds.length) bad('INVALID_INPUT', 'findingIds', 'findingIds must not repeat a finding');
+  if (!input.reason?.trim()) bad('INVALID_INPUT', 'reason', 'reason must not be empty: say why, for the audit trail');
+  if (!input.idempotencyKey?.trim()) bad('IDEMPOTENCY_KEY_REQUIRED', 'idempotencyKey', 'remediateFindings needs an idempotencyKey so a retry never acts twice');
+  return errors;
+}
+
+export interface FindingTarget {
+  localId: string;
+  accountId: string;
+  userName: string;
+  accessKeyId: string | null;
+  state: 'OPEN' | 'RESOLVED';
+  resolution: string | null;
+}
+
+export interface RemediationDeps {
+  prisma: PrismaClient;
+  /** Resolves finding ids (as given by the caller) to their targets; null for an unknown id. */
+  findings: (ids: string[]) => Promise<(FindingTarget | null)[]>;
+  iam: CountingIamClient;
+  scans: ScanService;
+  scanRequest: ScanRequest;
+  recentUseDays: number;
+  now?: () => Date;
+  /** Fault injection for tests: runs after the PENDING row is committed, before the IAM write. */
+  afterPending?: (actionId: string) => Promise<void>;
+}
+
+// A concurrent request for the same key waits this long for the one in flight.
+const WAIT_FOR_PENDING_MS = 30_000;
+const POLL_MS = 50;
+
+const IAM_CODES: Record<string, RemediationErrorCode> = {
+  AccessDenied: 'IAM_ACCESS_DENIED',
+  Throttling: 'IAM_THROTTLED',
+  NoSuchEntity: 'KEY_NOT_FOUND',
+  LimitExceeded: 'IAM_LIMIT_EXCEEDED',
+};
+
+/**
+ * Remediation that is safe to call from other tools. Every request is audited. A PENDING row is
+ * committed before any IAM write and completed after; at most one is in flight per key, so
+ * concurrent calls make one write. Live state is re-read first; a replayed idempotency key returns
+ * the first answer. After a write, the user is re-evaluated at once.
+ */
+export class RemediationService {
+  private readonly now: () => Date;
+  private iamAccount: Promise<string> | undefined;
+
+  constructor(private readonly deps: RemediationDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async run(kind: RemediationKind, input: KeyActionInput, actor: string, options: { findingId?: string; reevaluate?: boolean } = {}): Promise<RemediationResult> {
+    const contract = REMEDIATIONS[kind];
+    const audit = (status: 'REFUSED' | 'FAILED', error: UserErrorData) => this.auditOnly(kind, input, actor, status, error, options.findingId);
+    const invalid = validateKeyAction(contract, input);
+    if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
+
+    return this.idempotent(contract.mutation, input.idempotencyKey ?? null, { kind, ...normalize(input) }, async () => {
+      const account = await this.account().catch((err) => err as Error);
+      if (account instanceof Error) return { action: await audit('FAILED', iamError(account)), userErrors: [iamError(account)] };
+      if (account !== input.accountId) {
+        const error: UserErrorData = { code: 'ACCOUNT_MISMATCH', field: 'accountId', message: `Keywarden's IAM credentials are for account ${account}, not ${input.accountId}; nothing was changed` };
+        return { action: await audit('REFUSED', error), userErrors: [error] };
+      }
+      const dryRun = input.dryRun ?? false;
+      // One request per key at a time (across processes): the unique PENDING row is the lock.
+      const row = dryRun ? await this.insert(kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(kind, input, actor, options.findingId);
+      if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
+      return this.act(row, input, options.reevaluate ?? true);
+    });
+  }
+
+  /**
+   * Bulk: up to 500 findings, one result per finding, each an ordinary audited, idempotent action on the
+   * finding's key. The affected users are re-evaluated once at the end.
+   */
+  async runForFindings(input: BulkInput, actor: string): Promise<BulkResult> {
+    const invalid = validateBulk(input);
+    if (invalid.length > 0) {
+      await this.auditOnly(input.action, { accountId: '', userName: '', accessKeyId: '', reason: input.reason, dryRun: input.dryRun, idempotencyKey: input.idempotencyKey }, actor, 'REFUSED', invalid[0]);
+      return { action: null, results: [], userErrors: invalid };
+    }
+    const request = { action: input.action, findingIds: [...input.findingIds].sort(), reason: input.reason, dryRun: input.dryRun ?? false };
+    return this.idempotent('remediateFindings', input.idempotencyKey, request, () => this.bulk(input, actor), (stored) => this.replayBulk(stored));
+  }
+
+  private async bulk(input: BulkInput, actor: string): Promise<BulkResult> {
+    const findings = await this.deps.findings(input.findingIds);
+    const touched = new Map<string, Set<string>>();
+    const limit = pLimit(4);
+    const results = await Promise.all(input.findingIds.map((findingId, i) => limit(async (): Promise<BulkItem> => {
+      const finding = findings[i];
+      const fail = (code: RemediationErrorCode, message: string): BulkItem => ({ findingId, action: null, userErrors: [{ code, field: `findingIds[${i}]`, message }] });
+      if (!finding) return fail('FINDING_NOT_FOUND', `no finding ${findingId}`);
+      if (!finding.accessKeyId) return fail('FINDING_HAS_NO_KEY', `finding ${findingId} is about ${finding.userName}, not one access key: nothing to ${input.action.toLowerCase()}`);
+      if (finding.state === 'RESOLVED') return fail('FINDING_ALREADY_RESOLVED', `finding ${findingId} is already resolved (${finding.resolution ?? 'PASSED'})`);
+      const result = await this.run(
+        input.action,
+        {
+          accountId: finding.accountId, userName: finding.userName, accessKeyId: finding.accessKeyId, reason: input.reason,
+          dryRun: input.dryRun, force: false, idempotencyKey: `${input.idempotencyKey}/${findingId}`,
+        },
+        actor,
+        { findingId: finding.localId, reevaluate: false },
+      );
+      if (result.action?.status === 'SUCCEEDED') {
+        const users = touched.get(finding.accountId) ?? new Set<string>();
+        users.add(finding.userName);
+        touched.set(finding.accountId, users);
+      }
+      return { findingId, ...result };
+    })));
+    for (const [accountId, users] of touched) await this.reevaluate(accountId, [...users], input.action);
+    return { action: null, results, userErrors: [] };
+  }
+
+  private async replayBulk(stored: StoredAnswer): Promise<BulkResult> {
+    const items = ((stored.result as { results?: { findingId: string; actionId: string | null; userErrors: UserErrorData[] }[] } | null)?.results ?? []);
+    const ids = items.map((x) => x.actionId).filter((id): id is string => id !== null);
+    const rows = new Map((await this.deps.prisma.remediationAction.findMany({ where: { id: { in: ids } } })).map((r) => [r.id, r]));
+    return {
+      action: null,
+      results: items.map((x) => ({ findingId: x.findingId, action: x.actionId ? rows.get(x.actionId) ?? null : null, userErrors: x.userErrors })),
+      userErrors: stored.userErrors,
+    };
+  }
+
+  /** PENDING rows left by a process that stopped mid-action: settle each against live IAM state. */
+  async reconcile(olderThanMs = 60_000): Promise<RemediationAction[]> {
+    const stale = await this.deps.prisma.remediationAction.findMany({
+      where: { status: 'PENDING', dryRun: false, createdAt: { lt: new Date(this.now().getTime() - olderThanMs) } },
+      orderBy: { createdAt: 'asc' },
+    });
+    const settled: RemediationAction[] = [];
+    for (const row of stale) {
+      const live = await this.liveState(row.userName!, row.accessKeyId!).catch(() => null);
+      if (live === null) continue; // IAM unreadable now: try again at the next reconcile
+      const target = REMEDIATIONS[row.kind].target;
+      const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
+      settled.push(
+        await this.deps.prisma.remediationAction.update({
+          where: { id: row.id },
+          data: {
+            status: applied ? 'SUCCEEDED' : 'FAILED',
+            stateAfter: stateJson(live),
+            completedAt: this.now(),
+            errorCode: applied ? null : 'INTERRUPTED',
+            errorMessage: applied
+              ? 'reconciled: the process stopped after the IAM write took effect'
+              : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
+          },
+        }),
+      );
+      if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind);
+    }
+    return settled;
+  }
+
+  private async act(row: RemediationAction, input: KeyActionInput, reevaluate: boolean): Promise<RemediationResult> {
+    const contract = REMEDIATIONS[row.kind];
+    const complete = (data: Prisma.RemediationActionUpdateInput) =>
+      this.deps.prisma.remediationAction.update({ where: { id: row.id }, data: { ...data, completedAt: this.now() } });
+    let live: LiveKeyState;
+    try {
+      live = await this.liveState(input.userName, input.accessKeyId);
+    } catch (err) {
+      const error = iamError(err);
+      return { action: await complete({ status: row.dryRun ? 'DRY_RUN' : 'FAILED', errorCode: error.code, errorMessage: error.message }), userErrors: [error] };
+    }
+    const decision = decide(contract, { userName: input.userName, accessKeyId: input.accessKeyId, force: input.force ?? false }, live, this.now(), this.deps.recentUseDays);
+    const before = stateJson(live);
+    if (decision.outcome === 'REFUSE') {
+      return {
+        action: await complete({ status: row.dryRun ? 'DRY_RUN' : 'REFUSED', stateBefore: before, errorCode: decision.error.code, errorMessage: decision.error.message }),
+        userErrors: [decision.error],
+      };
+    }
+    if (row.dryRun) {
+      return { action: await complete({ status: 'DRY_RUN', stateBefore: before, plan: `dry run: would ${decision.outcome === 'WRITE' ? decision.plan : 'change nothing'}` }), userErrors: [] };
+    }
+    if (decision.outcome === 'NO_CHANGE') {
+      return { action: await complete({ status: 'NO_CHANGE', stateBefore: before, stateAfter: before, plan: decision.plan }), userErrors: [] };
+    }
+    let requestId: string | undefined;
+    try {
+      const out =
+        contract.target === null
+          ? await this.deps.iam.client.send(new DeleteAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId }))
+          : await this.deps.iam.client.send(new UpdateAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId, Status: contract.target }));
+      requestId = out.$metadata.requestId;
+    } catch (err) {
+      const error = iamError(err);
+      return { action: await complete({ status: 'FAILED', stateBefore: before, plan: decision.plan, errorCode: error.code, errorMessage: error.message }), userErrors: [error] };
+    }
+    const after = await this.liveState(input.userName, input.accessKeyId).then(stateJson, () => null);
+    const action = await complete({ status: 'SUCCEEDED', stateBefore: before, stateAfter: after ?? undefined, plan: decision.plan, iamRequestId: requestId ?? null });
+    if (reevaluate) await this.reevaluate(input.accountId, [input.userName], row.kind);
+    return { action, userErrors: [] };
+  }
+
+  /** Re-reads the users live so their findings resolve (REMEDIATED) or reopen now, not at the next scan. */
+  async reevaluate(accountId: string, userNames: string[], kind: RemediationKind): Promise<void> {
+    await this.deps.scans.runForUsers(accountId, userNames, this.deps.scanRequest, kind === 'REACTIVATE' ? 'PASSED' : 'REMEDIATED');
+  }
+
+  private async liveState(userName: string, accessKeyId: string): Promise<LiveKeyState> {
+    const iam = this.deps.iam.client;
+    let keys: AccessKeyMetadata[];
+    try {
+      keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+    } catch (err) {
+      if (errorCode(err) !== 'NoSuchEntity') throw err;
+      keys = [];
+    }
+    const own = keys.find((k) => k.AccessKeyId === accessKeyId);
+    let lastUsed;
+    try {
+      lastUsed = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+    } catch (err) {
+      // IAM answers AccessDenied for a key id that is not in the account.
+      if (!own) return { found: 'MISSING' };
+      throw err;
+    }
+    if (!own) return lastUsed.UserName && lastUsed.UserName !== userName ? { found: 'OTHER_USER', owner: lastUsed.UserName } : { found: 'MISSING' };
+    const used = lastUsed.AccessKeyLastUsed;
+    return {
+      found: 'OWN',
+      status: own.Status === 'Active' ? 'Active' : 'Inactive',
+      createdAt: own.CreateDate!,
+      lastUsed: used?.LastUsedDate ? { date: used.LastUsedDate, serviceName: naToNull(used.ServiceName), region: naToNull(used.Region) } : null,
+    };
+  }
+
+  /** The account Keywarden's IAM credentials act on: a remediation never crosses into another. */
+  private account(): Promise<string> {
+    this.iamAccount ??= this.deps.iam.client.send(new GetUserCommand({})).then((out) => {
+      const id = accountOf(out.User?.Arn);
+      if (!id) throw new Error('GetUser returned no account ARN');
+      return id;
+    });
+    this.iamAccount.catch(() => (this.iamAccount = undefined));
+    return this.iamAccount;
+  }
+
+  private async acquire(kind: RemediationKind, input: KeyActionInput, actor: string, findingId?: string): Promise<RemediationAction> {
+    const deadline = Date.now() + WAIT_FOR_PENDING_MS;
+    for (;;) {
+      try {
+        return await this.insert(kind, input, actor, 'PENDING', findingId);
+      } catch (err) {
+        if (!isUniqueViolation(err) || Date.now() > deadline) throw err;
+        await sleep(POLL_MS);
+      }
+    }
+  }
+
+  private insert(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'PENDING' | 'DRY_RUN', findingId?: string): Promise<RemediationAction> {
+    return this.deps.prisma.remediationAction.create({
+      data: {
+        kind, status, actor, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId,
+        reason: input.reason, dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: input.idempotencyKey ?? null,
+        input: normalize(input) as object, findingId: findingId ?? null,
+      },
+    });
+  }
+
+  /** A request refused before it reached IAM: audited all the same. */
+  private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string): Promise<RemediationAction> {
+    return this.deps.prisma.remediationAction.create({
+      data: {
+        kind, status, actor, accountId: input.accountId ?? null, userName: input.userName ?? null, accessKeyId: input.accessKeyId ?? null,
+        reason: input.reason ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: input.idempotencyKey ?? null,
+        input: normalize(input) as object, errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
+      },
+    });
+  }
+
+  /**
+   * Same key and same request: the first answer, with no second IAM write (a request still running
+   * is waited for). Same key, different request: refused.
+   */
+  async idempotent<T extends { action: { id: string } | null; userErrors: UserErrorData[] }>(
+    operation: string,
+    key: string | null,
+    request: unknown,
+    work: () => Promise<T>,
+    replay: (stored: StoredAnswer) => Promise<T> = (stored) => this.replaySingle(stored) as unknown as Promise<T>,
+  ): Promise<T> {
+    if (!key) return work();
+    const requestHash = createHash('sha256').update(JSON.stringify([operation, request])).digest('hex');
+    const prisma = this.deps.prisma;
+    const created = await prisma.idempotencyRecord.createMany({ data: [{ key, operation, requestHash }], skipDuplicates: true });
+    if (created.count === 0) {
+      const deadline = Date.now() + WAIT_FOR_PENDING_MS;
+      for (;;) {
+        const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: { key } });
+        if (record.requestHash !== requestHash || record.operation !== operation) {
+          const error: UserErrorData = { code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` };
+          return { action: null, userErrors: [error] } as unknown as T;
+        }
+        if (record.response) return replay(record.response as unknown as StoredAnswer);
+        if (Date.now() > deadline) throw new Error(`the request with idempotencyKey ${key} is still running`);
+        await sleep(POLL_MS);
+      }
+    }
+    try {
+      const result = await work();
+      const stored: StoredAnswer = { actionIds: collectActionIds(result), userErrors: result.userErrors, result: serializable(result) };
+      await prisma.idempotencyRecord.update({ where: { key }, data: { response: stored as object, completedAt: this.now() } });
+      return result;
+    } catch (err) {
+      // Nothing to replay: let a retry with the same key run again.
+      await prisma.idempotencyRecord.delete({ where: { key } }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async replaySingle(stored: StoredAnswer): Promise<RemediationResult> {
+    const id = stored.actionIds[0];
+    const action = id ? await this.deps.prisma.remediationAction.findUnique({ where: { id } }) : null;
+    return { action, userErrors: stored.userErrors };
+  }
+}
+
+export interface StoredAnswer {
+  actionIds: string[];
+  userErrors: UserErrorData[];
+  /** The answer's other data (bulk results), ids instead of rows. */
+  result: unknown;
+}
+
+function collectActionIds(result: { action: { id: string } | null }): string[] {
+  return result.action ? [result.action.id] : [];
+}
+
+function serializable(result: unknown): unknown {
+  const r = result as { results?: { findingId: string; action: { id: string } | null; userErrors: UserErrorData[] }[] };
+  return r.results ? { results: r.results.map((x) => ({ findingId: x.findingId, actionId: x.action?.id ?? null, userErrors: x.userErrors })) } : null;
+}
+
+function normalize(input: KeyActionInput) {
+  return {
+    accountId: input.accountId,
+    userName: input.userName,
+    accessKeyId: input.accessKeyId,
+    reason: input.reason,
+    dryRun: input.dryRun ?? false,
+    force: input.force ?? false,
+  };
+}
+
+function stateJson(live: LiveKeyState): Prisma.InputJsonValue {
+  if (live.found !== 'OWN') return { found: live.found, ...(live.found === 'OTHER_USER' ? { owner: live.owner } : {}) };
+  return {
+    found: 'OWN',
+    status: live.status,
+    createdAt: live.createdAt.toISOString(),
+    lastUsedAt: live.lastUsed?.date.toISOString() ?? null,
+    lastUsedService: live.lastUsed?.serviceName ?? null,
+    lastUsedRegion: live.lastUsed?.region ?? null,
+  };
+}
+
+function iamError(err: unknown): UserErrorData {
+  const code = errorCode(err);
+  return { code: IAM_CODES[code] ?? 'IAM_ERROR', field: null, message: `IAM ${code}: ${errorMessage(err)}` };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; meta?: { code?: string } };
+  return e.code === 'P2002' || e.meta?.code === '23505' || /unique constraint|23505/i.test(String((err as Error)?.message));
+}
+
+function naToNull(v: string | undefined): string | null {
+  return !v || v === 'N/A' ? null : v;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
