@@ -7,7 +7,9 @@ import { createScanService, formatScanSummary, openDatabase, scanAndPrune, scanR
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
-import { awsCredentialsConfigured, loadConfig, type Config } from './config';
+import { authSettings, awsCredentialsConfigured, loadConfig, type Config } from './config';
+import { TokensService } from './auth/tokens.service';
+import os from 'node:os';
 import { printKeywardenSchema } from './graphql/schema';
 import { startServer } from './graphql/server';
 import { createLogger, type Logger } from './logger';
@@ -88,6 +90,55 @@ scanOptions(program.command('reconcile'))
     }
   });
 
+const token = program.command('token').description('API tokens: create (shown once), list, revoke');
+token
+  .command('create')
+  .description('create an API token and print it once (only its hash is stored)')
+  .requiredOption('--name <name>', 'what the token is for, e.g. "grc-platform"')
+  .requiredOption('--scope <scope...>', 'findings:read, scans:write, remediation:write, admin')
+  .option('--expires <date>', 'ISO 8601 date or a number of days, e.g. 90')
+  .action(async (opts) => {
+    const config = loadConfig();
+    const db = await openDatabase(config, logger(config));
+    try {
+      const expiresAt = opts.expires === undefined ? null : /^\d+$/.test(opts.expires) ? new Date(Date.now() + Number(opts.expires) * 86_400_000) : new Date(opts.expires);
+      if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CliError(`--expires ${opts.expires} is neither a date nor a number of days`);
+      const created = await new TokensService(db.prisma).create({ name: opts.name, scopes: opts.scope, expiresAt, createdBy: `cli:${os.userInfo().username}` });
+      console.log(`token ${created.record.id} "${created.record.name}" scopes ${created.record.scopes.join(' ')}${expiresAt ? ` expires ${expiresAt.toISOString()}` : ''}`);
+      console.log(`${created.token}\n(shown once: store it now; Keywarden keeps only its hash)`);
+    } finally {
+      await db.close();
+    }
+  });
+token
+  .command('list')
+  .description('list tokens (never their values)')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDatabase(config, logger(config));
+    try {
+      for (const t of await new TokensService(db.prisma).list()) {
+        const state = t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt < new Date() ? 'expired' : 'active';
+        console.log(`${t.id}  ${t.prefix}…  ${state.padEnd(7)}  ${t.name}  [${t.scopes.join(' ')}]  last used ${t.lastUsedAt?.toISOString() ?? 'never'}${t.expiresAt ? `  expires ${t.expiresAt.toISOString()}` : ''}`);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+token
+  .command('revoke <idOrPrefix>')
+  .description('revoke a token by id or by its visible prefix (kw_ + 8 characters)')
+  .action(async (idOrPrefix: string) => {
+    const config = loadConfig();
+    const db = await openDatabase(config, logger(config));
+    try {
+      const t = await new TokensService(db.prisma).revoke(idOrPrefix);
+      console.log(`token ${t.id} "${t.name}" revoked`);
+    } finally {
+      await db.close();
+    }
+  });
+
 program
   .command('serve')
   .description('serve the GraphQL API on PORT (default 4000) at /graphql')
@@ -98,8 +149,8 @@ program
     const db = await openDatabase(config, log);
     const iam = createIamClient();
     await reconcileAtStart(db.prisma, iam, config, log);
-    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host, remediation: remediationSetup(config, iam) });
-    console.log(`GraphQL API at ${server.url} (database: ${db.description})`);
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam) });
+    console.log(`GraphQL API at ${server.url} (database: ${db.description}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
     await db.close();
@@ -115,8 +166,11 @@ scanOptions(program.command('start'))
     const summary = await scanAndPrune(config, db.prisma, iam.client);
     console.log(formatScanSummary(summary));
     await reconcileAtStart(db.prisma, iam.client, config, log);
-    const server = await startServer({ prisma: db.prisma, logger: log, port: config.port, host: config.host, remediation: remediationSetup(config, iam.client) });
-    console.log(`\nGraphQL API at ${server.url}\ntry:\n  curl -s ${server.url} -H 'content-type: application/json' \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
+    const token = await localAdminToken(db.prisma, config);
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.client) });
+    console.log(`\nGraphQL API at ${server.url}`);
+    console.log(token.message);
+    console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
     await untilSignal();
     await server.close();
     await iam.close();
@@ -174,6 +228,24 @@ interface IamConnection {
   client: CountingIamClient;
   description: string;
   close(): Promise<void>;
+}
+
+function serverOptions(config: Config, log: Logger) {
+  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute } };
+}
+
+/**
+ * The out-of-the-box experience stays open to its owner without making the API open: when no token
+ * exists, `start` creates a local admin token and prints it, once.
+ */
+async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ shown: string | null; message: string }> {
+  if (config.bootstrapToken) return { shown: null, message: 'authenticate with the KEYWARDEN_BOOTSTRAP_TOKEN you set (export KEYWARDEN_TOKEN=...)' };
+  const tokens = new TokensService(prisma);
+  if ((await tokens.countActive()) > 0) {
+    return { shown: null, message: 'authenticate with a token you created earlier (export KEYWARDEN_TOKEN=...), or make one: keywarden token create --name me --scope admin' };
+  }
+  const created = await tokens.create({ name: 'local-admin (created by keywarden start)', scopes: ['admin'], createdBy: 'keywarden start' });
+  return { shown: created.token, message: `a local admin token was created (shown once, only its hash is kept):\n  ${created.token}` };
 }
 
 function remediationSetup(config: Config, iam: CountingIamClient) {

@@ -31,6 +31,14 @@ const ConfigSchema = z.object({
   recentUseDays: intFromEnv(0, 365).default(DEFAULT_RECENT_USE_DAYS),
   /** Days of detailed history to keep (per-scan summaries are always kept). Unset: nothing is pruned. */
   retentionDays: intFromEnv(1, 100 * 365).optional(),
+  /** Accepted as an admin token while set (automation, first use). Keep it out of shell history. */
+  bootstrapToken: z.string().min(20, 'must be at least 20 characters').optional(),
+  /** OIDC/JWT bearer tokens: all three, or none. */
+  jwtJwksUrl: z.string().url().optional(),
+  jwtIssuer: z.string().min(1).optional(),
+  jwtAudience: z.string().min(1).optional(),
+  /** Requests per token per minute. */
+  rateLimitPerMinute: intFromEnv(1, 1_000_000).default(600),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -54,6 +62,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   retentionDays: 'KEYWARDEN_RETENTION_DAYS',
   recentUseDays: 'KEYWARDEN_RECENT_USE_DAYS',
   logLevel: 'KEYWARDEN_LOG_LEVEL',
+  bootstrapToken: 'KEYWARDEN_BOOTSTRAP_TOKEN',
+  jwtJwksUrl: 'KEYWARDEN_JWT_JWKS_URL',
+  jwtIssuer: 'KEYWARDEN_JWT_ISSUER',
+  jwtAudience: 'KEYWARDEN_JWT_AUDIENCE',
+  rateLimitPerMinute: 'KEYWARDEN_RATE_LIMIT_PER_MINUTE',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
@@ -80,7 +93,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const source = overrides[key] !== undefined ? (FLAG_NAMES[key] ?? key) : ENV_NAMES[key];
     throw new ConfigError(`invalid ${source}: ${issue.message}`);
   }
+  const jwt = [parsed.data.jwtJwksUrl, parsed.data.jwtIssuer, parsed.data.jwtAudience];
+  if (jwt.some(Boolean) && !jwt.every(Boolean)) {
+    throw new ConfigError('JWT verification needs KEYWARDEN_JWT_JWKS_URL, KEYWARDEN_JWT_ISSUER and KEYWARDEN_JWT_AUDIENCE together');
+  }
   return parsed.data;
+}
+
+export function authSettings(config: Config) {
+  return {
+    bootstrapToken: config.bootstrapToken ?? null,
+    jwt: config.jwtJwksUrl ? { jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer!, audience: config.jwtAudience! } : null,
+  };
 }
 
 /** Credentials the SDK's chain would find without a network call (we never probe the instance metadata service). */

@@ -10,7 +10,11 @@ export function createLogger(level: string): Logger {
       level,
       base: { service: 'keywarden' },
       redact: {
-        paths: ['*.authorization', '*.Authorization', '*.headers.authorization', '*.password', '*.secretAccessKey', '*.SecretAccessKey', '*.sessionToken', 'databaseUrl'],
+        paths: [
+          'authorization', '*.authorization', '*.Authorization', '*.headers.authorization', 'req.headers.authorization',
+          '*.password', '*.secretAccessKey', '*.SecretAccessKey', '*.sessionToken', '*.token', 'token',
+          'databaseUrl', '*.databaseUrl', 'bootstrapToken', '*.bootstrapToken', '*.credentials',
+        ],
         censor: '[redacted]',
       },
     },

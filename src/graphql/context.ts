@@ -5,8 +5,9 @@ import { ScanStore } from '../adapters/store/scan.store';
 import { ExceptionsService } from '../services/exceptions.service';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
-import { ScanService, type ScanRequest } from '../services/scan.service';
+import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
+import type { Principal } from '../auth/scopes';
 import { FindingsService, type FindingView } from '../services/findings.service';
 import { IamUsersService, type AccessKeyView, type IamUserView } from '../services/iam-users.service';
 import { ScansService, type ScanView } from '../services/scans.service';
@@ -20,6 +21,8 @@ export interface Services {
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
+  /** Runs a full scan of the account the server's IAM credentials read. */
+  startScan: () => Promise<ScanSummary>;
 }
 
 /** What remediation needs beyond the database: IAM, and how to re-evaluate a user afterwards. */
@@ -47,8 +50,10 @@ const userAtKey = (u: UserAt) => `${u.accountId}/${u.userName}@${u.at.toISOStrin
 export interface Context {
   services: Services;
   loaders: Loaders;
-  /** Who is asking: the client's declared name until access control exists. */
+  /** Who is asking, as the audit trail names them (token id and name, or JWT subject). */
   actor: string;
+  principal: Principal | null;
+  requestId: string;
 }
 
 export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
@@ -78,13 +83,16 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     exceptions: new ExceptionsService(prisma, async (accountId, userNames) => {
       await scanService.runForUsers(accountId, userNames, setup.scanRequest);
     }),
+    startScan: () => scanService.run(setup.scanRequest),
   };
 }
 
-export function createContext(services: Services, actor: string): Context {
+export function createContext(services: Services, actor: string, principal: Principal | null = null, requestId = 'none'): Context {
   return {
     services,
     actor,
+    principal,
+    requestId,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { ScopeAuthChecker } from '../auth/auth-checker';
 import { NodeResolver } from './common/node.resolver';
 import { ControlsResolver } from './controls/controls.resolver';
 import { FindingsResolver } from './findings/findings.resolver';
@@ -33,6 +34,7 @@ export function keywardenSchema(): Promise<GraphQLSchema> {
     resolvers: RESOLVERS,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     validate: { forbidUnknownValues: false },
+    authChecker: ScopeAuthChecker,
   });
   return built;
 }

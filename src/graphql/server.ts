@@ -1,43 +1,103 @@
-import http from 'node:http';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import http from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express from 'express';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { rateLimit } from 'express-rate-limit';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { PrismaClient } from '../generated/prisma/client';
-import { createContext, createServices, type Context, type RemediationSetup } from './context';
 import { createIamClient } from '../adapters/iam/iam-client';
+import { Authenticator, type AuthSettings } from '../auth/authenticator';
+import { actorOf, type Principal } from '../auth/scopes';
+import { TokensService } from '../auth/tokens.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../controls/no-access-keys-at-setup/control';
 import { DEFAULT_RECENT_USE_DAYS } from '../domain/remediation';
-import { ErrorCode } from './common/errors';
-import { keywardenSchema } from './schema';
+import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
+import { interruptRunningScans } from '../services/scan.service';
+import { ErrorCode } from './common/errors';
+import { DEFAULT_PAGE_SIZE } from './common/pagination';
+import { createContext, createServices, type Context, type RemediationSetup } from './context';
+import { keywardenSchema } from './schema';
+
+export interface Limits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  /** Estimated result size: every paginated field multiplies what is under it by `first` (default 50). */
+  maxCost: number;
+  maxBodyBytes: number;
+  /** Requests per token per minute. */
+  ratePerMinute: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 2000,
+  maxCost: 20_000,
+  maxBodyBytes: 100_000,
+  ratePerMinute: 600,
+};
 
 export interface ServerOptions {
   prisma: PrismaClient;
   logger: Logger;
   port: number;
   host?: string;
-  /** IAM for remediation; default: the SDK's standard chain. */
+  auth?: AuthSettings;
+  limits?: Partial<Limits>;
+  /** IAM for remediation and scans; default: the SDK's standard chain. */
   remediation?: Partial<RemediationSetup>;
 }
 
 export interface RunningServer {
   url: string;
+  /** Stops accepting, drains in-flight requests, marks scans it was running as FAILED. */
   close(): Promise<void>;
 }
 
-/** Apollo Server on express: /graphql, plus /healthz (process) and /readyz (database). */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', remediation = {} }: ServerOptions): Promise<RunningServer> {
+interface RequestState {
+  requestId: string;
+}
+
+const requests = new AsyncLocalStorage<RequestState>();
+
+/**
+ * Apollo Server on express. Only GET /healthz and /readyz answer without a token; /graphql
+ * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
+ * depth, aliases, tokens and cost before execution, and logs one structured line per request.
+ */
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {} }: ServerOptions): Promise<RunningServer> {
+  const limits = { ...DEFAULT_LIMITS, ...given };
+  const schema = await keywardenSchema();
   const app = express();
+  app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth },
+    maxAliases: { n: limits.maxAliases },
+    maxTokens: { n: limits.maxTokens },
+    maxDirectives: { n: 20 },
+    blockFieldSuggestion: { enabled: true },
+    costLimit: { enabled: false }, // replaced by the `first`-aware estimate below
+  }).protect();
   const apollo = new ApolloServer<Context>({
-    schema: await keywardenSchema(),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    schema,
+    ...armor,
+    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), costLimit(schema, limits.maxCost), requestLog(logger)],
+    validationRules: armor.validationRules,
+    allowBatchedHttpRequests: false,
+    persistedQueries: false,
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
     // The CLI owns shutdown (close the server, then the database); Apollo's own handlers would
     // re-send the signal and kill the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -50,7 +110,14 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', re
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,
   });
+  const authenticator = new Authenticator(new TokensService(prisma), auth);
 
+  app.use(helmet());
+  app.use((_req, res, next) => {
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    requests.run({ requestId }, next);
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -62,7 +129,47 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', re
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
-  app.use('/graphql', express.json({ limit: '100kb' }), expressMiddleware(apollo, { context: async ({ req }) => createContext(services, declaredClient(req.headers)) }));
+  app.use(
+    '/graphql',
+    async (req, res, next) => {
+      const principal = await authenticator.authenticate(req.headers.authorization).catch(() => null);
+      if (!principal) {
+        logger.info({ requestId: requestId(), status: 401, path: req.path }, 'unauthenticated request refused');
+        res.status(401).setHeader('www-authenticate', 'Bearer').json({
+          errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
+        });
+        return;
+      }
+      res.locals.principal = principal;
+      next();
+    },
+    rateLimit({
+      windowMs: 60_000,
+      limit: limits.ratePerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (_req, res) => (res.locals.principal as Principal).id,
+      handler: (_req, res, _next, options) => {
+        res.status(429).json({ errors: [{ message: `rate limit: at most ${limits.ratePerMinute} requests a minute per token`, extensions: { code: 'RATE_LIMITED' } }] });
+        logger.warn({ requestId: requestId(), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
+      },
+    }),
+    express.json({ limit: limits.maxBodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const principal = res.locals.principal as Principal;
+        return createContext(services, actorOf(principal), principal, requestId());
+      },
+    }),
+  );
+  // Body too large, malformed JSON: a clear 4xx in GraphQL's error shape, never a stack trace.
+  app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ requestId: requestId(), err }, 'unexpected error outside GraphQL');
+    const message = status === 413 ? `request body larger than ${limits.maxBodyBytes} bytes` : status === 500 ? `Internal server error (request ${requestId()})` : 'malformed request body';
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -74,27 +181,84 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', re
     url: `http://${host}:${boundPort}/graphql`,
     close: async () => {
       await apollo.stop();
+      await interruptRunningScans(prisma);
     },
   };
 }
 
-/** Until access control exists, the audit trail names the client that says who it is. */
-function declaredClient(headers: Record<string, string | string[] | undefined>): string {
-  const name = headers['x-keywarden-client'] ?? headers['apollographql-client-name'];
-  const value = (Array.isArray(name) ? name[0] : name)?.trim().slice(0, 200);
-  return value ? `client:${value}` : 'client:anonymous';
+function requestId(): string {
+  return requests.getStore()?.requestId ?? 'none';
+}
+
+/** Rejects, before execution, operations whose estimated size is too large: `first` multiplies what is under it. */
+function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
+  // A paginated field costs `first` (default 50) times what each item asks for; anything else, 1 plus its children.
+  const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+    if (!field.args.some((a) => a.name === 'first')) return undefined;
+    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+    return 1 + Math.max(1, first) * Math.max(1, childComplexity);
+  };
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const cost = getComplexity({
+            schema,
+            query: document,
+            operationName: request.operationName,
+            variables: request.variables,
+            estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+          });
+          if (cost > maxCost) {
+            throw new GraphQLError(`query too costly: estimated ${cost}, at most ${maxCost}; ask for smaller pages or fewer nested lists`, {
+              extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** One structured line per GraphQL request: who, what, how long, how it ended. Never the token. */
+function requestLog(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ contextValue, request }) {
+      const started = process.hrtime.bigint();
+      return {
+        async willSendResponse({ response, errors, operationName }) {
+          const body = response.body.kind === 'single' ? response.body.singleResult : null;
+          const codes = (body?.errors ?? []).map((e) => e.extensions?.code);
+          logger.info(
+            {
+              requestId: contextValue.requestId,
+              tokenId: contextValue.principal?.id,
+              principal: contextValue.principal?.kind,
+              operationName: operationName ?? request.operationName ?? null,
+              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+              outcome: (errors?.length ?? codes.length) ? 'error' : 'ok',
+              errorCodes: codes.length ? codes : undefined,
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
 }
 
 const EXPECTED_CODES = new Set<string>([
-  ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+  ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
+  'QUERY_TOO_COSTLY', 'BAD_REQUEST',
 ]);
 
-/** Expected errors keep their code and message; anything else is logged with an id and masked. */
+/** Expected errors keep their code and message; anything else is logged with the request id and masked. */
 function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && EXPECTED_CODES.has(code)) {
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { ...formatted.extensions, stacktrace: undefined } };
+    const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   const original = unwrapResolverError(error);
   if (original instanceof InvalidInputError) {
@@ -104,7 +268,7 @@ function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger
   if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
     return { message: formatted.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
-  const errorId = randomUUID();
-  logger.error({ errorId, err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
-  return { message: `Internal server error (id ${errorId})`, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId } };
+  const id = requestId();
+  logger.error({ requestId: id, err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+  return { message: `Internal server error (request ${id})`, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId: id } };
 }

@@ -6,6 +6,7 @@ import { applyExceptions } from '../domain/exceptions';
 import type { StatusCounts } from '../domain/finding';
 import type { AccountInventory, ScanError } from '../domain/inventory';
 import type { Resolution } from '../domain/lifecycle';
+import type { PrismaClient } from '../generated/prisma/client';
 
 export interface ScanRequest {
   collect: CollectOptions;
@@ -33,6 +34,19 @@ export interface ScanServiceDeps {
   store: ScanStore;
   iam: CountingIamClient;
   now?: () => Date;
+}
+
+// Scans this process is running, so a shutdown can say which ones it interrupted.
+const running = new Set<string>();
+
+/** At shutdown: scans this process started and could not finish are FAILED, not left RUNNING. */
+export async function interruptRunningScans(prisma: PrismaClient): Promise<void> {
+  if (running.size === 0) return;
+  await prisma.scan.updateMany({
+    where: { id: { in: [...running] }, status: 'RUNNING' },
+    data: { status: 'FAILED', finishedAt: new Date(), errors: [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code: 'Interrupted', message: 'the server shut down before the scan finished' }] },
+  });
+  running.clear();
 }
 
 /** Collect once, evaluate purely, store atomically. A scan that cannot finish is recorded as FAILED. */
@@ -71,6 +85,7 @@ export class ScanService {
     const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
     const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null, ...target };
     const scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
+    running.add(scanId);
 
     let accountId: string | null = null;
     try {
@@ -105,6 +120,8 @@ export class ScanService {
         scanId, accountId, status: 'FAILED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 }, opened: 0, resolved: 0, versionsWritten: 0,
         durationMs: finishedAt.getTime() - startedAt.getTime(), iamCalls, errors,
       };
+    } finally {
+      running.delete(scanId);
     }
   }
 }

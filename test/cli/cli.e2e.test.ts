@@ -155,8 +155,9 @@ function startCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
   });
 }
 
-async function gql<T = any>(url: string, query: string): Promise<{ status: number; data?: T; errors?: unknown[] }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+async function gql<T = any>(url: string, query: string, token: string | null): Promise<{ status: number; data?: T; errors?: unknown[] }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query }) });
   return { status: res.status, ...((await res.json()) as object) };
 }
 
@@ -408,13 +409,15 @@ describe('serve', () => {
     const seeded = await createScanService(prisma, sandboxIamClient(sandbox)).run(scanRequest(loadConfig({})));
     expect(seeded.status).toBe('COMPLETED');
 
-    const server = await startCli(['serve'], baseEnv({ DATABASE_URL: databaseUrl, PORT: '0' }), 15_000);
+    const bootstrap = 'cli-test-bootstrap-token-0123456789';
+    const server = await startCli(['serve'], baseEnv({ DATABASE_URL: databaseUrl, PORT: '0', KEYWARDEN_BOOTSTRAP_TOKEN: bootstrap }), 15_000);
     const url = new URL(server.url);
     expect(url.pathname).toBe('/graphql');
     expect(Number(url.port)).toBeGreaterThan(0);
-    expect(server.stdout()).toMatch(/^GraphQL API at http:\/\/127\.0\.0\.1:\d+\/graphql \(database: PostgreSQL at 127\.0\.0\.1:5432\/\w+\)$/m);
+    expect(server.stdout()).toMatch(/^GraphQL API at http:\/\/127\.0\.0\.1:\d+\/graphql \(database: PostgreSQL at 127\.0\.0\.1:5432\/\w+\); every request needs Authorization: Bearer <token>$/m);
 
-    const res = await gql(server.url, '{ findings { totalCount } }');
+    expect((await gql(server.url, '{ findings { totalCount } }', null)).status).toBe(401);
+    const res = await gql(server.url, '{ findings { totalCount } }', bootstrap);
     expect(res).toEqual({ status: 200, data: { findings: { totalCount: 4 } } });
     const health = await fetch(new URL('/healthz', url));
     expect(health.status).toBe(200);
@@ -422,7 +425,10 @@ describe('serve', () => {
 
     const exit = await server.stop('SIGTERM', 5_000);
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-    expect(server.stderr()).toBe('');
+    // Structured logs on stderr: one JSON line per request, never the token.
+    const logLines = lines(server.stderr()).map((l) => JSON.parse(l));
+    expect(logLines.some((l) => l.msg === 'graphql request' && l.tokenId === 'bootstrap')).toBe(true);
+    expect(server.stderr()).not.toContain(bootstrap);
   });
 });
 
@@ -441,9 +447,16 @@ describe('start with the embedded database', () => {
     expect(out).toMatch(/^scan [0-9a-f-]{36} COMPLETED for account 123456789012$/m);
     expect(fs.readFileSync(lockFile, 'utf8').trim()).toMatch(/^\d+$/);
 
+    // No token, no answer; `start` made a local admin token and printed it once.
+    expect((await gql(first.url, '{ scans { totalCount } }', null)).status).toBe(401);
+    const printed = first.stdout(); // the token lines follow the URL line
+    const token = /^\s+(kw_[0-9A-Za-z]{36})$/m.exec(printed)?.[1];
+    expect(token).toBeDefined();
+    expect(printed).toContain('a local admin token was created');
     const fails = await gql<{ findings: { totalCount: number; nodes: { userName: string; reasons: string[] }[] } }>(
       first.url,
       '{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName reasons } } }',
+      token!,
     );
     expect(fails.status).toBe(200);
     expect(fails.data?.findings.totalCount).toBe(5);
@@ -453,13 +466,14 @@ describe('start with the embedded database', () => {
     expect({ code: firstExit.code, signal: firstExit.signal }).toEqual({ code: 0, signal: null });
     // A clean shutdown stops PGlite and releases the data directory.
     expect(fs.existsSync(lockFile)).toBe(false);
-    expect(first.stderr()).toBe('');
+    expect(first.stderr()).not.toContain(token!);
 
     const second = await startCli(['start'], env, 30_000);
-    const scans = await gql<{ scans: { totalCount: number } }>(second.url, '{ scans { totalCount } }');
+    expect(second.stdout()).not.toMatch(/kw_[0-9A-Za-z]{36}/); // shown once, not again
+    const scans = await gql<{ scans: { totalCount: number } }>(second.url, '{ scans { totalCount } }', token!);
     expect(scans).toEqual({ status: 200, data: { scans: { totalCount: 2 } } });
     const secondExit = await second.stop('SIGTERM', 5_000);
     expect({ code: secondExit.code, signal: secondExit.signal }).toEqual({ code: 0, signal: null });
-    expect(second.stderr()).toBe('');
+    expect(second.stderr()).not.toContain(token!);
   }, 90_000);
 });

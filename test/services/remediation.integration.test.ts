@@ -78,7 +78,7 @@ describe('remediation mutations', () => {
     expect(p.userErrors).toEqual([]);
     expect(keyStatus(stack, SETUP)).toBe('Inactive');
     expect(p.action).toMatchObject({
-      kind: 'DEACTIVATE', status: 'SUCCEEDED', actor: 'client:test-suite', accountId: ACCOUNT, userName: 'alice', accessKeyId: SETUP,
+      kind: 'DEACTIVATE', status: 'SUCCEEDED', actor: 'bootstrap:KEYWARDEN_BOOTSTRAP_TOKEN (bootstrap)', accountId: ACCOUNT, userName: 'alice', accessKeyId: SETUP,
       reason: 'CIS: key created at initial setup', dryRun: false, idempotencyKey: 'deactivate-alice-1',
       stateBefore: { found: 'OWN', status: 'Active' }, stateAfter: { found: 'OWN', status: 'Inactive' }, errorCode: null,
     });
@@ -186,7 +186,7 @@ describe('remediation mutations', () => {
     });
     expect(created.data.createException.userErrors).toEqual([]);
     const exception = created.data.createException.exception;
-    expect(exception).toMatchObject({ active: true, createdBy: 'client:test-suite' });
+    expect(exception).toMatchObject({ active: true, createdBy: 'bootstrap:KEYWARDEN_BOOTSTRAP_TOKEN (bootstrap)' });
     expect(await finding(stack, SETUP)).toMatchObject({ status: 'EXCEPTED', state: 'RESOLVED', resolution: 'EXCEPTED', exception: { id: exception.id } });
     const listed: any = await stack.gql(`{ exceptions(filter: { accountId: "${ACCOUNT}", active: true }) { totalCount nodes { id } } }`);
     expect(listed.data.exceptions.nodes).toEqual([{ id: exception.id }]);
@@ -197,7 +197,7 @@ describe('remediation mutations', () => {
     expect(past.data.createException).toMatchObject({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: 'expiresAt' }] });
 
     const revoked: any = await stack.gql(`mutation($input: RevokeExceptionInput!) { revokeException(input: $input) { exception { active revokedBy } userErrors { code } } }`, { input: { id: exception.id } });
-    expect(revoked.data.revokeException).toEqual({ exception: { active: false, revokedBy: 'client:test-suite' }, userErrors: [] });
+    expect(revoked.data.revokeException).toEqual({ exception: { active: false, revokedBy: 'bootstrap:KEYWARDEN_BOOTSTRAP_TOKEN (bootstrap)' }, userErrors: [] });
     expect(await finding(stack, SETUP)).toMatchObject({ status: 'FAIL', state: 'OPEN', exception: null });
   });
 });

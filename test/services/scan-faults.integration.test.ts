@@ -4,7 +4,7 @@ import { createScanService } from '../../src/app';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { startServer } from '../../src/graphql/server';
 import type { FixtureInput } from '../../src/sandbox/fixture';
-import { sandboxIamClient, startStack, type Stack } from '../support/stack';
+import { sandboxIamClient, startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
 
 const FIXTURE: FixtureInput = {
   accountId: '444455556666',
@@ -138,9 +138,13 @@ describe('PostgreSQL down', () => {
 
   it('serve keeps answering: GraphQL gives a masked error, /readyz 503, /healthz 200', async () => {
     const prisma = createPrismaClient('postgresql://postgres@127.0.0.1:1/nowhere');
-    const server = await startServer({ prisma, logger: pino({ level: 'silent' }), port: 0 });
+    const server = await startServer({ prisma, logger: pino({ level: 'silent' }), port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN } });
     try {
-      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ findings { totalCount } }' }) });
+      const res = await fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        body: JSON.stringify({ query: '{ findings { totalCount } }' }),
+      });
       const body: any = await res.json();
       expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1:1|ECONNREFUSED|at .*\.js/);

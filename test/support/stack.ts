@@ -3,7 +3,7 @@ import { createIamClient, type CountingIamClient } from '../../src/adapters/iam/
 import { createPrismaClient } from '../../src/adapters/db/prisma';
 import { createScanService } from '../../src/app';
 import type { PrismaClient } from '../../src/generated/prisma/client';
-import { startServer, type RunningServer } from '../../src/graphql/server';
+import { startServer, type Limits, type RunningServer } from '../../src/graphql/server';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../src/sandbox/iam-sandbox.server';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
@@ -19,6 +19,9 @@ export function testPrisma(): PrismaClient {
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
   await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan CASCADE');
 }
+
+/** Accepted as an admin token by every test server (KEYWARDEN_BOOTSTRAP_TOKEN's role). */
+export const TEST_ADMIN_TOKEN = 'test-bootstrap-token-0123456789abcdef';
 
 export function sandboxIamClient(sandbox: IamSandbox, maxAttempts = 4): CountingIamClient {
   return createIamClient({
@@ -36,7 +39,8 @@ export interface Stack {
   iam: CountingIamClient;
   /** `at` fixes the scan's clock (when it reads IAM), for histories spread over days. */
   scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>, at?: Date): Promise<ScanSummary>;
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number }>;
+  /** POSTs a GraphQL request over HTTP, as the test admin unless `token` says otherwise (null: no token). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -44,17 +48,19 @@ export interface Stack {
 export interface StackOptions extends Partial<IamSandboxOptions> {
   /** Remediation fault injection: runs after the PENDING audit row, before the IAM write. */
   afterPending?: (actionId: string) => Promise<void>;
+  logger?: pino.Logger;
+  limits?: Partial<Limits>;
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, ...sandboxOptions } = options;
+  const { afterPending, logger: _logger, limits: _limits, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const logger = pino({ level: 'silent' });
   const server = await startServer({
-    prisma, logger, port: 0,
+    prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
     remediation: { iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7, afterPending },
   });
   return {
@@ -67,13 +73,13 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
         collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 }, ...collect },
         control: { ...DEFAULT_CONTROL_SETTINGS, ...control },
       }),
-    gql: async (query, variables) => {
+    gql: async (query, variables, token = TEST_ADMIN_TOKEN) => {
       const res = await fetch(server.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-keywarden-client': 'test-suite' },
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      return { ...((await res.json()) as object), status: res.status };
+      return { ...((await res.json()) as object), status: res.status, headers: res.headers };
     },
     close: async () => {
       await server.close();

@@ -197,6 +197,22 @@ CREATE TABLE "access_exception" (
     CONSTRAINT "access_exception_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "api_token" (
+    "id" UUID NOT NULL,
+    "name" TEXT NOT NULL,
+    "prefix" TEXT NOT NULL,
+    "hash" TEXT NOT NULL,
+    "scopes" TEXT[],
+    "created_by" TEXT NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expires_at" TIMESTAMPTZ(3),
+    "last_used_at" TIMESTAMPTZ(3),
+    "revoked_at" TIMESTAMPTZ(3),
+
+    CONSTRAINT "api_token_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE INDEX "scan_account_id_observed_at_idx" ON "scan"("account_id", "observed_at" DESC);
 
@@ -229,6 +245,9 @@ CREATE INDEX "remediation_action_status_created_at_idx" ON "remediation_action"(
 
 -- CreateIndex
 CREATE INDEX "access_exception_account_id_user_name_idx" ON "access_exception"("account_id", "user_name");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "api_token_prefix_key" ON "api_token"("prefix");
 
 -- AddForeignKey
 ALTER TABLE "finding_version" ADD CONSTRAINT "finding_version_finding_id_fkey" FOREIGN KEY ("finding_id") REFERENCES "finding"("id") ON DELETE CASCADE ON UPDATE CASCADE;

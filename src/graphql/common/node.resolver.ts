@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Authorized, Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { Context } from '../context';
 import { toFinding } from '../findings/finding.mapper';
 import { toScan } from '../scans/scan.mapper';
@@ -8,6 +8,7 @@ import { toAccessException } from '../exceptions/exceptions.resolver';
 import { assertNever, BadUserInputError } from './errors';
 import { fromGlobalId, Node } from './node';
 
+@Authorized('findings:read')
 @Resolver()
 export class NodeResolver {
   @Query(() => Node, { nullable: true, description: 'Fetches any object by its global id (Relay).' })

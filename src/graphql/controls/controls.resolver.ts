@@ -1,7 +1,8 @@
-import { Arg, Query, Resolver } from 'type-graphql';
+import { Authorized, Arg, Query, Resolver } from 'type-graphql';
 import { CONTROLS, controlById } from '../../controls/registry';
 import { Control } from './control.type';
 
+@Authorized('findings:read')
 @Resolver(() => Control)
 export class ControlsResolver {
   @Query(() => [Control], { description: 'Every control Keywarden evaluates.' })

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Authorized, Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AccessException as Row } from '../../generated/prisma/client';
 import type { Context } from '../context';
 import { toGlobalId, tryLocalIdOf } from '../common/node';
@@ -17,11 +17,13 @@ const payload = (r: { exception: Row | null; userErrors: ExceptionPayload['userE
 
 @Resolver(() => AccessException)
 export class ExceptionsResolver {
+  @Authorized('remediation:write')
   @Mutation(() => ExceptionPayload, { description: 'Approves an exception; the user is re-evaluated at once. Needs IAM read permissions only.' })
   async createException(@Arg('input', () => CreateExceptionInput) input: CreateExceptionInput, @Ctx() { services, actor }: Context): Promise<ExceptionPayload> {
     return payload(await services.exceptions.create(input, actor));
   }
 
+  @Authorized('remediation:write')
   @Mutation(() => ExceptionPayload, { description: 'Revokes an exception: its findings fail (and reopen) again at once. Needs IAM read permissions only.' })
   async revokeException(@Arg('input', () => RevokeExceptionInput) input: RevokeExceptionInput, @Ctx() { services, actor }: Context): Promise<ExceptionPayload> {
     const id = tryLocalIdOf('AccessException', input.id);
@@ -29,6 +31,7 @@ export class ExceptionsResolver {
     return payload(await services.exceptions.revoke(id, actor));
   }
 
+  @Authorized('findings:read')
   @Query(() => AccessExceptionConnection, { description: 'Exceptions, newest first.' })
   async exceptions(
     @Arg('filter', () => ExceptionFilter, { nullable: true }) filter: ExceptionFilter | undefined,
@@ -39,6 +42,7 @@ export class ExceptionsResolver {
   }
 }
 
+@Authorized('findings:read')
 @Resolver(() => Finding)
 export class FindingExceptionResolver {
   @FieldResolver(() => AccessException, { nullable: true, description: 'The exception that makes this finding EXCEPTED.' })

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Scan } from '../scans/scan.type';
@@ -6,6 +6,7 @@ import { toScan } from '../scans/scan.mapper';
 import { Finding, FindingConnection, FindingFilter, FindingOrder } from './finding.type';
 import { toFinding } from './finding.mapper';
 
+@Authorized('findings:read')
 @Resolver(() => Finding)
 export class FindingsResolver {
   @Query(() => FindingConnection, { description: 'Findings as the latest scan of each account left them, or as of an instant.' })

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { REMEDIATIONS, type RemediationKind } from '../../domain/remediation';
 import type { RemediationResult } from '../../services/remediation.service';
 import type { Context } from '../context';
@@ -24,21 +24,25 @@ const payload = (r: RemediationResult): RemediationPayload => ({ action: r.actio
 
 @Resolver(() => RemediationAction)
 export class RemediationResolver {
+  @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('DEACTIVATE') })
   async deactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('DEACTIVATE', input, actor));
   }
 
+  @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('REACTIVATE') })
   async reactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('REACTIVATE', input, actor));
   }
 
+  @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('DELETE') })
   async deleteAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('DELETE', input, actor));
   }
 
+  @Authorized('remediation:write')
   @Mutation(() => RemediateFindingsPayload, {
     description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
   })
@@ -47,6 +51,7 @@ export class RemediationResolver {
     return { results: result.results.map((r) => ({ findingId: r.findingId, ...payload(r) })), userErrors: result.userErrors };
   }
 
+  @Authorized('findings:read')
   @Query(() => RemediationActionConnection, { description: 'The remediation audit trail, newest first.' })
   async remediationActions(
     @Arg('filter', () => RemediationActionFilter, { nullable: true }) filter: RemediationActionFilter | undefined,
@@ -56,12 +61,14 @@ export class RemediationResolver {
     return toConnection(await services.remediationActions.list(filter ?? {}, pageSize(first), after), toRemediationAction);
   }
 
+  @Authorized('findings:read')
   @Query(() => RemediationAction, { nullable: true })
   async remediationAction(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<RemediationAction | null> {
     const row = await loaders.remediationAction.load(localIdOf('RemediationAction', id));
     return row ? toRemediationAction(row) : null;
   }
 
+  @Authorized('findings:read')
   @FieldResolver(() => Finding, { nullable: true, description: 'The finding this action was asked for, through remediateFindings.' })
   async finding(@Root() action: RemediationAction, @Ctx() { loaders }: Context): Promise<Finding | null> {
     if (!action.findingLocalId) return null;

@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { localIdOf } from '../common/node';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
@@ -12,6 +12,7 @@ import { toScan } from './scan.mapper';
 
 const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => '' };
 
+@Authorized('findings:read')
 @Resolver(() => Scan)
 export class ScansResolver {
   @Query(() => ScanConnection, { description: 'Scan history, newest first.' })
@@ -27,6 +28,13 @@ export class ScansResolver {
   async scan(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<Scan | null> {
     const row = await loaders.scan.load(localIdOf('Scan', id));
     return row ? toScan(row) : null;
+  }
+
+  @Authorized('scans:write')
+  @Mutation(() => Scan, { description: 'Scans the account the server\'s IAM credentials read, now, and returns the stored scan (FAILED scans included).' })
+  async startScan(@Ctx() { services, loaders }: Context): Promise<Scan> {
+    const summary = await services.startScan();
+    return toScan((await loaders.scan.load(summary.scanId))!);
   }
 
   @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan).' })

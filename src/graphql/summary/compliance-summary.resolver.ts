@@ -1,9 +1,10 @@
-import { Arg, Ctx, Query, Resolver } from 'type-graphql';
+import { Authorized, Arg, Ctx, Query, Resolver } from 'type-graphql';
 import { NO_ACCESS_KEYS_AT_SETUP } from '../../controls/no-access-keys-at-setup/control.metadata';
 import type { Context } from '../context';
 import { toScan } from '../scans/scan.mapper';
 import { ComplianceSummary } from './compliance-summary.type';
 
+@Authorized('findings:read')
 @Resolver(() => ComplianceSummary)
 export class ComplianceSummaryResolver {
   @Query(() => ComplianceSummary)

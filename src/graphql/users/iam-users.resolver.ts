@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
@@ -10,6 +10,7 @@ import { toIamUser } from './iam-user.mapper';
 
 const AS_OF = 'Answer as of this instant: the latest completed scan at or before it. Omitted: now.';
 
+@Authorized('findings:read')
 @Resolver(() => IamUser)
 export class IamUsersResolver {
   @Query(() => IamUserConnection, { description: 'IAM users as the latest scan of each account saw them, or as of an instant.' })

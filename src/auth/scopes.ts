@@ -1,0 +1,25 @@
+/** What a token may do. `admin` implies every other scope. */
+export const SCOPES = ['findings:read', 'scans:write', 'remediation:write', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** Who is calling: an API token, the bootstrap token, or a JWT subject. */
+export interface Principal {
+  kind: 'token' | 'bootstrap' | 'jwt';
+  id: string;
+  name: string;
+  scopes: Scope[];
+}
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.scopes.includes('admin') || principal.scopes.includes(scope);
+}
+
+/** How the audit trail names a principal. */
+export function actorOf(principal: Principal): string {
+  if (principal.kind === 'jwt') return `jwt:${principal.id}`;
+  return `${principal.kind}:${principal.name} (${principal.id})`;
+}
