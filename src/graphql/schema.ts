@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
 import { ScopeAuthChecker } from '../auth/auth-checker';
 import { NodeResolver } from './common/node.resolver';
+import { DateTimeScalar } from './common/scalars';
 import { ControlsResolver } from './controls/controls.resolver';
 import { FindingsResolver } from './findings/findings.resolver';
 import { ScansResolver } from './scans/scans.resolver';
@@ -32,7 +32,7 @@ let built: Promise<GraphQLSchema> | undefined;
 export function keywardenSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
     resolvers: RESOLVERS,
-    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: { forbidUnknownValues: false },
     authChecker: ScopeAuthChecker,
   });

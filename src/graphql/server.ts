@@ -8,7 +8,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, visit, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -20,6 +20,7 @@ import { DEFAULT_CONTROL_SETTINGS } from '../controls/no-access-keys-at-setup/co
 import { DEFAULT_RECENT_USE_DAYS } from '../domain/remediation';
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
+import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
 import { ErrorCode } from './common/errors';
 import { DEFAULT_PAGE_SIZE } from './common/pagination';
@@ -83,7 +84,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
     maxAliases: { n: limits.maxAliases },
-    maxTokens: { n: limits.maxTokens },
+    // Enforced by graphql-js's own parser (parseOptions below): armor's token plugin parses again in a
+    // plugin hook, and anything it throws there (every syntax error) became an HTTP 500.
+    maxTokens: { enabled: false },
     maxDirectives: { n: 20 },
     blockFieldSuggestion: { enabled: true },
     costLimit: { enabled: false }, // replaced by the `first`-aware estimate below
@@ -91,8 +94,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const apollo = new ApolloServer<Context>({
     schema,
     ...armor,
-    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), costLimit(schema, limits.maxCost), requestLog(logger)],
-    validationRules: armor.validationRules,
+    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), rejectUnstorableStrings(), costLimit(schema, limits.maxCost), requestLog(logger)],
+    validationRules: [...armor.validationRules, knownOperationTypes],
+    parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
@@ -190,6 +194,18 @@ function requestId(): string {
   return requests.getStore()?.requestId ?? 'none';
 }
 
+/**
+ * graphql-js 17's KnownOperationTypesRule, which 16 lacks: `subscription { … }` (this schema has no
+ * Subscription type) passed validation and failed in execution, masked as INTERNAL_SERVER_ERROR.
+ */
+const knownOperationTypes: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (!context.getSchema().getRootType(node.operation)) {
+      context.reportError(new GraphQLError(`this API has no ${node.operation} operations`, { nodes: node }));
+    }
+  },
+});
+
 /** Rejects, before execution, operations whose estimated size is too large: `first` multiplies what is under it. */
 function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
   // A paginated field costs `first` (default 50) times what each item asks for; anything else, 1 plus its children.
@@ -201,18 +217,68 @@ function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<C
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
-          const cost = getComplexity({
-            schema,
-            query: document,
-            operationName: request.operationName,
-            variables: request.variables,
-            estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
+        async didResolveOperation({ request, document, operation }) {
+          // Apollo calls this even when operationName matched no operation (it then refuses the request
+          // itself); graphql-query-complexity would crash on an anonymous operation (HTTP 500).
+          if (!operation) return;
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              operationName: request.operationName,
+              variables: request.variables,
+              estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
+          } catch (err) {
+            // getComplexity coerces the variables before Apollo does: an invalid one is the caller's error
+            // (what Apollo itself answers: BAD_USER_INPUT, 400), not an unexpected one.
+            if (err instanceof GraphQLError) throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+            throw err;
+          }
           if (cost > maxCost) {
             throw new GraphQLError(`query too costly: estimated ${cost}, at most ${maxCost}; ask for smaller pages or fewer nested lists`, {
               extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http: { status: 400 } },
             });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000 and Prisma's engine cannot carry an unpaired surrogate, so a string
+ * argument with either made the database call fail (masked as INTERNAL_SERVER_ERROR, and a refused
+ * remediation could not even be audited). Refused here, before execution, for literals and variables.
+ */
+function rejectUnstorableStrings(): ApolloServerPlugin<Context> {
+  const unstorable = (root: unknown): boolean => {
+    const pending: unknown[] = [root]; // iterative: variables may nest deeper than the call stack
+    while (pending.length > 0) {
+      const value = pending.pop();
+      if (typeof value === 'string') {
+        if (!isStorableText(value)) return true;
+      } else if (value !== null && typeof value === 'object') {
+        for (const item of Object.values(value)) pending.push(item);
+      }
+    }
+    return false;
+  };
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          let found = unstorable(request.variables ?? null);
+          if (!found) {
+            visit(document, {
+              StringValue(node) {
+                if (!isStorableText(node.value)) found = true;
+              },
+            });
+          }
+          if (found) {
+            throw new GraphQLError('strings must be valid Unicode text without NUL (U+0000) characters', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
           }
         },
       };
@@ -258,7 +324,10 @@ function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && EXPECTED_CODES.has(code)) {
     const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
-    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+    // Schema suggestions off everywhere: Apollo strips them from validation errors only, and graphql-js
+    // also suggests in variable errors ('… enum. Did you mean the enum value "FAIL"?').
+    const message = formatted.message.replace(/ ?Did you mean .+\?$/s, '');
+    return { message, locations: formatted.locations, path: formatted.path, extensions };
   }
   const original = unwrapResolverError(error);
   if (original instanceof InvalidInputError) {

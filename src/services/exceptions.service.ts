@@ -60,7 +60,7 @@ export class ExceptionsService {
       ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
       ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
     };
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
     const keyset = cursor ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] } : undefined;
     const [rows, totalCount] = await Promise.all([
       this.prisma.accessException.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: first + 1 }),

@@ -99,7 +99,7 @@ export class FindingsService {
     const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
     const dir = order.direction === 'DESC' ? 'DESC' : 'ASC';
     const cmp = dir === 'DESC' ? '<' : '>';
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, 2, ['instant?', 'text']);
     const keyset: string[] = [];
     if (cursor) {
       if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);

@@ -8,16 +8,49 @@ export interface Page<T> {
   cursorOf: (node: T) => string;
 }
 
+/**
+ * Whether a string can be sent to the database: PostgreSQL text cannot hold U+0000, and Prisma's engine
+ * cannot carry an unpaired UTF-16 surrogate. Either made the query fail (an INTERNAL_SERVER_ERROR).
+ */
+export function isStorableText(s: string): boolean {
+  return !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
 /** Cursors are opaque to clients: base64url of a JSON array of the sort key. */
 export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, arity: number): string[] | null {
+/**
+ * What each part of a cursor must look like before it goes into SQL: `instant` as toISOString() writes it,
+ * `instant?` that or '' (no sort value), `uuid` a row id, `text` anything. A forged cursor that decodes
+ * to strings of another shape used to reach PostgreSQL and fail there (INTERNAL_SERVER_ERROR).
+ */
+export type CursorPart = 'text' | 'uuid' | 'instant' | 'instant?';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// V8 reads 2020-02-30 as March 1st; only an instant that round-trips is one this API wrote.
+const roundTrips = (s: string) => {
+  const t = Date.parse(s);
+  return !Number.isNaN(t) && new Date(t).toISOString() === s;
+};
+const PART_OK: Record<CursorPart, (s: string) => boolean> = {
+  text: () => true,
+  uuid: (s) => UUID.test(s),
+  instant: (s) => ISO_INSTANT.test(s) && roundTrips(s),
+  'instant?': (s) => s === '' || PART_OK.instant(s),
+};
+
+export function decodeCursor(cursor: string | undefined, arity: number, parts: CursorPart[] = []): string[] | null {
   if (cursor === undefined || cursor === null) return null;
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string')) return key;
+    if (
+      Array.isArray(key) && key.length === arity &&
+      key.every((k, i) => typeof k === 'string' && isStorableText(k) && PART_OK[parts[i] ?? 'text'](k))
+    ) {
+      return key;
+    }
   } catch {
     // fall through to the error below
   }

@@ -19,7 +19,7 @@ export class RemediationActionsService {
       ...(query.status?.length ? { status: { in: query.status as RemediationStatus[] } } : {}),
       ...(query.kind ? { kind: query.kind as RemediationKind } : {}),
     };
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
     const keyset = cursor ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] } : undefined;
     const [rows, totalCount] = await Promise.all([
       this.prisma.remediationAction.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: first + 1 }),

@@ -355,7 +355,8 @@ export class RemediationService {
         const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: { key } });
         if (record.requestHash !== requestHash || record.operation !== operation) {
           const error: UserErrorData = { code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` };
-          return { action: null, userErrors: [error] } as unknown as T;
+          // `results: []` too: remediateFindings answers with results, and without them its resolver threw (INTERNAL_SERVER_ERROR).
+          return { action: null, results: [], userErrors: [error] } as unknown as T;
         }
         if (record.response) return replay(record.response as unknown as StoredAnswer);
         if (Date.now() > deadline) throw new Error(`the request with idempotencyKey ${key} is still running`);

@@ -1,4 +1,5 @@
 import type { PrismaClient, Scan } from '../generated/prisma/client';
+import { InvalidInputError } from './errors';
 import { resolveInstants, type AccountInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
 
@@ -10,7 +11,7 @@ export class ScansService {
 
   async list(accountId: string | null | undefined, first: number, after?: string): Promise<Page<ScanView>> {
     const where = accountId ? { accountId } : {};
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
     const keyset = cursor
       ? { OR: [{ startedAt: { lt: new Date(cursor[0]) } }, { startedAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }
       : undefined;
@@ -37,6 +38,8 @@ export class ScansService {
   }
 
   async latest(accountId: string): Promise<{ scan: ScanView; instant: AccountInstant }> {
+    // resolveInstants reads '' as "every account" and answers [] when there is none: no instant to read.
+    if (!accountId) throw new InvalidInputError('accountId must not be empty', 'accountId');
     const [instant] = await resolveInstants(this.prisma, accountId);
     return { scan: (await this.prisma.scan.findUnique({ where: { id: instant.scanId } }))!, instant };
   }

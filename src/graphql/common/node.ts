@@ -1,4 +1,5 @@
 import { Field, ID, InterfaceType } from 'type-graphql';
+import { isStorableText } from '../../services/page';
 import { BadUserInputError } from './errors';
 
 export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException';
@@ -18,12 +19,18 @@ export function toGlobalId(type: NodeType, localId: string): string {
   return Buffer.from(`${type}:${localId}`).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function fromGlobalId(globalId: string): { type: NodeType; localId: string } {
   const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
   const colon = decoded.indexOf(':');
   const type = decoded.slice(0, colon) as NodeType;
+  const localId = decoded.slice(colon + 1);
   if (colon < 1 || !NODE_TYPES.includes(type)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
-  return { type, localId: decoded.slice(colon + 1) };
+  // Every type but IamUser (account/user) has a UUID row id; anything else used to reach PostgreSQL's
+  // uuid cast and fail there as an INTERNAL_SERVER_ERROR.
+  if (type === 'IamUser' ? !isStorableText(localId) : !UUID.test(localId)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
+  return { type, localId };
 }
 
 /** The local id of a global id of the given type, or null when it is not one (for ids given in bulk). */

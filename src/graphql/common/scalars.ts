@@ -1,3 +1,5 @@
+import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
 import { registerEnumType } from 'type-graphql';
 import { COMPLIANCE_STATUSES, FINDING_REASONS } from '../../domain/finding';
 import { FINDING_STATES, RESOLUTIONS } from '../../domain/lifecycle';
@@ -42,4 +44,26 @@ export const RemediationStatusEnum = enumOf(['PENDING', 'SUCCEEDED', 'NO_CHANGE'
 registerEnumType(RemediationStatusEnum, {
   name: 'RemediationStatus',
   description: 'PENDING: written before the IAM call, completed after (a crash leaves it for reconcile). NO_CHANGE: already in the target state.',
+});
+
+const MIN_STORABLE = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_STORABLE = Date.parse('9999-12-31T23:59:59.999Z');
+
+function storable(value: Date): Date {
+  const t = value.getTime();
+  if (!(t >= MIN_STORABLE && t <= MAX_STORABLE)) {
+    throw new GraphQLError(`DateTime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z; got ${Number.isNaN(t) ? 'an invalid date' : value.toISOString()}`);
+  }
+  return value;
+}
+
+/**
+ * graphql-scalars' DateTime (same name, description and SDL), restricted to instants PostgreSQL accepts
+ * as Keywarden sends them: RFC 3339 allows year 0000, which PostgreSQL refuses, so such an argument
+ * made the query fail as an INTERNAL_SERVER_ERROR instead of a validation error.
+ */
+export const DateTimeScalar = new GraphQLScalarType<Date, Date>({
+  ...DateTimeResolver.toConfig(),
+  parseValue: (value) => storable(DateTimeResolver.parseValue(value)),
+  parseLiteral: (ast, variables) => storable(DateTimeResolver.parseLiteral(ast, variables)),
 });

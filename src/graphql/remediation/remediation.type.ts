@@ -26,7 +26,7 @@ export class KeyState {
 export class RemediationAction extends Node {
   @Field(() => RemediationKindEnum) kind!: string;
   @Field(() => RemediationStatusEnum) status!: string;
-  @Field({ description: 'Who asked (until access control exists: the client\'s declared name).' }) actor!: string;
+  @Field({ description: 'Who asked: the API token (id and name) or the JWT subject.' }) actor!: string;
   @Field(() => String, { nullable: true }) accountId!: string | null;
   @Field(() => String, { nullable: true }) userName!: string | null;
   @Field(() => String, { nullable: true }) accessKeyId!: string | null;
