@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -94,7 +95,15 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const apollo = new ApolloServer<Context>({
     schema,
     ...armor,
-    plugins: [...armor.plugins, ApolloServerPluginDrainHttpServer({ httpServer }), rejectUnstorableStrings(), costLimit(schema, limits.maxCost), requestLog(logger)],
+    plugins: [
+      ...armor.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No cache hints are set: the default cache-control plugin only costs time on every field.
+      ApolloServerPluginCacheControlDisabled(),
+      rejectUnstorableStrings(),
+      costLimit(schema, limits.maxCost),
+      requestLog(logger),
+    ],
     validationRules: [...armor.validationRules, knownOperationTypes],
     parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,

@@ -45,7 +45,7 @@ const DEFAULT_ORDER: FindingOrder = { field: 'IDENTITY', direction: 'ASC' };
 // Columns of a finding as of an instant: from the finding row (now) or from its version valid then.
 const CURRENT_FROM = `${INSTANTS_SQL} JOIN finding f ON f.account_id = at.account_id`;
 const AS_OF_FROM = `${INSTANTS_SQL}
-  JOIN finding_version v ON v.account_id = at.account_id AND tstzrange(v.valid_from, v.valid_to) @> at.at
+  JOIN finding_version v ON v.account_id = at.account_id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
   JOIN finding f ON f.id = v.finding_id`;
 const CURRENT_COLUMNS = `f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
   f.last_seen_at, f.last_scan_id::text AS scan_id`;
@@ -86,8 +86,9 @@ export class FindingsService {
       const wantsResolved = query.state?.includes('RESOLVED') || query.resolvedAfter != null;
       if (!wantsResolved) where.push('f.present');
     }
-    if (query.status?.length) where.push(`${col('status')}::text = ANY(${p(query.status)}::text[])`);
-    if (query.state?.length) where.push(`${col('state')}::text = ANY(${p(query.state)}::text[])`);
+    // Compared as the enums (not ::text), so the partial index for failing findings applies.
+    if (query.status?.length) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
+    if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
     if (query.userName) where.push(`f.user_name = ${p(query.userName)}`);
     if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
     if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
@@ -142,7 +143,7 @@ export class FindingsService {
          ${AS_OF_COLUMNS}, NULL AS sort_value
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
        JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
-       JOIN finding_version v ON v.finding_id = f.id AND tstzrange(v.valid_from, v.valid_to) @> at.at
+       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
        ORDER BY f.identity`,
       JSON.stringify(keys.map((k) => ({ account_id: k.accountId, user_name: k.userName, at: k.at.toISOString(), scan_id: k.scanId }))),
     );

@@ -223,6 +223,9 @@ CREATE INDEX "scan_started_at_idx" ON "scan"("started_at" DESC);
 CREATE INDEX "iam_user_version_account_id_user_name_valid_from_idx" ON "iam_user_version"("account_id", "user_name", "valid_from");
 
 -- CreateIndex
+CREATE INDEX "iam_user_version_account_id_valid_from_valid_to_idx" ON "iam_user_version"("account_id", "valid_from", "valid_to");
+
+-- CreateIndex
 CREATE INDEX "access_key_version_account_id_user_name_valid_from_idx" ON "access_key_version"("account_id", "user_name", "valid_from");
 
 -- CreateIndex
@@ -233,6 +236,9 @@ CREATE INDEX "finding_account_id_user_name_idx" ON "finding"("account_id", "user
 
 -- CreateIndex
 CREATE INDEX "finding_version_finding_id_valid_from_idx" ON "finding_version"("finding_id", "valid_from");
+
+-- CreateIndex
+CREATE INDEX "finding_version_account_id_valid_from_valid_to_idx" ON "finding_version"("account_id", "valid_from", "valid_to");
 
 -- CreateIndex
 CREATE INDEX "remediation_action_account_id_created_at_idx" ON "remediation_action"("account_id", "created_at" DESC);
