@@ -79,7 +79,7 @@ export function findingsSql(status: string[] | null, afterIdentity: string | nul
   const params: unknown[] = [null];
   const p = (value: unknown) => `$${params.push(value)}`;
   const where = ['f.present'];
-  if (status?.length) where.push(`f.status::text = ANY(${p(status)}::text[])`);
+  if (status?.length) where.push(`f.status = ANY(${p(status)}::"ComplianceStatus"[])`);
   const countParams = [...params];
   const filter = `WHERE ${where.join(' AND ')}`;
   const pageWhere = [...where];
@@ -111,23 +111,25 @@ export async function findingsPageSql(
 // src/services/iam-users.service.ts
 const USER_COLUMNS = `u.id::text AS version_id, u.account_id, u.user_name, u.user_id, u.arn, u.path, u.created_at,
   u.has_console_password, u.password_last_used_at, u.mfa_active, u.tags, u.read_error, at.at, at.scan_id::text AS scan_id`;
-const USERS_AT = `${INSTANTS_SQL}
-  JOIN iam_user_version u ON u.account_id = at.account_id AND tstzrange(u.valid_from, u.valid_to) @> at.at`;
-export const USERS_ROWS = `SELECT ${USER_COLUMNS} FROM ${USERS_AT} 
+const VALID_AT = `u.account_id = at.account_id AND u.valid_from <= at.at AND (u.valid_to IS NULL OR u.valid_to > at.at)`;
+export const USERS_ROWS = `SELECT ${USER_COLUMNS} FROM ${INSTANTS_SQL}
+      CROSS JOIN LATERAL (
+        SELECT * FROM iam_user_version u WHERE ${VALID_AT} ORDER BY u.user_name LIMIT $2
+      ) u
       ORDER BY u.account_id, u.user_name LIMIT $2`;
-export const USERS_COUNT = `SELECT count(*) FROM ${USERS_AT} `;
+export const USERS_COUNT = `SELECT count(*) FROM ${INSTANTS_SQL} JOIN iam_user_version u ON ${VALID_AT} `;
 const ACCESS_KEYS_OF = `SELECT k.account_id, k.user_name, k.access_key_id AS "accessKeyId", k.status, k.created_at AS "createdAt",
          k.last_used_at AS "lastUsedAt", k.last_used_service AS "lastUsedService", k.last_used_region AS "lastUsedRegion"
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz)
        JOIN access_key_version k ON k.account_id = at.account_id AND k.user_name = at.user_name
-         AND tstzrange(k.valid_from, k.valid_to) @> at.at
+         AND k.valid_from <= at.at AND (k.valid_to IS NULL OR k.valid_to > at.at)
        ORDER BY k.created_at, k.access_key_id`;
 // src/services/findings.service.ts forUsers
 const FINDINGS_FOR_USERS = `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
          ${AS_OF_COLUMNS}, NULL AS sort_value
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
        JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
-       JOIN finding_version v ON v.finding_id = f.id AND tstzrange(v.valid_from, v.valid_to) @> at.at
+       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
        ORDER BY f.identity`;
 
 /** iamUsers(filter: {accountId}, asOf, first) with accessKeys and findings of each user (two DataLoader batches). */
