@@ -110,6 +110,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     persistedQueries: false,
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
+    // Every request already carries a valid token, so introspection is for authenticated clients only;
+    // explicit, because Apollo turns it off under NODE_ENV=production.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: true,
     // The CLI owns shutdown (close the server, then the database); Apollo's own handlers would
     // re-send the signal and kill the process before the database is closed.
