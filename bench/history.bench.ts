@@ -12,7 +12,6 @@ import 'reflect-metadata';
 import os from 'node:os';
 import pino from 'pino';
 import { Client } from 'pg';
-import { migrateDatabase } from '../src/adapters/db/migrate';
 import { createPrismaClient } from '../src/adapters/db/prisma';
 import { ScanStore, type IngestResult } from '../src/adapters/store/scan.store';
 import { DEFAULT_CONTROL_SETTINGS, evaluateNoAccessKeysAtSetup } from '../src/controls/no-access-keys-at-setup/control';
@@ -20,6 +19,7 @@ import { findingIdentity } from '../src/domain/finding';
 import type { AccountInventory } from '../src/domain/inventory';
 import type { PrismaClient } from '../src/generated/prisma/client';
 import { startServer } from '../src/graphql/server';
+import { withDatabase } from './database';
 import { SyntheticAccount, type DayChanges } from './history.account';
 import { findingsPageSql, trendSql, usersPageSql, type SqlRun } from './history.sql';
 
@@ -68,24 +68,6 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 // ---------------------------------------------------------------------------------------------
 // Database
 
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  if (process.env.DATABASE_URL) {
-    await migrateDatabase(process.env.DATABASE_URL);
-    return run(process.env.DATABASE_URL);
-  }
-  const name = `keywarden_bench_hist_${process.pid}`;
-  const admin = new Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
-    await migrateDatabase(url);
-    return await run(url);
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 /**
  * This machine's PostgreSQL runs with autovacuum off. A production server's autovacuum would vacuum
@@ -304,7 +286,7 @@ async function main(): Promise<void> {
   console.log(`  vacuum: ${VACUUM === 'daily' ? 'VACUUM (ANALYZE) after each scan, untimed (autovacuum stand-in: autovacuum is off on this server)' : 'none'}\n`);
 
   const checks: [string, boolean][] = [];
-  await withDatabase(async (url) => {
+  await withDatabase('keywarden_bench_hist', async (url) => {
     const prisma: PrismaClient = createPrismaClient(url);
     const db = new Client({ connectionString: url });
     await db.connect();

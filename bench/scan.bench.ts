@@ -6,9 +6,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Client } from 'pg';
-import { migrateDatabase } from '../src/adapters/db/migrate';
 import type { ScanSummary } from '../src/services/scan.service';
+import { withDatabase } from './database';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 25);
@@ -33,24 +32,6 @@ function nextMessage<T>(proc: ChildProcess): Promise<T> {
   });
 }
 
-async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  if (process.env.DATABASE_URL) {
-    await migrateDatabase(process.env.DATABASE_URL);
-    return run(process.env.DATABASE_URL);
-  }
-  const name = `keywarden_bench_${process.pid}`;
-  const admin = new Client({ connectionString: 'postgresql://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
-    await migrateDatabase(url);
-    return await run(url);
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
 
 async function scan(url: string, iamUrl: string, mode: string): Promise<ScanResult> {
   await fetch(`${iamUrl}/_sandbox/calls/reset`, { method: 'POST' });
@@ -74,7 +55,7 @@ async function main(): Promise<void> {
     console.log(`  ${JSON.stringify(categories)}`);
     console.log(`  console users with active keys: ${consoleWithActiveKeys} -> IAM call budget 10 + 2 x ${consoleWithActiveKeys} = ${budget}\n`);
 
-    const [report, perUser] = await withDatabase(async (url) => [
+    const [report, perUser] = await withDatabase('keywarden_bench', async (url) => [
       await scan(url, iamUrl, 'CREDENTIAL_REPORT'),
       await scan(url, iamUrl, 'PER_USER_API'),
     ]);
