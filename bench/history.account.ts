@@ -5,6 +5,7 @@
  * created, deleted or toggled) while a few failing keys are remediated (deactivated) and some of
  * those reactivated later, so findings resolve and reopen.
  */
+import { FIRST, LAST, SERVICES } from '../src/sandbox/fixture-builder';
 import type { AccessKeyLastUse, AccountInventory, DataSource, InventoryUser } from '../src/domain/inventory';
 import { seededRandom } from '../src/sandbox/faults';
 
@@ -37,18 +38,7 @@ const CHANGE_KINDS = [
 ] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number][0] | 'remediated' | 'reactivated';
 
-const FIRST = ['ana', 'ben', 'chen', 'dara', 'eli', 'fatima', 'goran', 'hana', 'ines', 'jon', 'kofi', 'lena', 'mateo', 'nia', 'omar', 'priya', 'quinn', 'rosa', 'sven', 'tariq', 'uma', 'vik', 'wen', 'yusuf', 'zoe'];
-const LAST = ['adams', 'baker', 'costa', 'diaz', 'evans', 'fischer', 'garcia', 'haddad', 'ito', 'jensen', 'kim', 'lopez', 'meyer', 'nguyen', 'okafor', 'patel', 'rossi', 'silva', 'tanaka', 'weber'];
 const TEAMS = ['payments', 'platform', 'data', 'sre', 'security', 'growth', 'mobile'];
-const SERVICES: ReadonlyArray<[string, string]> = [
-  ['s3', 'N/A'],
-  ['ec2', 'us-east-1'],
-  ['sts', 'us-east-1'],
-  ['dynamodb', 'eu-west-1'],
-  ['lambda', 'us-west-2'],
-  ['ecr', 'eu-central-1'],
-  ['cloudwatch', 'ap-southeast-2'],
-];
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 interface Key {

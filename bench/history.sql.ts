@@ -6,7 +6,7 @@
  */
 import type { Client } from 'pg';
 import { INSTANTS_SQL, instantsParam, type AccountInstant } from '../src/services/instants';
-import { bucketsOf } from '../src/services/trends.service';
+import { bucketsOf, TREND_SQL } from '../src/services/trends.service';
 
 export interface SqlRun<T> {
   result: T;
@@ -42,19 +42,8 @@ async function resolveInstants(db: Client, timer: Timer, accountId: string, asOf
   return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
 }
 
-// src/services/trends.service.ts
-const TREND = `SELECT b.start_at, b.end_at, count(s.id) AS scans,
-         (array_agg(s.pass_count ORDER BY s.observed_at DESC))[1] AS pass,
-         (array_agg(s.fail_count ORDER BY s.observed_at DESC))[1] AS fail,
-         (array_agg(s.not_applicable_count ORDER BY s.observed_at DESC))[1] AS not_applicable,
-         (array_agg(s.error_count ORDER BY s.observed_at DESC))[1] AS error,
-         sum(s.opened_count) AS opened, sum(s.resolved_count) AS resolved,
-         sum(s.resolve_seconds_total) / NULLIF(sum(s.resolved_count), 0) AS mttr
-       FROM jsonb_to_recordset($1::jsonb) AS b(start_at timestamptz, end_at timestamptz)
-       LEFT JOIN scan s ON s.account_id = $2 AND s.status IN ('COMPLETED', 'PARTIAL')
-         AND s.observed_at >= b.start_at AND s.observed_at < b.end_at
-       GROUP BY b.start_at, b.end_at
-       ORDER BY b.start_at`;
+// src/services/trends.service.ts: the service's own statement.
+const TREND = TREND_SQL;
 
 export async function trendSql(db: Client, accountId: string, from: Date, to: Date): Promise<SqlRun<{ points: number; scans: number }>> {
   const timer = new Timer();

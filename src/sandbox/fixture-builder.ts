@@ -35,9 +35,10 @@ export interface LargeFixtureManifest {
   byCategory: Record<LargeFixtureCategory, string[]>;
 }
 
-const FIRST = ['ana', 'ben', 'chen', 'dara', 'eli', 'fatima', 'goran', 'hana', 'ines', 'jon', 'kofi', 'lena', 'mateo', 'nia', 'omar', 'priya', 'quinn', 'rosa', 'sven', 'tariq', 'uma', 'vik', 'wen', 'yusuf', 'zoe'];
-const LAST = ['adams', 'baker', 'costa', 'diaz', 'evans', 'fischer', 'garcia', 'haddad', 'ito', 'jensen', 'kim', 'lopez', 'meyer', 'nguyen', 'okafor', 'patel', 'rossi', 'silva', 'tanaka', 'weber'];
-const SERVICES: ReadonlyArray<[string, string]> = [
+/** Name parts and services for generated accounts (the history benchmark uses them too). */
+export const FIRST = ['ana', 'ben', 'chen', 'dara', 'eli', 'fatima', 'goran', 'hana', 'ines', 'jon', 'kofi', 'lena', 'mateo', 'nia', 'omar', 'priya', 'quinn', 'rosa', 'sven', 'tariq', 'uma', 'vik', 'wen', 'yusuf', 'zoe'];
+export const LAST = ['adams', 'baker', 'costa', 'diaz', 'evans', 'fischer', 'garcia', 'haddad', 'ito', 'jensen', 'kim', 'lopez', 'meyer', 'nguyen', 'okafor', 'patel', 'rossi', 'silva', 'tanaka', 'weber'];
+export const SERVICES: ReadonlyArray<[string, string]> = [
   ['s3', 'N/A'],
   ['ec2', 'us-east-1'],
   ['sts', 'us-east-1'],

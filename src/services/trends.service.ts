@@ -19,6 +19,20 @@ export interface TrendPointView {
 
 export const MAX_BUCKETS = 10_000;
 
+/** One row per bucket ($1: JSON of {start_at, end_at}; $2: account id), from the per-scan summaries. */
+export const TREND_SQL = `SELECT b.start_at, b.end_at, count(s.id) AS scans,
+         (array_agg(s.pass_count ORDER BY s.observed_at DESC))[1] AS pass,
+         (array_agg(s.fail_count ORDER BY s.observed_at DESC))[1] AS fail,
+         (array_agg(s.not_applicable_count ORDER BY s.observed_at DESC))[1] AS not_applicable,
+         (array_agg(s.error_count ORDER BY s.observed_at DESC))[1] AS error,
+         sum(s.opened_count) AS opened, sum(s.resolved_count) AS resolved,
+         sum(s.resolve_seconds_total) / NULLIF(sum(s.resolved_count), 0) AS mttr
+       FROM jsonb_to_recordset($1::jsonb) AS b(start_at timestamptz, end_at timestamptz)
+       LEFT JOIN scan s ON s.account_id = $2 AND s.status IN ('COMPLETED', 'PARTIAL')
+         AND s.observed_at >= b.start_at AND s.observed_at < b.end_at
+       GROUP BY b.start_at, b.end_at
+       ORDER BY b.start_at`;
+
 const STEP_MS: Record<Exclude<TrendInterval, 'MONTH'>, number> = { HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };
 
 /**
@@ -37,18 +51,7 @@ export class TrendsService {
     if (!accountId) throw new InvalidInputError('accountId is required: trends are per account', 'accountId');
     await resolveInstants(this.prisma, accountId); // an unknown account is an error, not an empty trend
     const rows = await this.prisma.$queryRawUnsafe<TrendSqlRow[]>(
-      `SELECT b.start_at, b.end_at, count(s.id) AS scans,
-         (array_agg(s.pass_count ORDER BY s.observed_at DESC))[1] AS pass,
-         (array_agg(s.fail_count ORDER BY s.observed_at DESC))[1] AS fail,
-         (array_agg(s.not_applicable_count ORDER BY s.observed_at DESC))[1] AS not_applicable,
-         (array_agg(s.error_count ORDER BY s.observed_at DESC))[1] AS error,
-         sum(s.opened_count) AS opened, sum(s.resolved_count) AS resolved,
-         sum(s.resolve_seconds_total) / NULLIF(sum(s.resolved_count), 0) AS mttr
-       FROM jsonb_to_recordset($1::jsonb) AS b(start_at timestamptz, end_at timestamptz)
-       LEFT JOIN scan s ON s.account_id = $2 AND s.status IN ('COMPLETED', 'PARTIAL')
-         AND s.observed_at >= b.start_at AND s.observed_at < b.end_at
-       GROUP BY b.start_at, b.end_at
-       ORDER BY b.start_at`,
+      TREND_SQL,
       JSON.stringify(buckets.map(([start, end]) => ({ start_at: start.toISOString(), end_at: end.toISOString() }))),
       accountId,
     );
