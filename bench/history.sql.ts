@@ -6,7 +6,7 @@
  */
 import type { Client } from 'pg';
 import { INSTANTS_SQL, instantsParam, type AccountInstant } from '../src/services/instants';
-import { bucketsOf, TREND_SQL } from '../src/services/trends.service';
+import { trendStatement } from '../src/services/trends.service';
 
 export interface SqlRun<T> {
   result: T;
@@ -42,17 +42,12 @@ async function resolveInstants(db: Client, timer: Timer, accountId: string, asOf
   return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
 }
 
-// src/services/trends.service.ts: the service's own statement.
-const TREND = TREND_SQL;
-
+// src/services/trends.service.ts: the service's own statement and parameters.
 export async function trendSql(db: Client, accountId: string, from: Date, to: Date): Promise<SqlRun<{ points: number; scans: number }>> {
   const timer = new Timer();
-  const buckets = bucketsOf(from, to, 'DAY');
+  const { sql, params } = trendStatement(accountId, from, to, 'DAY');
   await resolveInstants(db, timer, accountId);
-  const rows = await timer.run<{ scans: string }>(db, 'trend', TREND, [
-    JSON.stringify(buckets.map(([start, end]) => ({ start_at: start.toISOString(), end_at: end.toISOString() }))),
-    accountId,
-  ]);
+  const rows = await timer.run<{ scans: string }>(db, 'trend', sql, params);
   return { result: { points: rows.length, scans: rows.reduce((n, r) => n + Number(r.scans), 0) }, statements: timer.statements };
 }
 
@@ -140,4 +135,4 @@ export async function usersPageSql(db: Client, accountId: string, asOf: Date, fi
 }
 
 /** Statement texts with parameters, for EXPLAIN ANALYZE when a target is missed. */
-export const STATEMENTS = { RESOLVE_INSTANTS, TREND, USERS_ROWS, USERS_COUNT, ACCESS_KEYS_OF, FINDINGS_FOR_USERS };
+export const STATEMENTS = { RESOLVE_INSTANTS, USERS_ROWS, USERS_COUNT, ACCESS_KEYS_OF, FINDINGS_FOR_USERS };

@@ -24,6 +24,7 @@ import { InvalidInputError } from '../services/errors';
 import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
 import { ErrorCode } from './common/errors';
+import { stringifyResult } from './common/stringify-result';
 import { DEFAULT_PAGE_SIZE } from './common/pagination';
 import { createContext, createServices, type Context, type RemediationSetup } from './context';
 import { keywardenSchema } from './schema';
@@ -81,6 +82,8 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const schema = await keywardenSchema();
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every response body for an ETag; GraphQL POST responses are never revalidated.
+  app.set('etag', false);
   const httpServer = http.createServer(app);
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
@@ -109,6 +112,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
+    stringifyResult,
     includeStacktraceInErrorResponses: false,
     // Every request already carries a valid token, so introspection is for authenticated clients only;
     // explicit, because Apollo turns it off under NODE_ENV=production.

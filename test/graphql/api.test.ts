@@ -27,9 +27,14 @@ describe('GraphQL API over HTTP', () => {
   };
 
   it('pages findings Relay-style: default 50, totalCount, cursors, no overlap', async () => {
-    const first: any = await stack.gql('{ findings { totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }');
+    const first: any = await stack.gql('{ findings { totalCount edges { cursor node { id } } pageInfo { hasNextPage startCursor endCursor } } }');
     expect(first.data.findings.totalCount).toBe(121); // 120 users + root
     expect(first.data.findings.edges).toHaveLength(50);
+    expect(first.data.findings.pageInfo.startCursor).toBe(first.data.findings.edges[0].cursor);
+    expect(first.data.findings.pageInfo.endCursor).toBe(first.data.findings.edges[49].cursor);
+    // Any edge's cursor resumes right after that edge.
+    const fromTenth: any = await stack.gql('query($after: String) { findings(first: 2, after: $after) { nodes { id } } }', { after: first.data.findings.edges[9].cursor });
+    expect(fromTenth.data.findings.nodes.map((n: any) => n.id)).toEqual(first.data.findings.edges.slice(10, 12).map((e: any) => e.node.id));
     const seen = new Set(first.data.findings.edges.map((e: any) => e.node.id));
     let after = first.data.findings.pageInfo.endCursor;
     for (;;) {

@@ -169,4 +169,17 @@ describe('masked errors, request ids and security headers', () => {
     }
     expect(ids.size).toBe(responses.length);
   });
+
+  it('results are compact JSON with dates as ISO strings, and carry no ETag', async () => {
+    const res = await post(stack.server.url, '{ findings(first: 2) { nodes { userName firstSeenAt evidence { evaluatedAt } } pageInfo { endCursor } } }', TEST_ADMIN_TOKEN);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBeNull();
+    const text = await res.text();
+    expect(text).not.toMatch(/\n/);
+    const body = JSON.parse(text);
+    expect(JSON.stringify(body)).toBe(text);
+    expect(body.data.findings.nodes).toHaveLength(2);
+    expect(body.data.findings.nodes[0].firstSeenAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(body.data.findings.nodes[0].evidence.evaluatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
 });

@@ -175,6 +175,30 @@ describe('history over a sequence of scans', () => {
     expect(points[8]).toMatchObject({ scans: 0, fail: null }); // day 3: only the FAILED scan ran, and it does not count
   });
 
+  it('cuts buckets in UTC: MONTH by calendar month from `from` (clamped to short months), the last one ending at `to`', async () => {
+    const trend = async (from: string, to: string, interval: string) => {
+      const res: any = await stack.gql(`query($from: DateTime!, $to: DateTime!) { complianceTrend(accountId: "${ACCOUNT}", from: $from, to: $to, interval: ${interval}) { at endsAt scans } }`, { from, to });
+      expect(res.errors).toBeUndefined();
+      return res.data.complianceTrend.map((p: any) => [p.at, p.endsAt]);
+    };
+    expect(await trend('2024-01-31T00:00:00.000Z', '2024-04-15T12:00:00.000Z', 'MONTH')).toEqual([
+      ['2024-01-31T00:00:00.000Z', '2024-02-29T00:00:00.000Z'],
+      ['2024-02-29T00:00:00.000Z', '2024-03-31T00:00:00.000Z'],
+      ['2024-03-31T00:00:00.000Z', '2024-04-15T12:00:00.000Z'],
+    ]);
+    expect(await trend('2024-12-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z', 'MONTH')).toEqual([
+      ['2024-12-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'],
+      ['2025-01-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z'],
+    ]);
+    const hours = await trend('2024-03-10T00:30:00.000Z', '2024-03-10T03:00:00.000Z', 'HOUR');
+    expect(hours).toEqual([
+      ['2024-03-10T00:30:00.000Z', '2024-03-10T01:30:00.000Z'],
+      ['2024-03-10T01:30:00.000Z', '2024-03-10T02:30:00.000Z'],
+      ['2024-03-10T02:30:00.000Z', '2024-03-10T03:00:00.000Z'],
+    ]);
+    expect(await trend('2024-01-01T00:00:00.000Z', '2024-01-15T00:00:00.000Z', 'WEEK')).toHaveLength(2);
+  });
+
   it('refuses bad ranges and instants with BAD_USER_INPUT saying what to change', async () => {
     const expectBad = async (query: string, pattern: RegExp) => {
       const res: any = await stack.gql(query);
