@@ -71,8 +71,8 @@ export class TrendsService {
   async trend(accountId: string | null | undefined, from: Date, to: Date, interval: TrendInterval): Promise<TrendPointView[]> {
     if (!accountId) throw new InvalidInputError('accountId is required: trends are per account', 'accountId');
     const { sql, params } = trendStatement(accountId, from, to, interval);
-    await resolveInstants(this.prisma, accountId); // an unknown account is an error, not an empty trend
-    const rows = await this.prisma.$queryRawUnsafe<TrendSqlRow[]>(sql, ...params);
+    // An unknown account is an error, not an empty trend; checked alongside the trend query, not before it.
+    const [rows] = await Promise.all([this.prisma.$queryRawUnsafe<TrendSqlRow[]>(sql, ...params), resolveInstants(this.prisma, accountId)]);
     return rows.map((r) => {
       const scans = Number(r.scans);
       const n = (v: number | bigint | null) => (scans === 0 || v === null ? null : Number(v));
