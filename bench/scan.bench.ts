@@ -4,10 +4,9 @@
  * Prints IAM calls, wall time and peak memory of each, their ratios, and the targets.
  * Storage goes to DATABASE_URL if set, else a throwaway database on 127.0.0.1:5432.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { ScanSummary } from '../src/services/scan.service';
 import { withDatabase } from './database';
+import { child, nextMessage } from './process';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 25);
@@ -20,18 +19,6 @@ interface ScanResult {
   wallMs: number;
   peakRssBytes: number;
 }
-
-function child(file: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return fork(path.join(__dirname, file), [], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function nextMessage<T>(proc: ChildProcess): Promise<T> {
-  return new Promise((resolve, reject) => {
-    proc.once('message', (m) => resolve(m as T));
-    proc.once('exit', (code) => reject(new Error(`${proc.spawnfile} exited with ${code} before answering`)));
-  });
-}
-
 
 async function scan(url: string, iamUrl: string, mode: string): Promise<ScanResult> {
   await fetch(`${iamUrl}/_sandbox/calls/reset`, { method: 'POST' });

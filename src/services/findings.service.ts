@@ -3,6 +3,7 @@ import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain
 import type { FindingState, Resolution } from '../domain/lifecycle';
 import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
+import type { Statement } from './statement';
 
 export interface FindingView {
   localId: string;
@@ -77,45 +78,10 @@ export class FindingsService {
   }
 
   private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: string | undefined, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
-    const params: unknown[] = [instantsParam(instants)];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at'].includes(name) ? `v.${name}` : `f.${name}`);
-    const where: string[] = [];
-    if (mode === 'current') {
-      // A finding whose key or user is gone stays listed among the resolved ones.
-      const wantsResolved = query.state?.includes('RESOLVED') || query.resolvedAfter != null;
-      if (!wantsResolved) where.push('f.present');
-    }
-    // Compared as the enums (not ::text), so the partial index for failing findings applies.
-    if (query.status?.length) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
-    if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
-    if (query.userName) where.push(`f.user_name = ${p(query.userName)}`);
-    if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
-    if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
-    if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const countParams = [...params];
-    const from = mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
-
-    const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
-    const dir = order.direction === 'DESC' ? 'DESC' : 'ASC';
-    const cmp = dir === 'DESC' ? '<' : '>';
-    const cursor = decodeCursor(after, 2, ['instant?', 'text']);
-    const keyset: string[] = [];
-    if (cursor) {
-      if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);
-      else keyset.push(`f.identity ${cmp} ${p(cursor[1])}`);
-    }
-    const pageWhere = [...where, ...keyset];
-    const orderBy = sort ? `${sort} ${dir}, f.identity ${dir}` : `f.identity ${dir}`;
-    const limit = p(first + 1);
-    const rowsSql = `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id,
-        f.first_seen_at, ${mode === 'current' ? CURRENT_COLUMNS : AS_OF_COLUMNS}, ${sort ?? 'NULL'} AS sort_value
-      FROM ${from} ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
-      ORDER BY ${orderBy} LIMIT ${limit}`;
+    const { rows: rowsStatement, count: countStatement } = findingsPageStatements(instants, query, first, after, mode, order);
     const [rows, [{ count }]] = await Promise.all([
-      this.prisma.$queryRawUnsafe<FindingSqlRow[]>(rowsSql, ...params),
-      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(`SELECT count(*) FROM ${from} ${filter}`, ...countParams),
+      this.prisma.$queryRawUnsafe<FindingSqlRow[]>(rowsStatement.sql, ...rowsStatement.params),
+      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(countStatement.sql, ...countStatement.params),
     ]);
     return {
       nodes: rows.slice(0, first).map(toView),
@@ -137,16 +103,9 @@ export class FindingsService {
   }
 
   /** The findings a user had at an instant, batched for IamUser.findings. */
-  async forUsers(keys: readonly { accountId: string; userName: string; at: Date; scanId: string }[]): Promise<FindingView[][]> {
-    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(
-      `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
-         ${AS_OF_COLUMNS}, NULL AS sort_value
-       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
-       JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
-       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
-       ORDER BY f.identity`,
-      JSON.stringify(keys.map((k) => ({ account_id: k.accountId, user_name: k.userName, at: k.at.toISOString(), scan_id: k.scanId }))),
-    );
+  async forUsers(keys: readonly UserInstant[]): Promise<FindingView[][]> {
+    const { sql, params } = findingsForUsersStatement(keys);
+    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(sql, ...params);
     return keys.map((k) => rows.filter((r) => r.account_id === k.accountId && r.user_name === k.userName).map(toView));
   }
 
@@ -157,6 +116,83 @@ export class FindingsService {
     );
     return Number(count);
   }
+}
+
+/** A user at an instant, as IamUser.findings and IamUser.accessKeys batch them. */
+export interface UserInstant {
+  accountId: string;
+  userName: string;
+  at: Date;
+  scanId: string;
+}
+
+/**
+ * The two statements of a findings page: its rows (first + 1, to know whether another page follows)
+ * and the total count of the filter. Keyset: `after` continues from a cursor this API returned.
+ */
+export function findingsPageStatements(
+  instants: AccountInstant[],
+  query: FindingQuery,
+  first: number,
+  after: string | undefined,
+  mode: 'current' | 'asOf',
+  order: FindingOrder = DEFAULT_ORDER,
+): { rows: Statement; count: Statement } {
+  const params: unknown[] = [instantsParam(instants)];
+  const p = (value: unknown) => `$${params.push(value)}`;
+  const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at'].includes(name) ? `v.${name}` : `f.${name}`);
+  const where: string[] = [];
+  if (mode === 'current') {
+    // A finding whose key or user is gone stays listed among the resolved ones.
+    const wantsResolved = query.state?.includes('RESOLVED') || query.resolvedAfter != null;
+    if (!wantsResolved) where.push('f.present');
+  }
+  // Compared as the enums (not ::text), so the partial index for failing findings applies.
+  if (query.status?.length) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
+  if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
+  if (query.userName) where.push(`f.user_name = ${p(query.userName)}`);
+  if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
+  if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
+  if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const countParams = [...params];
+  const from = mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
+
+  const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
+  const dir = order.direction === 'DESC' ? 'DESC' : 'ASC';
+  const cmp = dir === 'DESC' ? '<' : '>';
+  const cursor = decodeCursor(after, 2, ['instant?', 'text']);
+  const keyset: string[] = [];
+  if (cursor) {
+    if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);
+    else keyset.push(`f.identity ${cmp} ${p(cursor[1])}`);
+  }
+  const pageWhere = [...where, ...keyset];
+  const orderBy = sort ? `${sort} ${dir}, f.identity ${dir}` : `f.identity ${dir}`;
+  const limit = p(first + 1);
+  return {
+    rows: {
+      sql: `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id,
+        f.first_seen_at, ${mode === 'current' ? CURRENT_COLUMNS : AS_OF_COLUMNS}, ${sort ?? 'NULL'} AS sort_value
+      FROM ${from} ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+      ORDER BY ${orderBy} LIMIT ${limit}`,
+      params,
+    },
+    count: { sql: `SELECT count(*) FROM ${from} ${filter}`, params: countParams },
+  };
+}
+
+/** The findings each user had at its instant. */
+export function findingsForUsersStatement(users: readonly UserInstant[]): Statement {
+  return {
+    sql: `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
+         ${AS_OF_COLUMNS}, NULL AS sort_value
+       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
+       JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
+       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
+       ORDER BY f.identity`,
+    params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString(), scan_id: u.scanId })))],
+  };
 }
 
 interface FindingSqlRow {

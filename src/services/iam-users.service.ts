@@ -1,7 +1,9 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
+import type { UserInstant } from './findings.service';
 import { decodeCursor, encodeCursor, type Page } from './page';
+import type { Statement } from './statement';
 
 export interface IamUserView {
   versionId: string;
@@ -50,28 +52,10 @@ export class IamUsersService {
   }
 
   async listAt(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): Promise<Page<IamUserView>> {
-    const params: unknown[] = [instantsParam(instants)];
-    const p = (value: unknown) => `$${params.push(value)}`;
-    const where: string[] = [];
-    if (query.userName) where.push(`u.user_name = ${p(query.userName)}`);
-    if (query.hasConsolePassword != null) where.push(`u.has_console_password = ${p(query.hasConsolePassword)}`);
-    const countParams = [...params];
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const cursor = decodeCursor(after, 2);
-    if (cursor) where.push(`(u.account_id, u.user_name) > (${p(cursor[0])}, ${p(cursor[1])})`);
-    const limit = p(first + 1);
-    // Per account, walk (account_id, user_name) in order and stop at the page size, instead of sorting every user.
-    const rowsSql = `SELECT ${USER_COLUMNS} FROM ${INSTANTS_SQL}
-      CROSS JOIN LATERAL (
-        SELECT * FROM iam_user_version u WHERE ${[VALID_AT, ...where].join(' AND ')} ORDER BY u.user_name LIMIT ${limit}
-      ) u
-      ORDER BY u.account_id, u.user_name LIMIT ${limit}`;
+    const { rows: rowsStatement, count: countStatement } = usersPageStatements(instants, query, first, after);
     const [rows, [{ count }]] = await Promise.all([
-      this.prisma.$queryRawUnsafe<UserSqlRow[]>(rowsSql, ...params),
-      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(
-        `SELECT count(*) FROM ${INSTANTS_SQL} JOIN iam_user_version u ON ${VALID_AT} ${filter}`,
-        ...countParams,
-      ),
+      this.prisma.$queryRawUnsafe<UserSqlRow[]>(rowsStatement.sql, ...rowsStatement.params),
+      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(countStatement.sql, ...countStatement.params),
     ]);
     return {
       nodes: rows.slice(0, first).map(toView),
@@ -89,20 +73,52 @@ export class IamUsersService {
   }
 
   /** Each user's keys at the user's instant, batched for IamUser.accessKeys. */
-  async accessKeysOf(users: readonly { accountId: string; userName: string; at: Date }[]): Promise<AccessKeyView[][]> {
-    const rows = await this.prisma.$queryRawUnsafe<(AccessKeyView & { account_id: string; user_name: string })[]>(
-      `SELECT k.account_id, k.user_name, k.access_key_id AS "accessKeyId", k.status, k.created_at AS "createdAt",
+  async accessKeysOf(users: readonly Omit<UserInstant, 'scanId'>[]): Promise<AccessKeyView[][]> {
+    const { sql, params } = accessKeysOfStatement(users);
+    const rows = await this.prisma.$queryRawUnsafe<(AccessKeyView & { account_id: string; user_name: string })[]>(sql, ...params);
+    return users.map((u) =>
+      rows.filter((r) => r.account_id === u.accountId && r.user_name === u.userName).map(({ account_id: _a, user_name: _u, ...key }) => key),
+    );
+  }
+}
+
+/** The two statements of a users page: rows (first + 1) and the total count of the filter. */
+export function usersPageStatements(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): { rows: Statement; count: Statement } {
+  const params: unknown[] = [instantsParam(instants)];
+  const p = (value: unknown) => `$${params.push(value)}`;
+  const where: string[] = [];
+  if (query.userName) where.push(`u.user_name = ${p(query.userName)}`);
+  if (query.hasConsolePassword != null) where.push(`u.has_console_password = ${p(query.hasConsolePassword)}`);
+  const countParams = [...params];
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const cursor = decodeCursor(after, 2);
+  if (cursor) where.push(`(u.account_id, u.user_name) > (${p(cursor[0])}, ${p(cursor[1])})`);
+  const limit = p(first + 1);
+  return {
+    // Per account, walk (account_id, user_name) in order and stop at the page size, instead of sorting every user.
+    rows: {
+      sql: `SELECT ${USER_COLUMNS} FROM ${INSTANTS_SQL}
+      CROSS JOIN LATERAL (
+        SELECT * FROM iam_user_version u WHERE ${[VALID_AT, ...where].join(' AND ')} ORDER BY u.user_name LIMIT ${limit}
+      ) u
+      ORDER BY u.account_id, u.user_name LIMIT ${limit}`,
+      params,
+    },
+    count: { sql: `SELECT count(*) FROM ${INSTANTS_SQL} JOIN iam_user_version u ON ${VALID_AT} ${filter}`, params: countParams },
+  };
+}
+
+/** The access keys each user had at its instant. */
+export function accessKeysOfStatement(users: readonly Omit<UserInstant, 'scanId'>[]): Statement {
+  return {
+    sql: `SELECT k.account_id, k.user_name, k.access_key_id AS "accessKeyId", k.status, k.created_at AS "createdAt",
          k.last_used_at AS "lastUsedAt", k.last_used_service AS "lastUsedService", k.last_used_region AS "lastUsedRegion"
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz)
        JOIN access_key_version k ON k.account_id = at.account_id AND k.user_name = at.user_name
          AND k.valid_from <= at.at AND (k.valid_to IS NULL OR k.valid_to > at.at)
        ORDER BY k.created_at, k.access_key_id`,
-      JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString() }))),
-    );
-    return users.map((u) =>
-      rows.filter((r) => r.account_id === u.accountId && r.user_name === u.userName).map(({ account_id: _a, user_name: _u, ...key }) => key),
-    );
-  }
+    params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString() })))],
+  };
 }
 
 interface UserSqlRow {

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
+import type { Statement } from './statement';
 
 /** The instant an answer describes for one account: a scan's observedAt. */
 export interface AccountInstant {
@@ -19,12 +20,8 @@ export async function resolveInstants(prisma: PrismaClient, accountId?: string |
   if (asOf && asOf.getTime() > Date.now() + CLOCK_SKEW_MS) {
     throw new InvalidInputError(`asOf ${asOf.toISOString()} is in the future: ask about now (omit asOf) or a past instant`, 'asOf');
   }
-  const rows = await prisma.$queryRaw<{ id: string; account_id: string; observed_at: Date }[]>`
-    SELECT DISTINCT ON (account_id) id::text, account_id, observed_at FROM scan
-    WHERE status IN ('COMPLETED', 'PARTIAL')
-      AND (${accountId ?? null}::text IS NULL OR account_id = ${accountId ?? null}::text)
-      AND (${asOf ?? null}::timestamptz IS NULL OR observed_at <= ${asOf ?? null}::timestamptz)
-    ORDER BY account_id, observed_at DESC`;
+  const { sql, params } = instantsStatement(accountId, asOf);
+  const rows = await prisma.$queryRawUnsafe<InstantRow[]>(sql, ...params);
   if (rows.length === 0) {
     if (accountId && asOf && (await hasScans(prisma, accountId))) {
       throw new InvalidInputError(`asOf ${asOf.toISOString()} is before the first scan of account ${accountId}: ask about a later instant`, 'asOf');
@@ -36,18 +33,42 @@ export async function resolveInstants(prisma: PrismaClient, accountId?: string |
   return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
 }
 
+export type InstantRow = {
+  id: string;
+  account_id: string;
+  observed_at: Date;
+};
+
+/** The scan answering "as of" per account (all accounts when accountId is null; the latest when asOf is null). */
+export function instantsStatement(accountId?: string | null, asOf?: Date | null): Statement {
+  return {
+    sql: `SELECT DISTINCT ON (account_id) id::text, account_id, observed_at FROM scan
+      WHERE status IN ('COMPLETED', 'PARTIAL')
+        AND ($1::text IS NULL OR account_id = $1::text)
+        AND ($2::timestamptz IS NULL OR observed_at <= $2::timestamptz)
+      ORDER BY account_id, observed_at DESC`,
+    params: [accountId ?? null, asOf ?? null],
+  };
+}
+
+/** Where retention cut each account's detailed history (accounts never pruned have no row). */
+export function horizonsStatement(accountIds: string[]): Statement {
+  return { sql: 'SELECT account_id, pruned_before FROM history_horizon WHERE account_id = ANY($1::text[])', params: [accountIds] };
+}
+
 async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolean> {
   return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
 }
 
-async function assertWithinRetention(prisma: PrismaClient, rows: { account_id: string; observed_at: Date }[]): Promise<void> {
-  const horizons = await prisma.historyHorizon.findMany({ where: { accountId: { in: rows.map((r) => r.account_id) } } });
+async function assertWithinRetention(prisma: PrismaClient, rows: InstantRow[]): Promise<void> {
+  const { sql, params } = horizonsStatement(rows.map((r) => r.account_id));
+  const horizons = await prisma.$queryRawUnsafe<{ account_id: string; pruned_before: Date }[]>(sql, ...params);
   for (const h of horizons) {
-    const at = rows.find((r) => r.account_id === h.accountId)!.observed_at;
-    if (at < h.prunedBefore) {
+    const at = rows.find((r) => r.account_id === h.account_id)!.observed_at;
+    if (at < h.pruned_before) {
       throw new InvalidInputError(
-        `detailed history of account ${h.accountId} before ${h.prunedBefore.toISOString()} was pruned by retention; ` +
-          `trends still cover it. Ask about ${h.prunedBefore.toISOString()} or later`,
+        `detailed history of account ${h.account_id} before ${h.pruned_before.toISOString()} was pruned by retention; ` +
+          `trends still cover it. Ask about ${h.pruned_before.toISOString()} or later`,
         'asOf',
       );
     }
