@@ -175,6 +175,41 @@ describe('history over a sequence of scans', () => {
     expect(points[8]).toMatchObject({ scans: 0, fail: null }); // day 3: only the FAILED scan ran, and it does not count
   });
 
+  it('PostgreSQL itself refuses a version that overlaps another of the same user, key or finding', async () => {
+    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    try {
+      // Each statement copies a current version, closed an hour after it opened: it overlaps the original.
+      const copies = {
+        user: (name: string) => `INSERT INTO iam_user_version (id, account_id, user_name, arn, created_at, content_hash, valid_from, valid_to, first_scan_id)
+          SELECT gen_random_uuid(), account_id, ${name}, arn, created_at, 'copy', valid_from, valid_from + interval '1 hour', first_scan_id
+          FROM iam_user_version WHERE valid_to IS NULL AND user_name = 'bob'`,
+        key: (id: string) => `INSERT INTO access_key_version (id, account_id, user_name, access_key_id, status, created_at, content_hash, valid_from, valid_to, first_scan_id)
+          SELECT gen_random_uuid(), account_id, user_name, ${id}, status, created_at, 'copy', valid_from, valid_from + interval '1 hour', first_scan_id
+          FROM access_key_version WHERE valid_to IS NULL AND access_key_id = 'AKIABOBLATER00000001'`,
+        finding: (findingId: string) => `INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, content_hash, valid_from, valid_to, first_scan_id)
+          SELECT gen_random_uuid(), ${findingId}, v.account_id, v.status, v.reasons, v.evidence, v.state, 'copy', v.valid_from, v.valid_from + interval '1 hour', v.first_scan_id
+          FROM finding_version v JOIN finding f ON f.id = v.finding_id WHERE v.valid_to IS NULL AND f.access_key_id = 'AKIABOBLATER00000001'`,
+      };
+      await expect(db.query(copies.user('user_name'))).rejects.toMatchObject({ code: '23P01', constraint: 'iam_user_version_no_overlap' });
+      await expect(db.query(copies.key('access_key_id'))).rejects.toMatchObject({ code: '23P01', constraint: 'access_key_version_no_overlap' });
+      await expect(db.query(copies.finding('v.finding_id'))).rejects.toMatchObject({ code: '23P01', constraint: 'finding_version_no_overlap' });
+      // The same instants for another user, key or finding are no conflict.
+      await db.query('BEGIN');
+      expect((await db.query(copies.user(`'bob2'`))).rowCount).toBe(1);
+      expect((await db.query(copies.key(`'AKIABOBLATER00000002'`))).rowCount).toBe(1);
+      const { rows: [other] } = await db.query(`INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id,
+          status, reasons, evidence, state, present, first_seen_at, last_seen_at, last_scan_id)
+        SELECT gen_random_uuid(), identity || '/copy', account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
+          evidence, state, present, first_seen_at, last_seen_at, last_scan_id
+        FROM finding WHERE access_key_id = 'AKIABOBLATER00000001' RETURNING id`);
+      expect((await db.query(copies.finding(`'${other.id}'::uuid`))).rowCount).toBe(1);
+      await db.query('ROLLBACK');
+    } finally {
+      await db.end();
+    }
+  });
+
   it('cuts buckets in UTC: MONTH by calendar month from `from` (clamped to short months), the last one ending at `to`', async () => {
     const trend = async (from: string, to: string, interval: string) => {
       const res: any = await stack.gql(`query($from: DateTime!, $to: DateTime!) { complianceTrend(accountId: "${ACCOUNT}", from: $from, to: $to, interval: ${interval}) { at endsAt scans } }`, { from, to });

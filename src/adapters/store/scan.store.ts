@@ -157,10 +157,12 @@ interface Plan {
   closeKeys: string[];
   newKeys: { userName: string; key: InventoryAccessKey; hash: string }[];
   closeFindingVersions: string[];
-  /** Findings inserted or whose row changes (result or lifecycle). */
-  upsertFindings: FindingRow[];
-  /** New versions, keyed by identity (the finding id is resolved after the upsert). */
-  newFindingVersions: { identity: string; row: FindingRow; hash: string }[];
+  /**
+   * Findings inserted or whose row changes (result or lifecycle). Those this scan saw (present) also
+   * open a new version, whose content hash rides along; those that disappeared only resolve.
+   */
+  upsertFindings: (FindingRow & { content_hash: string | null })[];
+  newFindingVersions: number;
   /** Findings seen again unchanged: only lastSeenAt moves. */
   touchFindings: string[];
   counts: StatusCounts;
@@ -211,7 +213,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   ]);
   const plan: Plan = {
     closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
-    newFindingVersions: [], touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
+    newFindingVersions: 0, touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
     opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
   };
 
@@ -284,8 +286,8 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
       continue;
     }
     if (current?.version_id) plan.closeFindingVersions.push(current.version_id);
-    plan.upsertFindings.push(row);
-    plan.newFindingVersions.push({ identity, row, hash });
+    plan.upsertFindings.push({ ...row, content_hash: hash });
+    plan.newFindingVersions++;
   }
   for (const current of findings) {
     if (!current.present || evaluated.has(current.identity)) continue;
@@ -301,10 +303,10 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (current.version_id) plan.closeFindingVersions.push(current.version_id);
     plan.upsertFindings.push({
       identity: current.identity, control_id: '', user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
-      status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle),
+      status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle), content_hash: null,
     });
   }
-  plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions.length;
+  plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions;
   return plan;
 }
 
@@ -347,39 +349,37 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
     );
   }
 
-  // Findings: upsert the changed ones by identity (seen ones move lastSeenAt), then open their new versions.
+  // Findings: upsert the changed ones by identity and, in the same statement, open a version of each one
+  // this scan saw, copied from the row just written (its evidence is not sent twice).
   for (const batch of chunks(plan.upsertFindings, BATCH)) {
     await db.$executeRawUnsafe(
-      `INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
-         evidence, state, present, opened_at, resolved_at, resolution, reopen_count, first_seen_at, last_seen_at, last_scan_id)
-       SELECT gen_random_uuid(), identity, $2, control_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
-         reasons, evidence, state::"FindingState", present, opened_at, resolved_at, resolution::"Resolution", reopen_count,
-         $3, $3, $4::uuid
-       FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_name text, user_arn text,
-         access_key_id text, status text, reasons text[], evidence jsonb, state text, present boolean, opened_at timestamptz,
-         resolved_at timestamptz, resolution text, reopen_count int)
-       ON CONFLICT (identity) DO UPDATE SET
-         status = EXCLUDED.status, state = EXCLUDED.state, present = EXCLUDED.present, opened_at = EXCLUDED.opened_at,
-         resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution, reopen_count = EXCLUDED.reopen_count,
-         reasons = CASE WHEN EXCLUDED.present THEN EXCLUDED.reasons ELSE finding.reasons END,
-         evidence = CASE WHEN EXCLUDED.present THEN EXCLUDED.evidence ELSE finding.evidence END,
-         user_arn = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_arn ELSE finding.user_arn END,
-         last_seen_at = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_seen_at ELSE finding.last_seen_at END,
-         last_scan_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_scan_id ELSE finding.last_scan_id END`,
-      JSON.stringify(batch),
-      account, at, scanId,
-    );
-  }
-  for (const batch of chunks(plan.newFindingVersions, BATCH)) {
-    await db.$executeRawUnsafe(
-      `INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, resolved_at, resolution,
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_name text, user_arn text,
+           access_key_id text, status text, reasons text[], evidence jsonb, state text, present boolean, opened_at timestamptz,
+           resolved_at timestamptz, resolution text, reopen_count int, content_hash text)),
+       upserted AS (
+         INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
+           evidence, state, present, opened_at, resolved_at, resolution, reopen_count, first_seen_at, last_seen_at, last_scan_id)
+         SELECT gen_random_uuid(), identity, $2, control_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
+           reasons, evidence, state::"FindingState", present, opened_at, resolved_at, resolution::"Resolution", reopen_count,
+           $3, $3, $4::uuid
+         FROM x
+         ON CONFLICT (identity) DO UPDATE SET
+           status = EXCLUDED.status, state = EXCLUDED.state, present = EXCLUDED.present, opened_at = EXCLUDED.opened_at,
+           resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution, reopen_count = EXCLUDED.reopen_count,
+           reasons = CASE WHEN EXCLUDED.present THEN EXCLUDED.reasons ELSE finding.reasons END,
+           evidence = CASE WHEN EXCLUDED.present THEN EXCLUDED.evidence ELSE finding.evidence END,
+           user_arn = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_arn ELSE finding.user_arn END,
+           last_seen_at = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_seen_at ELSE finding.last_seen_at END,
+           last_scan_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_scan_id ELSE finding.last_scan_id END
+         RETURNING id, identity, present, status, reasons, evidence, state, resolved_at, resolution, reopen_count)
+       INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, resolved_at, resolution,
          reopen_count, content_hash, valid_from, first_scan_id)
-       SELECT gen_random_uuid(), f.id, $2, x.status::"ComplianceStatus", x.reasons, x.evidence, x.state::"FindingState",
-         x.resolved_at, x.resolution::"Resolution", x.reopen_count, x.content_hash, $3, $4::uuid
-       FROM jsonb_to_recordset($1::jsonb) AS x(identity text, status text, reasons text[], evidence jsonb, state text,
-         resolved_at timestamptz, resolution text, reopen_count int, content_hash text)
-       JOIN finding f ON f.identity = x.identity`,
-      JSON.stringify(batch.map(({ identity, row, hash }) => ({ ...row, identity, content_hash: hash }))),
+       SELECT gen_random_uuid(), u.id, $2, u.status, u.reasons, u.evidence, u.state, u.resolved_at, u.resolution,
+         u.reopen_count, x.content_hash, $3, $4::uuid
+       FROM upserted u JOIN x ON x.identity = u.identity
+       WHERE u.present`,
+      JSON.stringify(batch),
       account, at, scanId,
     );
   }
