@@ -108,14 +108,20 @@ export function usersPageStatements(instants: AccountInstant[], query: IamUserQu
   };
 }
 
-/** The access keys each user had at its instant. */
+/**
+ * The access keys each user had at its instant: one index lookup per user (LATERAL, with OFFSET 0 so the
+ * planner keeps it). As a plain join, the planner scanned every key version of the account instead.
+ */
 export function accessKeysOfStatement(users: readonly Omit<UserInstant, 'scanId'>[]): Statement {
   return {
     sql: `SELECT k.account_id, k.user_name, k.access_key_id AS "accessKeyId", k.status, k.created_at AS "createdAt",
          k.last_used_at AS "lastUsedAt", k.last_used_service AS "lastUsedService", k.last_used_region AS "lastUsedRegion"
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz)
-       JOIN access_key_version k ON k.account_id = at.account_id AND k.user_name = at.user_name
-         AND k.valid_from <= at.at AND (k.valid_to IS NULL OR k.valid_to > at.at)
+       CROSS JOIN LATERAL (
+         SELECT * FROM access_key_version k
+         WHERE k.account_id = at.account_id AND k.user_name = at.user_name AND k.valid_from <= at.at AND (k.valid_to IS NULL OR k.valid_to > at.at)
+         OFFSET 0
+       ) k
        ORDER BY k.created_at, k.access_key_id`,
     params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString() })))],
   };
