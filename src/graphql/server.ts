@@ -152,7 +152,19 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   app.use(
     '/graphql',
     async (req, res, next) => {
-      const principal = await authenticator.authenticate(req.headers.authorization).catch(() => null);
+      let principal: Principal | null;
+      try {
+        principal = await authenticator.authenticate(req.headers.authorization);
+      } catch (err) {
+        // The token could not be checked (its store is unreachable): a 401 would tell a valid caller to
+        // re-authenticate, when it should retry.
+        const id = requestId();
+        logger.error({ requestId: id, err, status: 503 }, 'token could not be checked');
+        res.status(503).setHeader('retry-after', '5').json({
+          errors: [{ message: `the token could not be checked right now; retry shortly (request ${id})`, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId: id } }],
+        });
+        return;
+      }
       if (!principal) {
         logger.info({ requestId: requestId(), status: 401, path: req.path }, 'unauthenticated request refused');
         res.status(401).setHeader('www-authenticate', 'Bearer').json({

@@ -1,4 +1,5 @@
 import { createPrismaClient } from '../../src/adapters/db/prisma';
+import { generateToken } from '../../src/auth/token-format';
 import { TokensService } from '../../src/auth/tokens.service';
 import { startServer, type RunningServer } from '../../src/graphql/server';
 import type { FixtureInput } from '../../src/sandbox/fixture';
@@ -112,6 +113,22 @@ describe('masked errors, request ids and security headers', () => {
       expect(downLog.text()).toContain(body.errors[0].extensions.requestId);
     }
     expect(ids.size).toBe(4);
+  });
+
+  it('with the database down, an API token that cannot be checked gets 503 and Retry-After, not 401', async () => {
+    const res = await post(down.url, '{ findings { totalCount } }', generateToken());
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    const body: any = await res.json();
+    expect(body.errors[0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', requestId: res.headers.get('x-request-id') });
+    expect(body.errors[0].message).toMatch(/retry/);
+    expect(JSON.stringify(body)).not.toMatch(LEAKS);
+    const logged = downLog.lines().find((l) => l.requestId === res.headers.get('x-request-id') && l.msg === 'token could not be checked');
+    expect(JSON.stringify(logged?.err)).toMatch(/ECONNREFUSED|connect|reach/i);
+    expectSecurityHeaders(res, 'token store down 503');
+    // A token that is not one at all is still refused without asking the database.
+    expect((await post(down.url, '{ findings { totalCount } }', 'kw_not-a-token')).status).toBe(401);
+    expect((await post(down.url, '{ findings { totalCount } }', null)).status).toBe(401);
   });
 
   it('with the database down, /readyz is 503 and /healthz 200, both with security headers', async () => {
