@@ -1,6 +1,6 @@
 import type { AccessException, PrismaClient } from '../generated/prisma/client';
 import { ACCESS_KEY_ID_PATTERN, ACCOUNT_ID_PATTERN, USER_NAME_PATTERN, type UserErrorData } from '../domain/remediation';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { newestFirstPage, type Page } from './page';
 
 export interface CreateExceptionInput {
   accountId: string;
@@ -60,13 +60,7 @@ export class ExceptionsService {
       ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
       ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
     };
-    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
-    const keyset = cursor ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] } : undefined;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.accessException.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: first + 1 }),
-      this.prisma.accessException.count({ where }),
-    ]);
-    return { nodes: rows.slice(0, first), hasNextPage: rows.length > first, totalCount, cursorOf: (e) => encodeCursor([e.createdAt.toISOString(), e.id]) };
+    return newestFirstPage(this.prisma.accessException, 'createdAt', where, first, after);
   }
 
   async byIds(ids: readonly string[]): Promise<(AccessException | null)[]> {

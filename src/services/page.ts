@@ -56,3 +56,34 @@ export function decodeCursor(cursor: string | undefined, arity: number, parts: C
   }
   throw new InvalidInputError('after is not a cursor returned by this API', 'after');
 }
+
+/** What a newest-first page needs of a Prisma model: its rows in an order, and how many match. */
+export interface NewestFirstSource<Row, Where> {
+  findMany(args: { where: Where; orderBy: Record<string, 'desc'>[]; take: number }): Promise<Row[]>;
+  count(args: { where: Where }): Promise<number>;
+}
+
+/**
+ * A keyset page, newest first by a timestamp column, ties broken by id: the order of the scans, exceptions
+ * and remediation audit lists. The cursor is that timestamp and id.
+ */
+export async function newestFirstPage<Row extends { id: string }, Where extends object>(
+  source: NewestFirstSource<Row, Where>,
+  by: keyof Row & string,
+  where: Where,
+  first: number,
+  after?: string,
+): Promise<Page<Row>> {
+  const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
+  const keyset = cursor ? { OR: [{ [by]: { lt: new Date(cursor[0]) } }, { [by]: new Date(cursor[0]), id: { lt: cursor[1] } }] } : null;
+  const [rows, totalCount] = await Promise.all([
+    source.findMany({ where: (keyset ? { AND: [where, keyset] } : where) as Where, orderBy: [{ [by]: 'desc' }, { id: 'desc' }], take: first + 1 }),
+    source.count({ where }),
+  ]);
+  return {
+    nodes: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    totalCount,
+    cursorOf: (row) => encodeCursor([(row[by] as Date).toISOString(), row.id]),
+  };
+}

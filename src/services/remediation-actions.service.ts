@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient, RemediationAction, RemediationKind, RemediationStatus } from '../generated/prisma/client';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { newestFirstPage, type Page } from './page';
 
 export interface RemediationActionQuery {
   accountId?: string | null;
@@ -19,13 +19,7 @@ export class RemediationActionsService {
       ...(query.status?.length ? { status: { in: query.status as RemediationStatus[] } } : {}),
       ...(query.kind ? { kind: query.kind as RemediationKind } : {}),
     };
-    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
-    const keyset = cursor ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] } : undefined;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.remediationAction.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: first + 1 }),
-      this.prisma.remediationAction.count({ where }),
-    ]);
-    return { nodes: rows.slice(0, first), hasNextPage: rows.length > first, totalCount, cursorOf: (r) => encodeCursor([r.createdAt.toISOString(), r.id]) };
+    return newestFirstPage(this.prisma.remediationAction, 'createdAt', where, first, after);
   }
 
   async byIds(ids: readonly string[]): Promise<(RemediationAction | null)[]> {

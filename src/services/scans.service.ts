@@ -1,7 +1,7 @@
 import type { PrismaClient, Scan } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { resolveInstants, type AccountInstant } from './instants';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { newestFirstPage, type Page } from './page';
 
 export type ScanView = Scan;
 
@@ -9,26 +9,8 @@ export type ScanView = Scan;
 export class ScansService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(accountId: string | null | undefined, first: number, after?: string): Promise<Page<ScanView>> {
-    const where = accountId ? { accountId } : {};
-    const cursor = decodeCursor(after, 2, ['instant', 'uuid']);
-    const keyset = cursor
-      ? { OR: [{ startedAt: { lt: new Date(cursor[0]) } }, { startedAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }
-      : undefined;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.scan.findMany({
-        where: keyset ? { AND: [where, keyset] } : where,
-        orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
-        take: first + 1,
-      }),
-      this.prisma.scan.count({ where }),
-    ]);
-    return {
-      nodes: rows.slice(0, first),
-      hasNextPage: rows.length > first,
-      totalCount,
-      cursorOf: (s) => encodeCursor([s.startedAt.toISOString(), s.id]),
-    };
+  list(accountId: string | null | undefined, first: number, after?: string): Promise<Page<ScanView>> {
+    return newestFirstPage(this.prisma.scan, 'startedAt', accountId ? { accountId } : {}, first, after);
   }
 
   async byIds(ids: readonly string[]): Promise<(ScanView | null)[]> {
