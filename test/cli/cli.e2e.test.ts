@@ -432,6 +432,84 @@ describe('serve', () => {
   });
 });
 
+describe('remediation across a real crash: serve killed with SIGKILL mid-request', () => {
+  const ACCOUNT = '444455556666';
+  const ALICE_KEY = 'AKIAALICECRASH000001';
+  const CAROL_KEY = 'AKIACAROLCRASH000001';
+  const consoleUserWithSetupKey = (userName: string, accessKeyId: string) => ({
+    userName, createdAt: 'now-400d', loginProfile: { createdAt: 'now-400d' }, accessKeys: [{ accessKeyId, status: 'Active' as const, createdAt: 'now-400d+30s' }],
+  });
+  type Stage = 'before-write' | 'after-write';
+  /** While set, the IAM call of that stage hangs (after applying the write, for after-write) until released. */
+  let hold: { stage: Stage; reached: () => void; released: Promise<void> } | null = null;
+  let iam: IamSandbox;
+
+  beforeAll(async () => {
+    iam = await startIamSandbox({
+      fixture: { accountId: ACCOUNT, accountCreatedAt: 'now-900d', users: [consoleUserWithSetupKey('alice', ALICE_KEY), consoleUserWithSetupKey('carol', CAROL_KEY)] },
+      hooks: {
+        beforeAction: async (action, params, state) => {
+          const h = hold;
+          if (h?.stage === 'before-write' && action === 'ListAccessKeys') {
+            h.reached();
+            await h.released;
+          } else if (h?.stage === 'after-write' && action === 'UpdateAccessKey') {
+            state.setKeyStatus(params.AccessKeyId!, params.Status as 'Active' | 'Inactive'); // IAM applied it...
+            h.reached();
+            await h.released; // ...and the answer never reaches the process
+          }
+        },
+      },
+    });
+  });
+  afterAll(() => iam?.close());
+
+  it('leaves a PENDING audit row that `keywarden reconcile` settles against live IAM: not applied, or applied', async () => {
+    expect((await createScanService(prisma, sandboxIamClient(iam)).run(scanRequest(loadConfig({})))).status).toBe('COMPLETED');
+    const bootstrap = 'cli-crash-bootstrap-token-0123456789';
+    const env = baseEnv({
+      AWS_ENDPOINT_URL_IAM: iam.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET,
+      DATABASE_URL: databaseUrl, PORT: '0', KEYWARDEN_BOOTSTRAP_TOKEN: bootstrap,
+    });
+    const crashes: [Stage, string, string][] = [['before-write', 'alice', ALICE_KEY], ['after-write', 'carol', CAROL_KEY]];
+    for (const [stage, userName, accessKeyId] of crashes) {
+      let reached!: () => void;
+      let release!: () => void;
+      const atStage = new Promise<void>((resolve) => (reached = resolve));
+      hold = { stage, reached, released: new Promise<void>((resolve) => (release = resolve)) };
+      const server = await startCli(['serve'], env, 15_000);
+      const request = fetch(server.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bootstrap}` },
+        body: JSON.stringify({
+          query: 'mutation($input: AccessKeyActionInput!) { deactivateAccessKey(input: $input) { action { id status } } }',
+          variables: { input: { accountId: ACCOUNT, userName, accessKeyId, reason: 'CIS: key created at initial setup' } },
+        }),
+      }).then(() => 'answered', () => 'connection lost');
+      await atStage;
+      expect(await prisma.remediationAction.findMany({ where: { accessKeyId }, select: { status: true } })).toEqual([{ status: 'PENDING' }]);
+      expect((await server.stop('SIGKILL')).signal).toBe('SIGKILL');
+      expect(await request).toBe('connection lost');
+      hold = null;
+      release();
+    }
+    expect(iam.state.findAccessKey(ALICE_KEY)?.key.status).toBe('Active');
+    expect(iam.state.findAccessKey(CAROL_KEY)?.key.status).toBe('Inactive');
+
+    const r = await runCli(['reconcile', '--older-than', '0'], env);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^2 pending remediation action\(s\) reconciled$/m);
+    const rows = await prisma.remediationAction.findMany({ where: { accountId: ACCOUNT }, orderBy: { createdAt: 'asc' } });
+    expect(rows.map((a) => [a.accessKeyId, a.status, a.errorCode])).toEqual([
+      [ALICE_KEY, 'FAILED', 'INTERRUPTED'],
+      [CAROL_KEY, 'SUCCEEDED', null],
+    ]);
+    // The write that took effect is re-evaluated at once: carol's finding resolves as remediated.
+    expect(await prisma.finding.findFirst({ where: { accessKeyId: CAROL_KEY }, select: { state: true, resolution: true } })).toEqual({ state: 'RESOLVED', resolution: 'REMEDIATED' });
+    expect(await prisma.finding.findFirst({ where: { accessKeyId: ALICE_KEY }, select: { state: true } })).toEqual({ state: 'OPEN' });
+  });
+});
+
 describe('start with the embedded database', () => {
   it('first run: embedded PostgreSQL, built-in sandbox, a scan, the API; a second run keeps the data', async () => {
     const dataDir = path.join(tmpRoot, 'data');
