@@ -9,7 +9,8 @@ import { ScanService, type ScanRequest, type ScanSummary } from '../services/sca
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
 import { FindingsService, type FindingView } from '../services/findings.service';
-import { IamUsersService, type AccessKeyView, type IamUserView } from '../services/iam-users.service';
+import { IamUsersService, type AccessKeyView } from '../services/iam-users.service';
+import type { UserInstant } from '../services/instants';
 import { ScansService, type ScanView } from '../services/scans.service';
 import { TrendsService } from '../services/trends.service';
 
@@ -37,15 +38,13 @@ export interface RemediationSetup {
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
   finding: DataLoader<string, FindingView | null>;
-  accessKeys: DataLoader<UserAt, AccessKeyView[], string>;
-  userFindings: DataLoader<UserAt, FindingView[], string>;
+  accessKeys: DataLoader<UserInstant, AccessKeyView[], string>;
+  userFindings: DataLoader<UserInstant, FindingView[], string>;
   remediationAction: DataLoader<string, RemediationAction | null>;
   exception: DataLoader<string, AccessException | null>;
 }
 
-/** A user at the instant a view of it describes. */
-export type UserAt = Pick<IamUserView, 'accountId' | 'userName' | 'at' | 'scanId'>;
-const userAtKey = (u: UserAt) => `${u.accountId}/${u.userName}@${u.at.toISOString()}`;
+const userAtKey = (u: UserInstant) => `${u.accountId}/${u.userName}@${u.at.toISOString()}`;
 
 export interface Context {
   services: Services;

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
-import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
+import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import type { Statement } from './statement';
 
@@ -116,14 +116,6 @@ export class FindingsService {
     );
     return Number(count);
   }
-}
-
-/** A user at an instant, as IamUser.findings and IamUser.accessKeys batch them. */
-export interface UserInstant {
-  accountId: string;
-  userName: string;
-  at: Date;
-  scanId: string;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant } from './instants';
-import type { UserInstant } from './findings.service';
+import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import type { Statement } from './statement';
 

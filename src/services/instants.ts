@@ -9,6 +9,14 @@ export interface AccountInstant {
   at: Date;
 }
 
+/** A user at the instant a view of it describes, as IamUser.findings and IamUser.accessKeys batch them. */
+export interface UserInstant {
+  accountId: string;
+  userName: string;
+  at: Date;
+  scanId: string;
+}
+
 // Clocks of a client and this server can differ a little; an asOf a few seconds ahead is "now".
 const CLOCK_SKEW_MS = 5_000;
 

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { resolveInstants } from './instants';
+import type { Statement } from './statement';
 
 export type TrendInterval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
 
@@ -26,7 +27,7 @@ export const MAX_BUCKETS = 10_000;
  * so a MONTH step is a calendar month (clamped: Jan 31 + 1 month is Feb 28/29); the last ends at `to`.
  * Parameters: see trendStatement.
  */
-export const TREND_SQL = `WITH b AS (
+const TREND_SQL = `WITH b AS (
     SELECT start_at, LEAST((($1::timestamptz AT TIME ZONE 'UTC') + $3::interval * (i + 1)) AT TIME ZONE 'UTC', $2::timestamptz) AS end_at
     FROM generate_series(0, $4::int - 1) AS i
     CROSS JOIN LATERAL (SELECT (($1::timestamptz AT TIME ZONE 'UTC') + $3::interval * i) AT TIME ZONE 'UTC' AS start_at) s
@@ -47,7 +48,7 @@ export const TREND_SQL = `WITH b AS (
 const STEP: Record<TrendInterval, string> = { HOUR: '1 hour', DAY: '1 day', WEEK: '7 days', MONTH: '1 month' };
 
 /** TREND_SQL's parameters, after checking the range: at most MAX_BUCKETS buckets. */
-export function trendStatement(accountId: string, from: Date, to: Date, interval: TrendInterval): { sql: string; params: unknown[] } {
+export function trendStatement(accountId: string, from: Date, to: Date, interval: TrendInterval): Statement {
   if (!(from.getTime() < to.getTime())) {
     throw new InvalidInputError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`, 'from');
   }
