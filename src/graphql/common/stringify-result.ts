@@ -13,7 +13,7 @@ export function stringifyResult(result: FormattedExecutionResult): string {
 function plain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(plain);
-  // Scalars may serialize to objects with toJSON (a Date); JSON.stringify would call it too.
+  // A value with toJSON (a scalar serialized to an object) becomes what JSON.stringify would make of it.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) copy[key] = plain((value as Record<string, unknown>)[key]);
