@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { AccessException, PrismaClient, RemediationAction } from '../generated/prisma/client';
 import type { CountingIamClient } from '../adapters/iam/iam-client';
 import { ScanStore } from '../adapters/store/scan.store';
+import { AccountGuard } from '../services/account-guard';
 import { ExceptionsService } from '../services/exceptions.service';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
@@ -58,9 +59,12 @@ export interface Context {
 export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
   const findings = new FindingsService(prisma);
   const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
+  // One proof of the credentials' account for every mutation (one GetUser per process).
+  const guard = new AccountGuard(setup.iam);
   const remediation = new RemediationService({
     prisma,
     iam: setup.iam,
+    guard,
     scans: scanService,
     scanRequest: setup.scanRequest,
     recentUseDays: setup.recentUseDays,
@@ -79,8 +83,12 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     trends: new TrendsService(prisma),
     remediation,
     remediationActions: new RemediationActionsService(prisma),
-    exceptions: new ExceptionsService(prisma, async (accountId, userNames) => {
-      await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+    exceptions: new ExceptionsService({
+      prisma,
+      guard,
+      reevaluate: async (accountId, userNames) => {
+        await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+      },
     }),
     startScan: () => scanService.run(setup.scanRequest),
   };

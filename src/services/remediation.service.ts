@@ -2,14 +2,12 @@ import { createHash } from 'node:crypto';
 import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
-  GetUserCommand,
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
-import { accountOf } from '../adapters/iam/inventory.collector';
-import { errorCode, errorMessage, type CountingIamClient } from '../adapters/iam/iam-client';
+import { errorCode, type CountingIamClient } from '../adapters/iam/iam-client';
 import {
   decide,
   REMEDIATIONS,
@@ -21,6 +19,7 @@ import {
   type UserErrorData,
 } from '../domain/remediation';
 import type { Prisma, PrismaClient, RemediationAction } from '../generated/prisma/client';
+import { AccountGuard, iamUserError as iamError } from './account-guard';
 import type { ScanRequest, ScanService } from './scan.service';
 
 export interface RemediationResult {
@@ -78,6 +77,8 @@ export interface RemediationDeps {
   scans: ScanService;
   scanRequest: ScanRequest;
   recentUseDays: number;
+  /** Proves the account the credentials act on; default: one over `iam`. Share one between services. */
+  guard?: AccountGuard;
   now?: () => Date;
   /** Fault injection for tests: runs after the PENDING row is committed, before the IAM write. */
   afterPending?: (actionId: string) => Promise<void>;
@@ -87,13 +88,6 @@ export interface RemediationDeps {
 const WAIT_FOR_PENDING_MS = 30_000;
 const POLL_MS = 50;
 
-const IAM_CODES: Record<string, RemediationErrorCode> = {
-  AccessDenied: 'IAM_ACCESS_DENIED',
-  Throttling: 'IAM_THROTTLED',
-  NoSuchEntity: 'KEY_NOT_FOUND',
-  LimitExceeded: 'IAM_LIMIT_EXCEEDED',
-};
-
 /**
  * Remediation that is safe to call from other tools. Every request is audited. A PENDING row is
  * committed before any IAM write and completed after; at most one is in flight per key, so
@@ -102,10 +96,11 @@ const IAM_CODES: Record<string, RemediationErrorCode> = {
  */
 export class RemediationService {
   private readonly now: () => Date;
-  private iamAccount: Promise<string> | undefined;
+  private readonly guard: AccountGuard;
 
   constructor(private readonly deps: RemediationDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.guard = deps.guard ?? new AccountGuard(deps.iam);
   }
 
   async run(kind: RemediationKind, input: KeyActionInput, actor: string, options: { findingId?: string; reevaluate?: boolean } = {}): Promise<RemediationResult> {
@@ -115,12 +110,8 @@ export class RemediationService {
     if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
 
     return this.idempotent(contract.mutation, input.idempotencyKey ?? null, { kind, ...normalize(input) }, async () => {
-      const account = await this.account().catch((err) => err as Error);
-      if (account instanceof Error) return { action: await audit('FAILED', iamError(account)), userErrors: [iamError(account)] };
-      if (account !== input.accountId) {
-        const error: UserErrorData = { code: 'ACCOUNT_MISMATCH', field: 'accountId', message: `Keywarden's IAM credentials are for account ${account}, not ${input.accountId}; nothing was changed` };
-        return { action: await audit('REFUSED', error), userErrors: [error] };
-      }
+      const refusal = await this.guard.refusal(input.accountId);
+      if (refusal) return { action: await audit(refusal.code === 'ACCOUNT_MISMATCH' ? 'REFUSED' : 'FAILED', refusal), userErrors: [refusal] };
       const dryRun = input.dryRun ?? false;
       // One request per key at a time (across processes): the unique PENDING row is the lock.
       const row = dryRun ? await this.insert(kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(kind, input, actor, options.findingId);
@@ -290,17 +281,6 @@ export class RemediationService {
     };
   }
 
-  /** The account Keywarden's IAM credentials act on: a remediation never crosses into another. */
-  private account(): Promise<string> {
-    this.iamAccount ??= this.deps.iam.client.send(new GetUserCommand({})).then((out) => {
-      const id = accountOf(out.User?.Arn);
-      if (!id) throw new Error('GetUser returned no account ARN');
-      return id;
-    });
-    this.iamAccount.catch(() => (this.iamAccount = undefined));
-    return this.iamAccount;
-  }
-
   private async acquire(kind: RemediationKind, input: KeyActionInput, actor: string, findingId?: string): Promise<RemediationAction> {
     const deadline = Date.now() + WAIT_FOR_PENDING_MS;
     for (;;) {
@@ -419,11 +399,6 @@ function stateJson(live: LiveKeyState): Prisma.InputJsonValue {
     lastUsedService: live.lastUsed?.serviceName ?? null,
     lastUsedRegion: live.lastUsed?.region ?? null,
   };
-}
-
-function iamError(err: unknown): UserErrorData {
-  const code = errorCode(err);
-  return { code: IAM_CODES[code] ?? 'IAM_ERROR', field: null, message: `IAM ${code}: ${errorMessage(err)}` };
 }
 
 function isUniqueViolation(err: unknown): boolean {
