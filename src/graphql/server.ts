@@ -23,6 +23,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
 import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
+import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
 import { stringifyResult } from './common/stringify-result';
 import { DEFAULT_PAGE_SIZE } from './common/pagination';
@@ -92,7 +93,8 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     // plugin hook, and anything it throws there (every syntax error) became an HTTP 500.
     maxTokens: { enabled: false },
     maxDirectives: { n: 20 },
-    blockFieldSuggestion: { enabled: true },
+    // Suggestions are cut in formatError (clientMessage): armor's regex, like Apollo's, runs over caller text.
+    blockFieldSuggestion: { enabled: false },
     costLimit: { enabled: false }, // replaced by the `first`-aware estimate below
   }).protect();
   const apollo = new ApolloServer<Context>({
@@ -117,7 +119,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     // Every request already carries a valid token, so introspection is for authenticated clients only;
     // explicit, because Apollo turns it off under NODE_ENV=production.
     introspection: true,
-    hideSchemaDetailsFromClientErrors: true,
+    // Off on purpose: all it does is strip suggestions from validation errors with a regex that backtracks
+    // quadratically over caller text. formatError strips them from every error, in linear time.
+    hideSchemaDetailsFromClientErrors: false,
     // The CLI owns shutdown (close the server, then the database); Apollo's own handlers would
     // re-send the signal and kill the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -347,19 +351,20 @@ const EXPECTED_CODES = new Set<string>([
   'QUERY_TOO_COSTLY', 'BAD_REQUEST',
 ]);
 
-/** Expected errors keep their code and message; anything else is logged with the request id and masked. */
+/**
+ * Expected errors keep their code and message; anything else is logged with the request id and masked.
+ * Messages go out bounded and without schema suggestions (clientMessage): graphql-js suggests in validation
+ * and variable errors alike ('… enum. Did you mean the enum value "FAIL"?').
+ */
 function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && EXPECTED_CODES.has(code)) {
     const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
-    // Schema suggestions off everywhere: Apollo strips them from validation errors only, and graphql-js
-    // also suggests in variable errors ('… enum. Did you mean the enum value "FAIL"?').
-    const message = formatted.message.replace(/ ?Did you mean .+\?$/s, '');
-    return { message, locations: formatted.locations, path: formatted.path, extensions };
+    return { message: clientMessage(formatted.message), locations: formatted.locations, path: formatted.path, extensions };
   }
   const original = unwrapResolverError(error);
   if (original instanceof InvalidInputError) {
-    return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(original.field ? { field: original.field } : {}) } };
+    return { message: clientMessage(original.message), path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(original.field ? { field: original.field } : {}) } };
   }
   // type-graphql's argument validation errors are the caller's fault, not ours.
   if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
