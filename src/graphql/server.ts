@@ -9,8 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { GraphQLError, visit, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { GraphQLError, visit, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createIamClient } from '../adapters/iam/iam-client';
@@ -25,8 +24,8 @@ import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
 import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
+import { costLimit } from './common/query-cost';
 import { stringifyResult } from './common/stringify-result';
-import { DEFAULT_PAGE_SIZE } from './common/pagination';
 import { createContext, createServices, type Context, type RemediationSetup } from './context';
 import { keywardenSchema } from './schema';
 
@@ -34,9 +33,11 @@ export interface Limits {
   maxDepth: number;
   maxAliases: number;
   maxTokens: number;
-  /** Estimated result size: every paginated field multiplies what is under it by `first` (default 50). */
+  /** Estimated result size: a paginated field multiplies what is under it by `first` (default 50), any other list by its size. */
   maxCost: number;
   maxBodyBytes: number;
+  /** A response body larger than this is replaced by a RESPONSE_TOO_LARGE error. */
+  maxResponseBytes: number;
   /** Requests per token per minute. */
   ratePerMinute: number;
 }
@@ -47,6 +48,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxTokens: 2000,
   maxCost: 20_000,
   maxBodyBytes: 100_000,
+  maxResponseBytes: 5_000_000,
   ratePerMinute: 600,
 };
 
@@ -114,7 +116,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    stringifyResult,
+    stringifyResult: (result) => boundedBody(stringifyResult(result), limits.maxResponseBytes, logger),
     includeStacktraceInErrorResponses: false,
     // Every request already carries a valid token, so introspection is for authenticated clients only;
     // explicit, because Apollo turns it off under NODE_ENV=production.
@@ -227,6 +229,21 @@ function requestId(): string {
 }
 
 /**
+ * The last bound on what one request can send: the cost estimate refuses large results before execution,
+ * but some lists (a scan's errors) are only estimated. A body over the bound is replaced by an error.
+ */
+function boundedBody(body: string, maxBytes: number, logger: Logger): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most bodies need no byte count.
+  if (body.length <= maxBytes / 3 || Buffer.byteLength(body) <= maxBytes) return body;
+  const id = requestId();
+  logger.warn({ requestId: id, bytes: Buffer.byteLength(body), maxBytes }, 'response too large, refused');
+  return JSON.stringify({
+    errors: [{ message: `the response would be larger than ${maxBytes} bytes; ask for fewer fields, smaller pages or shorter trends (request ${id})`, extensions: { code: 'RESPONSE_TOO_LARGE', maxBytes, requestId: id } }],
+    data: null,
+  });
+}
+
+/**
  * graphql-js 17's KnownOperationTypesRule, which 16 lacks: `subscription { … }` (this schema has no
  * Subscription type) passed validation and failed in execution, masked as INTERNAL_SERVER_ERROR.
  */
@@ -237,47 +254,6 @@ const knownOperationTypes: ValidationRule = (context) => ({
     }
   },
 });
-
-/** Rejects, before execution, operations whose estimated size is too large: `first` multiplies what is under it. */
-function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
-  // A paginated field costs `first` (default 50) times what each item asks for; anything else, 1 plus its children.
-  const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
-    if (!field.args.some((a) => a.name === 'first')) return undefined;
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-    return 1 + Math.max(1, first) * Math.max(1, childComplexity);
-  };
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, operation }) {
-          // Apollo calls this even when operationName matched no operation (it then refuses the request
-          // itself); graphql-query-complexity would crash on an anonymous operation (HTTP 500).
-          if (!operation) return;
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName,
-              variables: request.variables,
-              estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch (err) {
-            // getComplexity coerces the variables before Apollo does: an invalid one is the caller's error
-            // (what Apollo itself answers: BAD_USER_INPUT, 400), not an unexpected one.
-            if (err instanceof GraphQLError) throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
-            throw err;
-          }
-          if (cost > maxCost) {
-            throw new GraphQLError(`query too costly: estimated ${cost}, at most ${maxCost}; ask for smaller pages or fewer nested lists`, {
-              extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http: { status: 400 } },
-            });
-          }
-        },
-      };
-    },
-  };
-}
 
 /**
  * PostgreSQL text cannot hold U+0000 and Prisma's engine cannot carry an unpaired surrogate, so a string
