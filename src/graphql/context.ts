@@ -6,6 +6,7 @@ import { AccountGuard } from '../services/account-guard';
 import { ExceptionsService } from '../services/exceptions.service';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
+import { ScanQueue } from '../services/scan-queue';
 import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
@@ -23,7 +24,7 @@ export interface Services {
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
-  /** Runs a full scan of the account the server's IAM credentials read. */
+  /** Runs a full scan of the account the server's IAM credentials read; concurrent callers wait in line. */
   startScan: () => Promise<ScanSummary>;
 }
 
@@ -61,6 +62,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
   const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
   // One proof of the credentials' account for every mutation (one GetUser per process).
   const guard = new AccountGuard(setup.iam);
+  const scans = new ScanQueue();
   const remediation = new RemediationService({
     prisma,
     iam: setup.iam,
@@ -90,7 +92,8 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
         await scanService.runForUsers(accountId, userNames, setup.scanRequest);
       },
     }),
-    startScan: () => scanService.run(setup.scanRequest),
+    // One line per account: the server's credentials read one account (named by the fleet work later).
+    startScan: () => scans.run('credentials', () => scanService.run(setup.scanRequest)),
   };
 }
 

@@ -24,6 +24,7 @@ import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
 import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
+import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/expensive-mutations';
 import { costLimit } from './common/query-cost';
 import { stringifyResult } from './common/stringify-result';
 import { createContext, createServices, type Context, type RemediationSetup } from './context';
@@ -108,6 +109,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       // No cache hints are set: the default cache-control plugin only costs time on every field.
       ApolloServerPluginCacheControlDisabled(),
       rejectUnstorableStrings(),
+      oneExpensiveMutation(schema), // before the cost estimate, whose refusal says less about aliased mutations
       costLimit(schema, limits.maxCost),
       requestLog(logger),
     ],
@@ -324,7 +326,7 @@ function requestLog(logger: Logger): ApolloServerPlugin<Context> {
 const EXPECTED_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
-  'QUERY_TOO_COSTLY', 'BAD_REQUEST',
+  'QUERY_TOO_COSTLY', TOO_MANY_EXPENSIVE_MUTATIONS,
 ]);
 
 /**
