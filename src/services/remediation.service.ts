@@ -109,7 +109,9 @@ export class RemediationService {
     const invalid = validateKeyAction(contract, input);
     if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
 
-    return this.idempotent(contract.mutation, input.idempotencyKey ?? null, { kind, ...normalize(input) }, async () => {
+    const key = { operation: contract.mutation, principal: actor, key: input.idempotencyKey ?? null };
+    const reused = async (error: UserErrorData) => ({ action: await audit('REFUSED', error), userErrors: [error] });
+    return this.idempotent(key, { kind, ...normalize(input) }, async () => {
       const refusal = await this.guard.refusal(input.accountId);
       if (refusal) return { action: await audit(refusal.code === 'ACCOUNT_MISMATCH' ? 'REFUSED' : 'FAILED', refusal), userErrors: [refusal] };
       const dryRun = input.dryRun ?? false;
@@ -117,7 +119,7 @@ export class RemediationService {
       const row = dryRun ? await this.insert(kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(kind, input, actor, options.findingId);
       if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
       return this.act(row, input, options.reevaluate ?? true);
-    });
+    }, { reused });
   }
 
   /**
@@ -125,13 +127,18 @@ export class RemediationService {
    * finding's key. The affected users are re-evaluated once at the end.
    */
   async runForFindings(input: BulkInput, actor: string): Promise<BulkResult> {
+    // A refusal of the request as a whole names no key of IAM's: audited with what the request said.
+    const refuse = async (errors: UserErrorData[]): Promise<BulkResult> => {
+      await this.auditOnly(input.action, { accountId: '', userName: '', accessKeyId: '', reason: input.reason, dryRun: input.dryRun, idempotencyKey: input.idempotencyKey }, actor, 'REFUSED', errors[0]);
+      return { action: null, results: [], userErrors: errors };
+    };
     const invalid = validateBulk(input);
-    if (invalid.length > 0) {
-      await this.auditOnly(input.action, { accountId: '', userName: '', accessKeyId: '', reason: input.reason, dryRun: input.dryRun, idempotencyKey: input.idempotencyKey }, actor, 'REFUSED', invalid[0]);
-      return { action: null, results: [], userErrors: invalid };
-    }
+    if (invalid.length > 0) return refuse(invalid);
     const request = { action: input.action, findingIds: [...input.findingIds].sort(), reason: input.reason, dryRun: input.dryRun ?? false };
-    return this.idempotent('remediateFindings', input.idempotencyKey, request, () => this.bulk(input, actor), (stored) => this.replayBulk(stored));
+    return this.idempotent({ operation: 'remediateFindings', principal: actor, key: input.idempotencyKey }, request, () => this.bulk(input, actor), {
+      replay: (stored) => this.replayBulk(stored),
+      reused: (error) => refuse([error]),
+    });
   }
 
   private async bulk(input: BulkInput, actor: string): Promise<BulkResult> {
@@ -315,28 +322,29 @@ export class RemediationService {
   }
 
   /**
-   * Same key and same request: the first answer, with no second IAM write (a request still running
-   * is waited for). Same key, different request: refused.
+   * Same principal, key and request: the first answer, with no second IAM write (a request still running is
+   * waited for). Same key, another request: refused, and the refusal audited. Keys are per principal (the
+   * actor): another caller's same key is another record, so no one gets, or blocks, another caller's answer.
    */
   async idempotent<T extends { action: { id: string } | null; userErrors: UserErrorData[] }>(
-    operation: string,
-    key: string | null,
+    scope: { operation: string; principal: string; key: string | null },
     request: unknown,
     work: () => Promise<T>,
-    replay: (stored: StoredAnswer) => Promise<T> = (stored) => this.replaySingle(stored) as unknown as Promise<T>,
+    answers: { reused: (error: UserErrorData) => Promise<T>; replay?: (stored: StoredAnswer) => Promise<T> },
   ): Promise<T> {
+    const { operation, principal, key } = scope;
     if (!key) return work();
+    const replay = answers.replay ?? ((stored) => this.replaySingle(stored) as unknown as Promise<T>);
     const requestHash = createHash('sha256').update(JSON.stringify([operation, request])).digest('hex');
     const prisma = this.deps.prisma;
-    const created = await prisma.idempotencyRecord.createMany({ data: [{ key, operation, requestHash }], skipDuplicates: true });
+    const id = { principal_key: { principal, key } };
+    const created = await prisma.idempotencyRecord.createMany({ data: [{ principal, key, operation, requestHash }], skipDuplicates: true });
     if (created.count === 0) {
       const deadline = Date.now() + WAIT_FOR_PENDING_MS;
       for (;;) {
-        const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: { key } });
+        const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: id });
         if (record.requestHash !== requestHash || record.operation !== operation) {
-          const error: UserErrorData = { code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` };
-          // `results: []` too: remediateFindings answers with results, and without them its resolver threw (INTERNAL_SERVER_ERROR).
-          return { action: null, results: [], userErrors: [error] } as unknown as T;
+          return answers.reused({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` });
         }
         if (record.response) return replay(record.response as unknown as StoredAnswer);
         if (Date.now() > deadline) throw new Error(`the request with idempotencyKey ${key} is still running`);
@@ -346,11 +354,11 @@ export class RemediationService {
     try {
       const result = await work();
       const stored: StoredAnswer = { actionIds: collectActionIds(result), userErrors: result.userErrors, result: serializable(result) };
-      await prisma.idempotencyRecord.update({ where: { key }, data: { response: stored as object, completedAt: this.now() } });
+      await prisma.idempotencyRecord.update({ where: id, data: { response: stored as object, completedAt: this.now() } });
       return result;
     } catch (err) {
       // Nothing to replay: let a retry with the same key run again.
-      await prisma.idempotencyRecord.delete({ where: { key } }).catch(() => undefined);
+      await prisma.idempotencyRecord.delete({ where: id }).catch(() => undefined);
       throw err;
     }
   }
