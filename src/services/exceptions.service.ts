@@ -18,6 +18,8 @@ export interface ExceptionResult {
 
 /** Exceptions are time-boxed: a year at most, then they must be approved again. */
 export const MAX_EXCEPTION_DAYS = 366;
+/** As long as a remediation's reason may be. */
+export const MAX_JUSTIFICATION_LENGTH = 1000;
 
 export interface ExceptionsDeps {
   prisma: PrismaClient;
@@ -92,6 +94,7 @@ function validate(input: CreateExceptionInput, now: Date): UserErrorData[] {
   if (!USER_NAME_PATTERN.test(input.userName ?? '') || input.userName === 'root') bad('userName', 'userName must be an IAM user name (not root)');
   if (input.accessKeyId != null && !ACCESS_KEY_ID_PATTERN.test(input.accessKeyId)) bad('accessKeyId', 'accessKeyId must be AKIA followed by 16 upper-case letters or digits');
   if (!input.justification?.trim()) bad('justification', 'justification must not be empty: say why this user needs keys');
+  else if (input.justification.length > MAX_JUSTIFICATION_LENGTH) bad('justification', `justification must be at most ${MAX_JUSTIFICATION_LENGTH} characters`);
   if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) bad('expiresAt', 'expiresAt must be a date');
   else if (input.expiresAt.getTime() <= now.getTime()) bad('expiresAt', `expiresAt ${input.expiresAt.toISOString()} is in the past: an exception must end in the future`);
   else if (input.expiresAt.getTime() > now.getTime() + MAX_EXCEPTION_DAYS * 86_400_000) bad('expiresAt', `an exception lasts at most ${MAX_EXCEPTION_DAYS} days; renew it when it ends`);

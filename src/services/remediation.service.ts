@@ -10,6 +10,8 @@ import pLimit from 'p-limit';
 import { errorCode, type CountingIamClient } from '../adapters/iam/iam-client';
 import {
   decide,
+  invalidIdempotencyKey,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   REMEDIATIONS,
   validateKeyAction,
   type KeyActionInput,
@@ -49,6 +51,9 @@ export interface BulkResult {
 
 export const MAX_BULK_FINDINGS = 500;
 
+// Each finding's action is keyed `<bulk key>/<finding id>`; a finding's global id is 59 characters.
+const BULK_ITEM_KEY_LENGTH = MAX_IDEMPOTENCY_KEY_LENGTH + 1 + 64;
+
 function validateBulk(input: BulkInput): UserErrorData[] {
   const errors: UserErrorData[] = [];
   const bad = (code: RemediationErrorCode, field: string, message: string) => errors.push({ code, field, message });
@@ -57,6 +62,7 @@ function validateBulk(input: BulkInput): UserErrorData[] {
   else if (new Set(input.findingIds).size !== input.findingIds.length) bad('INVALID_INPUT', 'findingIds', 'findingIds must not repeat a finding');
   if (!input.reason?.trim()) bad('INVALID_INPUT', 'reason', 'reason must not be empty: say why, for the audit trail');
   if (!input.idempotencyKey?.trim()) bad('IDEMPOTENCY_KEY_REQUIRED', 'idempotencyKey', 'remediateFindings needs an idempotencyKey so a retry never acts twice');
+  else if (invalidIdempotencyKey(input.idempotencyKey)) bad('INVALID_INPUT', 'idempotencyKey', `idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   return errors;
 }
 
@@ -106,7 +112,7 @@ export class RemediationService {
   async run(kind: RemediationKind, input: KeyActionInput, actor: string, options: { findingId?: string; reevaluate?: boolean } = {}): Promise<RemediationResult> {
     const contract = REMEDIATIONS[kind];
     const audit = (status: 'REFUSED' | 'FAILED', error: UserErrorData) => this.auditOnly(kind, input, actor, status, error, options.findingId);
-    const invalid = validateKeyAction(contract, input);
+    const invalid = validateKeyAction(contract, input, options.findingId ? BULK_ITEM_KEY_LENGTH : MAX_IDEMPOTENCY_KEY_LENGTH);
     if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
 
     const key = { operation: contract.mutation, principal: actor, key: input.idempotencyKey ?? null };
@@ -310,13 +316,19 @@ export class RemediationService {
     });
   }
 
-  /** A request refused before it reached IAM: audited all the same. */
+  /**
+   * A request refused before it reached IAM: audited all the same, as given but cut to what the columns hold.
+   * An 8 kB account id or key id of random text is more than their btree indexes take: the audit insert
+   * failed, and the refusal became a masked 500 with no audit row.
+   */
   private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string): Promise<RemediationAction> {
+    const asked = normalize(input);
     return this.deps.prisma.remediationAction.create({
       data: {
-        kind, status, actor, accountId: input.accountId ?? null, userName: input.userName ?? null, accessKeyId: input.accessKeyId ?? null,
-        reason: input.reason ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: input.idempotencyKey ?? null,
-        input: normalize(input) as object, errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
+        kind, status, actor, accountId: clip(input.accountId), userName: clip(input.userName), accessKeyId: clip(input.accessKeyId),
+        reason: clip(input.reason, AUDITED_REASON) ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: clip(input.idempotencyKey),
+        input: { ...asked, accountId: clip(asked.accountId), userName: clip(asked.userName), accessKeyId: clip(asked.accessKeyId), reason: clip(asked.reason, AUDITED_REASON) },
+        errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
       },
     });
   }
@@ -384,6 +396,18 @@ function collectActionIds(result: { action: { id: string } | null }): string[] {
 function serializable(result: unknown): unknown {
   const r = result as { results?: { findingId: string; action: { id: string } | null; userErrors: UserErrorData[] }[] };
   return r.results ? { results: r.results.map((x) => ({ findingId: x.findingId, actionId: x.action?.id ?? null, userErrors: x.userErrors })) } : null;
+}
+
+// What a refused request's audit row keeps of each field it was given (valid values are far shorter).
+const AUDITED_TEXT = MAX_IDEMPOTENCY_KEY_LENGTH;
+const AUDITED_REASON = 1000;
+
+function clip(value: string | null | undefined, max = AUDITED_TEXT): string | null {
+  if (value == null) return null;
+  if (value.length <= max) return value;
+  // Never half a surrogate pair: Prisma's engine cannot carry one.
+  const end = /[\uD800-\uDBFF]/.test(value[max - 1]) ? max - 1 : max;
+  return `${value.slice(0, end)}… (${value.length} characters)`;
 }
 
 function normalize(input: KeyActionInput) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { TokensService } from '../../src/auth/tokens.service';
 import type { FixtureInput, FixtureUserInput } from '../../src/sandbox/fixture';
 import { startStack, type Stack } from '../support/stack';
@@ -96,6 +97,31 @@ describe('idempotency keys', () => {
       const reused = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'SWEEP-4004' } }, a.token);
       expect(reused.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' })] });
       expect(await auditRows(refusals)).toBe(rows + 1);
+    });
+  });
+
+  describe('are validated on every mutation that takes one (item 7)', () => {
+    const findingIds = async () => (await stack.gql('{ findings(filter: { state: [OPEN] }) { nodes { id } } }')).data.findings.nodes.map((n: any) => n.id) as string[];
+
+    it('remediateFindings with an 8,000-character key is INVALID_INPUT on idempotencyKey, audited, and reaches neither IAM nor the key store', async () => {
+      const key = randomBytes(6000).toString('base64'); // 8,000 characters that do not compress below the btree limit
+      const [audit, records, iam] = [await auditRows({ actor: a.actor, status: 'REFUSED' }), await stack.prisma.idempotencyRecord.count(), stack.sandbox.calls().total];
+      const res = await stack.gql(BULK, { input: { findingIds: await findingIds(), action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: key } }, a.token);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'INVALID_INPUT', field: 'idempotencyKey', message: 'idempotencyKey must be 1-200 characters' })] });
+      expect(await auditRows({ actor: a.actor, status: 'REFUSED' })).toBe(audit + 1);
+      expect(await stack.prisma.idempotencyRecord.count()).toBe(records);
+      expect(stack.sandbox.calls().total).toBe(iam);
+    });
+
+    it('a 200-character key works for every finding of the bulk (each derives <key>/<finding id>); 201 characters are refused', async () => {
+      const ids = await findingIds();
+      expect(ids.length).toBeGreaterThan(0);
+      const ok = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'k'.repeat(200) } }, a.token);
+      expect(ok.data.remediateFindings.userErrors).toEqual([]);
+      expect(ok.data.remediateFindings.results.map((r: any) => [r.userErrors, r.action.status])).toEqual(ids.map(() => [[], 'DRY_RUN']));
+      const over = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'k'.repeat(201) } }, a.token);
+      expect(over.data.remediateFindings.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'idempotencyKey' })]);
     });
   });
 });
