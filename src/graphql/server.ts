@@ -26,6 +26,7 @@ import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
 import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/expensive-mutations';
 import { costLimit } from './common/query-cost';
+import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
 import { createContext, createServices, type Context, type RemediationSetup } from './context';
 import { keywardenSchema } from './schema';
@@ -110,6 +111,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       ApolloServerPluginCacheControlDisabled(),
       rejectUnstorableStrings(),
       oneExpensiveMutation(schema), // before the cost estimate, whose refusal says less about aliased mutations
+      requiredScopesBeforeMutations(schema),
       costLimit(schema, limits.maxCost),
       requestLog(logger),
     ],

@@ -159,9 +159,9 @@ describe('scopes: @Authorized on every query and mutation', () => {
 
   it('a scans:write token starts a scan (and only that)', async () => {
     const before = await stack.prisma.scan.count();
-    const res = await stack.gql('mutation { startScan { id status accountId } }', {}, tokenFor['scans:write']!.token);
+    const res = await stack.gql('mutation { startScan { id status startedAt finishedAt } }', {}, tokenFor['scans:write']!.token);
     expect(res.errors).toBeUndefined();
-    expect(res.data.startScan).toMatchObject({ status: 'COMPLETED', accountId: ACCOUNT });
+    expect(res.data.startScan).toMatchObject({ status: 'COMPLETED' });
     expect(await stack.prisma.scan.count()).toBe(before + 1);
     const deactivate = await stack.gql(
       `mutation { deactivateAccessKey(input: { accountId: "${ACCOUNT}", userName: "alice", accessKeyId: "${SETUP_KEY}", reason: "x" }) { action { id } } }`,
@@ -169,6 +169,56 @@ describe('scopes: @Authorized on every query and mutation', () => {
       tokenFor['scans:write']!.token,
     );
     expect(deactivate.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN', requiredScopes: ['remediation:write'] } });
+  });
+
+  it('scans:write alone sees how its scan ran, not what it found: the account, counts, errors or findings are FORBIDDEN before any scan runs', async () => {
+    // alice's keys cannot be read: the scan's errors name her and would be returned.
+    stack.sandbox.setFaults([{ operation: 'ListAccessKeys', userName: 'alice', error: 'AccessDenied' }]);
+    try {
+      const scanner = tokenFor['scans:write']!.token;
+      const ran = await stack.gql('mutation { startScan { id status source startedAt finishedAt observedAt iamCalls { total } setupWindowSeconds } }', {}, scanner);
+      expect(ran.errors).toBeUndefined();
+      expect(ran.data.startScan.status).toBe('PARTIAL');
+      expect(JSON.stringify(ran)).not.toContain('alice');
+      for (const [query, field] of [
+        ['mutation { startScan { id errors { userName accessKeyId message } } }', 'Scan.errors'],
+        ['mutation { startScan { id accountId } }', 'Scan.accountId'],
+        ['mutation { startScan { id counts { fail } } }', 'Scan.counts'],
+        ['mutation { startScan { id opened } }', 'Scan.opened'],
+        ['mutation { startScan { id findings { nodes { userName } } } }', 'Scan.findings'],
+        ['mutation { startScan { id ... on Scan { iamUsers { totalCount } } } }', 'Scan.iamUsers'],
+        ['mutation { startScan { id ...Found } } fragment Found on Scan { errors { userName } }', 'Scan.errors'],
+      ] as const) {
+        const scans = await stack.prisma.scan.count();
+        const calls = stack.sandbox.calls().total;
+        const res = await stack.gql(query, {}, scanner);
+        expect({ query, status: res.status, code: res.errors?.[0]?.extensions?.code, data: res.data }).toEqual({ query, status: 403, code: 'FORBIDDEN', data: undefined });
+        expect(res.errors![0].message).toBe(`this needs the findings:read scope to read ${field}; the token has scans:write. Nothing was done`);
+        expect(JSON.stringify(res)).not.toContain('alice');
+        expect(await stack.prisma.scan.count()).toBe(scans);
+        expect(stack.sandbox.calls().total).toBe(calls);
+      }
+      // With findings:read as well, the same token sees it all.
+      const both = await new TokensService(stack.prisma).create({ name: 'scan and read', scopes: ['scans:write', 'findings:read'], createdBy: 'test' });
+      const full = await stack.gql('mutation { startScan { accountId counts { pass } errors { userName operation code } } }', {}, both.token);
+      expect(full.errors).toBeUndefined();
+      expect(full.data.startScan.accountId).toBe(ACCOUNT);
+      expect(full.data.startScan.errors).toContainEqual({ userName: 'alice', operation: 'ListAccessKeys', code: 'AccessDenied' });
+    } finally {
+      stack.sandbox.setFaults([]);
+    }
+  });
+
+  it('a remediation:write token asking for an action\'s finding is FORBIDDEN before anything is done', async () => {
+    const audit = await auditRows();
+    const res = await stack.gql(
+      `mutation { deactivateAccessKey(input: { accountId: "${ACCOUNT}", userName: "alice", accessKeyId: "${SETUP_KEY}", reason: "x", dryRun: true }) { action { id finding { id } } } }`,
+      {},
+      tokenFor['remediation:write']!.token,
+    );
+    expect(res.status).toBe(403);
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN', requiredScopes: ['findings:read'] } });
+    expect(await auditRows()).toBe(audit);
   });
 
   it('scopes add up: findings:read + remediation:write reads and remediates; admin implies every scope', async () => {

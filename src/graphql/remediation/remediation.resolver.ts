@@ -4,6 +4,7 @@ import type { RemediationResult } from '../../services/remediation.service';
 import type { Context } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf } from '../common/node';
+import { RequiresScope } from '../common/requires-scope';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
@@ -70,7 +71,7 @@ export class RemediationResolver {
     return row ? toRemediationAction(row) : null;
   }
 
-  @Authorized('findings:read')
+  @RequiresScope('findings:read')
   @FieldResolver(() => Finding, { nullable: true, description: 'The finding this action was asked for, through remediateFindings.' })
   async finding(@Root() action: RemediationAction, @Ctx() { loaders }: Context): Promise<Finding | null> {
     if (!action.findingLocalId) return null;

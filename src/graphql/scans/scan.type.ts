@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { Node } from '../common/node';
+import { RequiresScope } from '../common/requires-scope';
 import { PageInfo } from '../common/pagination';
 import { ScanSourceEnum, ScanStatusEnum } from '../common/scalars';
 
@@ -35,9 +36,15 @@ export class IamCalls {
   @Field(() => [OperationCount]) byOperation!: OperationCount[];
 }
 
-@ObjectType({ implements: Node, description: 'One run of the scanner against one AWS account.' })
+/**
+ * What a scans:write token alone sees of a scan (what startScan returns): how it ran (id, status, source, times,
+ * IAM calls, settings). Which account, and what it found (counts, changes, errors naming users and keys), need
+ * findings:read.
+ */
+@ObjectType({ implements: Node, description: 'One run of the scanner against one AWS account. Fields marked "findings:read" need that scope.' })
 export class Scan extends Node {
-  @Field(() => String, { nullable: true, description: 'Null only when the scan failed before it learnt the account.' })
+  @RequiresScope('findings:read')
+  @Field(() => String, { nullable: true, description: 'findings:read. Null only when the scan failed before it learnt the account.' })
   accountId!: string | null;
   @Field(() => ScanStatusEnum) status!: string;
   @Field() startedAt!: Date;
@@ -46,11 +53,16 @@ export class Scan extends Node {
   @Field(() => Date, { nullable: true, description: 'GeneratedTime of the credential report used; it can be up to four hours old.' })
   reportGeneratedAt!: Date | null;
   @Field(() => Date, { nullable: true, description: 'When the scan read IAM: the instant its state describes.' }) observedAt!: Date | null;
-  @Field(() => StatusCounts, { description: 'The account\'s state after this scan; a PARTIAL scan carries over what it could not read.' }) counts!: StatusCounts;
-  @Field(() => Int, { description: 'Findings this scan opened or reopened.' }) opened!: number;
-  @Field(() => Int, { description: 'Findings this scan resolved.' }) resolved!: number;
-  @Field(() => Int, { description: 'History rows this scan wrote: zero when nothing changed.' }) versionsWritten!: number;
-  @Field(() => [ScanError]) errors!: ScanError[];
+  @RequiresScope('findings:read')
+  @Field(() => StatusCounts, { description: 'findings:read. The account\'s state after this scan; a PARTIAL scan carries over what it could not read.' }) counts!: StatusCounts;
+  @RequiresScope('findings:read')
+  @Field(() => Int, { description: 'findings:read. Findings this scan opened or reopened.' }) opened!: number;
+  @RequiresScope('findings:read')
+  @Field(() => Int, { description: 'findings:read. Findings this scan resolved.' }) resolved!: number;
+  @RequiresScope('findings:read')
+  @Field(() => Int, { description: 'findings:read. History rows this scan wrote: zero when nothing changed.' }) versionsWritten!: number;
+  @RequiresScope('findings:read')
+  @Field(() => [ScanError], { description: 'findings:read. What the scan could not read: they name users and keys.' }) errors!: ScanError[];
   @Field(() => IamCalls) iamCalls!: IamCalls;
   @Field(() => Int, { description: 'Setup window applied, in seconds.' }) setupWindowSeconds!: number;
   @Field(() => Int, { description: 'Grace period applied, in seconds.' }) gracePeriodSeconds!: number;

@@ -2,6 +2,7 @@ import { Authorized, Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Qu
 import type { Context } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf } from '../common/node';
+import { RequiresScope } from '../common/requires-scope';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { FindingConnection } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
@@ -42,12 +43,14 @@ export class ScansResolver {
     return toScan((await loaders.scan.load(summary.scanId))!);
   }
 
+  @RequiresScope('findings:read')
   @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan).' })
   async findings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<FindingConnection> {
     const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
     return toConnection(instant ? await services.findings.listForScan(instant, pageSize(first), after) : EMPTY, toFinding);
   }
 
+  @RequiresScope('findings:read')
   @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan).' })
   async iamUsers(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<IamUserConnection> {
     const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
