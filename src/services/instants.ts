@@ -12,6 +12,8 @@ export interface AccountInstant {
 /** A user at the instant a view of it describes, as IamUser.findings and IamUser.accessKeys batch them. */
 export interface UserInstant {
   accountId: string;
+  /** IAM's user id: findings follow it across renames. */
+  userId: string | null;
   userName: string;
   at: Date;
   scanId: string;
