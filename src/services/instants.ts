@@ -37,7 +37,7 @@ export async function resolveInstants(prisma: PrismaClient, accountId?: string |
     if (accountId) throw new InvalidInputError(`no completed scan of account ${accountId}: check the account id or run a scan first`, 'accountId');
     if (asOf) throw new InvalidInputError(`asOf ${asOf.toISOString()} is before the first scan: ask about a later instant`, 'asOf');
   }
-  if (asOf) await assertWithinRetention(prisma, rows);
+  if (asOf) await assertWithinRetention(prisma, rows.map((r) => r.account_id), asOf);
   return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
 }
 
@@ -68,12 +68,16 @@ async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolea
   return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
 }
 
-async function assertWithinRetention(prisma: PrismaClient, rows: InstantRow[]): Promise<void> {
-  const { sql, params } = horizonsStatement(rows.map((r) => r.account_id));
+/**
+ * An asOf at or after the horizon is answered in full, even when the scan answering it read IAM before the
+ * horizon: each version valid at that scan's observedAt ended (if at all) when a later scan read IAM, after
+ * asOf, so not before the horizon, the latest cutoff any prune deleted before.
+ */
+async function assertWithinRetention(prisma: PrismaClient, accountIds: string[], asOf: Date): Promise<void> {
+  const { sql, params } = horizonsStatement(accountIds);
   const horizons = await prisma.$queryRawUnsafe<{ account_id: string; pruned_before: Date }[]>(sql, ...params);
   for (const h of horizons) {
-    const at = rows.find((r) => r.account_id === h.account_id)!.observed_at;
-    if (at < h.pruned_before) {
+    if (asOf < h.pruned_before) {
       throw new InvalidInputError(
         `detailed history of account ${h.account_id} before ${h.pruned_before.toISOString()} was pruned by retention; ` +
           `trends still cover it. Ask about ${h.pruned_before.toISOString()} or later`,

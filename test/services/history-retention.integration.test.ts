@@ -1,0 +1,92 @@
+import type { FixtureInput } from '../../src/sandbox/fixture';
+import { RetentionService } from '../../src/services/retention.service';
+import { startStack, type StackOptions } from '../support/stack';
+
+/**
+ * Retention against a history of scans over days: the IAM sandbox read through the real SDK at fixed
+ * clocks, real PostgreSQL, answers read back over HTTP GraphQL. The guarantee protected here: the horizon
+ * only moves forward, every asOf at or after it is answered completely, and nothing older is ever
+ * answered in part.
+ */
+const ACCOUNT = '333344445555';
+const DAY = 86_400_000;
+const NOW = Date.now();
+const day = (d: number) => new Date(NOW - d * DAY);
+
+// alice's key was made with her console password: FAIL while Active, PASS while Inactive. bob has no key (PASS).
+const K1 = 'AKIAALICESETUP000001';
+const FIXTURE: FixtureInput = {
+  accountId: ACCOUNT,
+  accountCreatedAt: 'now-900d',
+  users: [
+    { userName: 'alice', createdAt: 'now-400d', loginProfile: { createdAt: 'now-400d' },
+      accessKeys: [{ accessKeyId: K1, status: 'Active', createdAt: 'now-400d+30s' }] },
+    { userName: 'bob', createdAt: 'now-300d', loginProfile: { createdAt: 'now-300d' } },
+  ],
+};
+
+type GqlError = { message: string; extensions?: Record<string, unknown> };
+
+async function withStack(options: StackOptions = {}) {
+  const stack = await startStack(FIXTURE, options);
+  const scanAt = async (daysAgo: number, keyStatus: 'Active' | 'Inactive') => {
+    stack.sandbox.state.setKeyStatus(K1, keyStatus);
+    const summary = await stack.scan({}, {}, day(daysAgo));
+    expect([daysAgo, summary.status]).toEqual([daysAgo, 'COMPLETED']);
+    return summary;
+  };
+  const findingsAsOf = async (asOf: Date): Promise<{ nodes?: { accessKeyId: string | null; userName: string; status: string }[]; error?: GqlError }> => {
+    const res = await stack.gql(
+      `query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED] }, asOf: $asOf) { nodes { userName accessKeyId status } } }`,
+      { asOf: asOf.toISOString() },
+    );
+    return res.errors ? { error: res.errors[0] } : { nodes: res.data.findings.nodes };
+  };
+  return { stack, scanAt, findingsAsOf };
+}
+
+const expectPrunedRefusal = (error: GqlError | undefined) => {
+  expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(error?.message).toMatch(/pruned by retention/);
+};
+
+describe('asOf inside the retention horizon', () => {
+  let t: Awaited<ReturnType<typeof withStack>>;
+  beforeAll(async () => {
+    t = await withStack();
+  });
+  afterAll(() => t.stack.close());
+
+  it('is answered from the versions still stored, the very instant the refusal suggests included', async () => {
+    await t.scanAt(40, 'Active');
+    await t.scanAt(35, 'Inactive');
+    await t.scanAt(2, 'Inactive');
+    const [{ prunedBefore: horizon }] = await new RetentionService(t.stack.prisma).prune(30);
+
+    const refused = await t.findingsAsOf(day(38));
+    expectPrunedRefusal(refused.error);
+    const suggested = new Date(refused.error!.message.match(/Ask about (\S+) or later/)![1]);
+
+    // The horizon lies between the scans of d35 and d2: the d35 scan answers, and its versions are stored.
+    for (const asOf of [suggested, day(20)]) {
+      const { nodes, error } = await t.findingsAsOf(asOf);
+      expect(error).toBeUndefined();
+      expect(nodes).toEqual([
+        { userName: '<root_account>', accessKeyId: null, status: 'NOT_APPLICABLE' },
+        { userName: 'alice', accessKeyId: K1, status: 'PASS' },
+        { userName: 'bob', accessKeyId: null, status: 'PASS' },
+      ]);
+    }
+    const alice: any = await t.stack.gql(
+      `query($asOf: DateTime) { iamUser(accountId: "${ACCOUNT}", userName: "alice", asOf: $asOf) { asOf accessKeys { accessKeyId status } findings { accessKeyId status } } }`,
+      { asOf: suggested.toISOString() },
+    );
+    expect(alice.errors).toBeUndefined();
+    expect(alice.data.iamUser).toEqual({
+      asOf: day(35).toISOString(),
+      accessKeys: [{ accessKeyId: K1, status: 'Inactive' }],
+      findings: [{ accessKeyId: K1, status: 'PASS' }],
+    });
+    expect(suggested).toEqual(horizon);
+  });
+});
