@@ -64,6 +64,20 @@ export function horizonsStatement(accountIds: string[]): Statement {
   return { sql: 'SELECT account_id, pruned_before FROM history_horizon WHERE account_id = ANY($1::text[])', params: [accountIds] };
 }
 
+/**
+ * Records a prune's cutoff as the account's horizon, unless an earlier prune reached later: an earlier
+ * cutoff brings back none of the versions already deleted, so moving the horizon back would let asOf
+ * reach instants whose versions are gone. Answers the horizon in force.
+ */
+export function advanceHorizonStatement(accountId: string, cutoff: Date): Statement {
+  return {
+    sql: `INSERT INTO history_horizon (account_id, pruned_before) VALUES ($1, $2::timestamptz)
+      ON CONFLICT (account_id) DO UPDATE SET pruned_before = GREATEST(history_horizon.pruned_before, EXCLUDED.pruned_before)
+      RETURNING pruned_before`,
+    params: [accountId, cutoff],
+  };
+}
+
 async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolean> {
   return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
 }

@@ -1,3 +1,4 @@
+import { formatPruneResult } from '../../src/app';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { RetentionService } from '../../src/services/retention.service';
 import { startStack, type StackOptions } from '../support/stack';
@@ -50,6 +51,48 @@ const expectPrunedRefusal = (error: GqlError | undefined) => {
   expect(error?.message).toMatch(/pruned by retention/);
 };
 
+describe('the retention horizon', () => {
+  let t: Awaited<ReturnType<typeof withStack>>;
+  beforeAll(async () => {
+    t = await withStack();
+  });
+  afterAll(() => t.stack.close());
+
+  it('only moves forward: a later prune with a shorter retention keeps it, so asOf before it is refused rather than answered without the pruned FAIL', async () => {
+    // K1's finding: FAIL [d40, d35), PASS [d35, d20), FAIL [d20, d10), PASS [d10, now).
+    await t.scanAt(40, 'Active');
+    await t.scanAt(35, 'Inactive');
+    await t.scanAt(20, 'Active');
+    await t.scanAt(10, 'Inactive');
+    const retention = new RetentionService(t.stack.prisma);
+    const [first] = await retention.prune(1); // deletes FAIL [d20, d10)
+    const [second] = await retention.prune(30);
+
+    // Before the fix the horizon went back to d30, and as of d12 K1 was silently missing.
+    const asOfD12 = await t.findingsAsOf(day(12));
+    expect(asOfD12.nodes?.find((n) => n.accessKeyId === K1)).toBeUndefined();
+    expectPrunedRefusal(asOfD12.error);
+    expect(second.horizon).toEqual(first.horizon);
+    expect(second.cutoff.getTime()).toBeLessThan(second.horizon.getTime());
+    expect((await t.stack.prisma.historyHorizon.findUniqueOrThrow({ where: { accountId: ACCOUNT } })).prunedBefore).toEqual(first.horizon);
+    // What `keywarden prune --days 30` prints: the horizon in force, not the shorter cutoff.
+    expect(formatPruneResult(second)).toContain(`history horizon ${first.horizon.toISOString()}, kept from an earlier prune that reached further`);
+
+    // Every asOf at or after the horizon is complete: the horizon itself, and instants after it.
+    for (const asOf of [first.horizon, new Date(first.horizon.getTime() + 3_600_000)]) {
+      const { nodes, error } = await t.findingsAsOf(asOf);
+      expect(error).toBeUndefined();
+      expect(nodes).toEqual(expect.arrayContaining([
+        { userName: 'alice', accessKeyId: K1, status: 'PASS' },
+        { userName: 'bob', accessKeyId: null, status: 'PASS' },
+      ]));
+    }
+    // A later cutoff still wins.
+    const [third] = await retention.prune(1, new Date(Date.now() + 3_600_000));
+    expect(third.horizon.getTime()).toBeGreaterThan(first.horizon.getTime());
+  });
+});
+
 describe('asOf inside the retention horizon', () => {
   let t: Awaited<ReturnType<typeof withStack>>;
   beforeAll(async () => {
@@ -61,7 +104,7 @@ describe('asOf inside the retention horizon', () => {
     await t.scanAt(40, 'Active');
     await t.scanAt(35, 'Inactive');
     await t.scanAt(2, 'Inactive');
-    const [{ prunedBefore: horizon }] = await new RetentionService(t.stack.prisma).prune(30);
+    const [{ horizon }] = await new RetentionService(t.stack.prisma).prune(30);
 
     const refused = await t.findingsAsOf(day(38));
     expectPrunedRefusal(refused.error);
