@@ -37,6 +37,8 @@ export interface RemediationSetup {
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
+  /** Per scan: the horizon that pruned part of its detail, or null (Scan.detailPruned, findings, iamUsers). */
+  scanDetailPrunedBefore: DataLoader<string, Date | null>;
   finding: DataLoader<string, FindingView | null>;
   accessKeys: DataLoader<UserInstant, AccessKeyView[], string>;
   userFindings: DataLoader<UserInstant, FindingView[], string>;
@@ -94,6 +96,7 @@ export function createContext(services: Services, actor: string, principal: Prin
     requestId,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
+      scanDetailPrunedBefore: new DataLoader((ids) => services.scans.detailPrunedBefore(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
       accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),
       userFindings: new DataLoader((users) => services.findings.forUsers(users), { cacheKeyFn: userAtKey }),

@@ -78,6 +78,25 @@ export function advanceHorizonStatement(accountId: string, cutoff: Date): Statem
   };
 }
 
+/**
+ * The scans (of `scanIds`) whose detail retention pruned, with the horizon that did. The versions valid at a
+ * scan's observedAt ended, if at all, when a later scan read IAM, so not before its next stored scan: its
+ * detail is whole when that one read IAM at or after the horizon (or there is none), and may have lost
+ * versions otherwise. A scan that recorded no state (RUNNING, FAILED) has no detail to lose.
+ */
+export function detailPrunedStatement(scanIds: readonly string[]): Statement {
+  return {
+    sql: `SELECT s.id::text, h.pruned_before FROM scan s
+      JOIN history_horizon h ON h.account_id = s.account_id
+      CROSS JOIN LATERAL (
+        SELECT n.observed_at FROM scan n
+        WHERE n.account_id = s.account_id AND n.status IN ('COMPLETED', 'PARTIAL') AND n.observed_at > s.observed_at
+        ORDER BY n.observed_at LIMIT 1) next
+      WHERE s.id = ANY($1::uuid[]) AND s.status IN ('COMPLETED', 'PARTIAL') AND next.observed_at < h.pruned_before`,
+    params: [[...scanIds]],
+  };
+}
+
 async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolean> {
   return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
 }

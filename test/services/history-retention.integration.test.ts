@@ -1,4 +1,5 @@
 import { formatPruneResult } from '../../src/app';
+import { toGlobalId } from '../../src/graphql/common/node';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { RetentionService } from '../../src/services/retention.service';
 import { startStack, type StackOptions } from '../support/stack';
@@ -131,5 +132,49 @@ describe('asOf inside the retention horizon', () => {
       findings: [{ accessKeyId: K1, status: 'PASS' }],
     });
     expect(suggested).toEqual(horizon);
+  });
+});
+
+describe('scan(id) of a scan older than the retention horizon', () => {
+  let t: Awaited<ReturnType<typeof withStack>>;
+  const ids: Record<number, string> = {};
+  beforeAll(async () => {
+    t = await withStack();
+    for (const [daysAgo, status] of [[40, 'Active'], [35, 'Inactive'], [2, 'Inactive']] as const) ids[daysAgo] = (await t.scanAt(daysAgo, status)).scanId;
+    await new RetentionService(t.stack.prisma).prune(30);
+  });
+  afterAll(() => t.stack.close());
+  const scanQuery = (fields: string) => `query($id: ID!) { scan(id: $id) { ${fields} } }`;
+  const globalId = (localId: string) => toGlobalId('Scan', localId);
+
+  it('says its detail was pruned instead of listing part of it; counts still say what it found', async () => {
+    const scanId = (await t.stack.gql(`{ scans(accountId: "${ACCOUNT}", first: 10) { nodes { id observedAt } } }`)).data.scans.nodes
+      .find((n: any) => n.observedAt === day(40).toISOString()).id;
+    expect(scanId).toBe(globalId(ids[40]));
+
+    // Before the fix: counts said 1 FAIL and the list held only bob's PASS, with no error.
+    const findings = await t.stack.gql(scanQuery('counts { fail } findings { nodes { accessKeyId status } }'), { id: scanId });
+    expect(findings.data?.scan?.findings?.nodes?.some((n: any) => n.status === 'FAIL') ?? false).toBe(false);
+    expectPrunedRefusal(findings.errors?.[0]);
+    expect(findings.errors![0].message).toMatch(/trends and counts still cover it/);
+    expectPrunedRefusal((await t.stack.gql(scanQuery('iamUsers { nodes { userName accessKeys { status } } }'), { id: scanId })).errors?.[0]);
+
+    const summary = await t.stack.gql(scanQuery('detailPruned counts { fail pass }'), { id: scanId });
+    expect(summary.errors).toBeUndefined();
+    expect(summary.data.scan).toEqual({ detailPruned: true, counts: { fail: 1, pass: 1 } });
+  });
+
+  it('lists a scan whose successor read IAM at or after the horizon in full, though it read IAM before the horizon', async () => {
+    // The d35 scan read IAM before the d30 horizon, but every version valid then ended at d2 or later.
+    const res = await t.stack.gql(scanQuery('detailPruned counts { fail pass } findings { nodes { accessKeyId status } } iamUsers { nodes { userName accessKeys { status } } }'), { id: globalId(ids[35]) });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.scan).toEqual({
+      detailPruned: false,
+      counts: { fail: 0, pass: 2 },
+      findings: { nodes: [{ accessKeyId: null, status: 'NOT_APPLICABLE' }, { accessKeyId: K1, status: 'PASS' }, { accessKeyId: null, status: 'PASS' }] },
+      iamUsers: { nodes: [{ userName: 'alice', accessKeys: [{ status: 'Inactive' }] }, { userName: 'bob', accessKeys: [] }] },
+    });
+    const latest = await t.stack.gql(scanQuery('detailPruned'), { id: globalId(ids[2]) });
+    expect(latest.data.scan).toEqual({ detailPruned: false });
   });
 });
