@@ -6,6 +6,7 @@ import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
 import type { Config } from './config';
 import type { PrismaClient } from './generated/prisma/client';
+import { runFullScan } from './services/full-scan';
 import { RetentionService, type PruneResult } from './services/retention.service';
 import { ScanService, type ScanSummary } from './services/scan.service';
 
@@ -48,11 +49,9 @@ export function createScanService(prisma: PrismaClient, iam: CountingIamClient =
   return new ScanService({ store: new ScanStore(prisma), iam, now });
 }
 
-/** One scan, then retention when configured (a failed scan prunes nothing). */
-export async function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
-  const summary = await createScanService(prisma, iam).run(scanRequest(config));
-  if (config.retentionDays && summary.status !== 'FAILED') await new RetentionService(prisma).prune(config.retentionDays);
-  return summary;
+/** One full scan as the CLI configures it, then the post-scan steps (runFullScan, shared with GraphQL startScan). */
+export function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
+  return runFullScan({ scans: createScanService(prisma, iam), retention: new RetentionService(prisma), retentionDays: config.retentionDays }, scanRequest(config));
 }
 
 export function scanRequest(config: Config) {

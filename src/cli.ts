@@ -247,7 +247,7 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
 }
 
 function remediationSetup(config: Config, iam: CountingIamClient) {
-  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays };
+  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
 }
 
 function remediationService(prisma: PrismaClient, iam: CountingIamClient, config: Config): RemediationService {

@@ -178,3 +178,35 @@ describe('scan(id) of a scan older than the retention horizon', () => {
     expect(latest.data.scan).toEqual({ detailPruned: false });
   });
 });
+
+describe('startScan over GraphQL with a retention configured', () => {
+  let t: Awaited<ReturnType<typeof withStack>>;
+  beforeAll(async () => {
+    t = await withStack({ retentionDays: 30 });
+  });
+  afterAll(() => t.stack.close());
+  const startScan = async () => {
+    const res = await t.stack.gql('mutation { startScan { status } }');
+    expect(res.errors).toBeUndefined();
+    return res.data.startScan.status as string;
+  };
+
+  it('applies the retention after the scan, as the CLI does (a FAILED scan prunes nothing)', async () => {
+    await t.scanAt(40, 'Active');
+    await t.scanAt(35, 'Inactive');
+    const endedBeforeCutoff = () => t.stack.prisma.findingVersion.count({ where: { accountId: ACCOUNT, validTo: { lt: new Date(Date.now() - 30 * DAY) } } });
+    expect(await endedBeforeCutoff()).toBe(1); // K1's FAIL [d40, d35)
+
+    t.stack.sandbox.setFaults([{ operation: 'ListUsers', error: 'ServiceFailure' }]);
+    expect(await startScan()).toBe('FAILED');
+    t.stack.sandbox.setFaults([]);
+    expect(await endedBeforeCutoff()).toBe(1);
+
+    const before = Date.now();
+    expect(await startScan()).toBe('COMPLETED');
+    expect(await endedBeforeCutoff()).toBe(0);
+    const horizon = await t.stack.prisma.historyHorizon.findUnique({ where: { accountId: ACCOUNT } });
+    expect(horizon?.prunedBefore.getTime()).toBeGreaterThanOrEqual(before - 30 * DAY);
+    expectPrunedRefusal((await t.findingsAsOf(day(38))).error);
+  });
+});
