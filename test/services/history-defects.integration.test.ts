@@ -233,6 +233,50 @@ describe('issue #12: history an auditor can trust', () => {
     expect(await keyFinding(stack, 'AKIALEOSECOND0000010')).toMatchObject({ userName: 'leo', status: 'FAIL', state: 'OPEN', reopenCount: 0 });
   });
 
+  it('10. a user renamed while it cannot be read frees its old name: a new user, or a swap, takes it and the scan stores', async () => {
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [consoleUser('alice', 'now-300d'), consoleUser('bob', 'now-200d', [{ accessKeyId: 'AKIABOBSETUP00000010', status: 'Active', createdAt: 'now-200d+1m' }])],
+    });
+    const perUser = { mode: 'PER_USER_API' as const };
+    await stack.scan(perUser, {}, day(4));
+    stack.sandbox.state.updateUser('alice', { newUserName: 'alicia' });
+    stack.sandbox.state.addUser({ userName: 'alice', userId: 'AIDANEWALICE00000010', createdAt: 'now-1h', loginProfile: { createdAt: 'now-1h' } });
+    stack.sandbox.setFaults([{ operation: 'ListAccessKeys', userName: 'alicia', error: 'AccessDenied' }]);
+    expect((await stack.scan(perUser, {}, day(3))).status).toBe('PARTIAL');
+    // bob and alicia swap names while bob cannot be read: bob's key follows bob, now named alicia.
+    stack.sandbox.state.updateUser('alicia', { newUserName: 'tmp' });
+    stack.sandbox.state.updateUser('bob', { newUserName: 'alicia' });
+    stack.sandbox.state.updateUser('tmp', { newUserName: 'bob' });
+    stack.sandbox.setFaults([{ operation: 'ListAccessKeys', userName: 'alicia', error: 'AccessDenied' }]);
+    expect((await stack.scan(perUser, {}, day(2))).status).toBe('PARTIAL');
+    stack.sandbox.setFaults([]);
+    const keys: any = await stack.gql(`{ iamUser(accountId: "${ACCOUNT}", userName: "alicia") { accessKeys { accessKeyId } } }`);
+    expect(keys.data.iamUser.accessKeys).toEqual([{ accessKeyId: 'AKIABOBSETUP00000010' }]);
+    expect((await stack.scan(perUser, {}, day(1))).status).toBe('COMPLETED');
+    expect(await keyFinding(stack, 'AKIABOBSETUP00000010')).toMatchObject({ userName: 'alicia', state: 'OPEN', reopenCount: 0 });
+  });
+
+  it.each(['CREDENTIAL_REPORT', 'PER_USER_API'] as const)('10. %s: a kept key of a user without a password follows the user through a rename', async (mode) => {
+    const KEY = 'AKIAGINAKEY000000010';
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [consoleUser('gina', 'now-300d', [{ accessKeyId: KEY, status: 'Active', createdAt: 'now-300d+1m' }])],
+    });
+    await stack.scan({ mode }, {}, day(4));
+    stack.sandbox.state.setLoginProfile('gina', null);
+    stack.sandbox.state.invalidateCredentialReport();
+    await stack.scan({ mode }, {}, day(3));
+    stack.sandbox.state.updateUser('gina', { newUserName: 'gia' });
+    stack.sandbox.state.invalidateCredentialReport();
+    const keysOf = async (name: string) => ((await stack!.gql(`{ iamUser(accountId: "${ACCOUNT}", userName: "${name}") { accessKeys { accessKeyId } } }`)) as any).data.iamUser.accessKeys;
+    for (const at of [day(2), day(1)]) {
+      await stack.scan({ mode }, {}, at);
+      expect(await keysOf('gia')).toEqual([{ accessKeyId: KEY }]);
+    }
+    expect(await stack.prisma.accessKeyVersion.count({ where: { accessKeyId: KEY, validTo: null, userName: 'gia' } })).toBe(1);
+  });
+
   it('11. falling back to the per-user API (or choosing it) writes no version for an unchanged account and keeps root as it was', async () => {
     stack = await startStack({
       accountId: ACCOUNT, accountCreatedAt: 'now-900d',

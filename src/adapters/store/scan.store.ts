@@ -48,8 +48,11 @@ interface CurrentUser {
   id: string;
   user_id: string | null;
   user_name: string;
+  has_console_password: boolean | null;
+  password_last_used_at: Date | null;
   tags: Record<string, string> | null;
   mfa_active: boolean | null;
+  read_error: string | null;
   hash: string;
 }
 
@@ -57,6 +60,8 @@ interface CurrentKey {
   id: string;
   user_name: string;
   access_key_id: string;
+  status: string;
+  created_at: Date;
   last_used_at: Date | null;
   last_used_service: string | null;
   last_used_region: string | null;
@@ -215,12 +220,14 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   const account = inventory.accountId;
   const [users, keys, findings] = await Promise.all([
     db.$queryRawUnsafe<CurrentUser[]>(
-      `SELECT id::text, user_id, user_name, tags, mfa_active, content_hash AS hash
+      `SELECT id::text, user_id, user_name, has_console_password, password_last_used_at, tags, mfa_active, read_error,
+         content_hash AS hash
        FROM iam_user_version WHERE account_id = $1 AND valid_to IS NULL`,
       account,
     ),
     db.$queryRawUnsafe<CurrentKey[]>(
-      `SELECT id::text, user_name, access_key_id, last_used_at, last_used_service, last_used_region, content_hash AS hash
+      `SELECT id::text, user_name, access_key_id, status, created_at, last_used_at, last_used_service, last_used_region,
+         content_hash AS hash
        FROM access_key_version WHERE account_id = $1 AND valid_to IS NULL`,
       account,
     ),
@@ -247,10 +254,16 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   for (const user of inventory.users) {
     const id = userKey(user.userId, user.userName);
     const current = currentUsers.get(id);
-    if (current && unread.has(id)) continue;
     // What this collection mode does not read (tags without --with-tags, MFA through the per-user API) is
-    // carried over, so a change of mode is not a change of the user.
-    const row: UserColumns = { ...userColumns(user), tags: user.tags ?? current?.tags ?? null, mfa_active: user.mfaActive ?? current?.mfa_active ?? null };
+    // carried over, so a change of mode is not a change of the user. A user that could not be read keeps its
+    // last known state, under the name, path and ARN that ListUsers gives it now (a rename frees its old name).
+    const row: UserColumns = current && unread.has(id)
+      ? {
+          ...userColumns(user),
+          has_console_password: current.has_console_password, password_last_used_at: current.password_last_used_at,
+          mfa_active: current.mfa_active, tags: canonicalTags(current.tags), read_error: current.read_error,
+        }
+      : { ...userColumns(user), tags: canonicalTags(user.tags ?? current?.tags ?? null), mfa_active: user.mfaActive ?? current?.mfa_active ?? null };
     const hash = hashOf(row);
     if (current?.hash === hash) continue;
     if (current) plan.closeUsers.push(current.id);
@@ -284,8 +297,17 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (listedKeys.has(current.access_key_id) || !inScope(current.user_name)) continue;
     const owner = ownerOf.get(current.user_name);
     const seen = owner === undefined ? undefined : seenUsers.get(owner);
-    // Gone when its user is gone, or when the user's keys were listed without it; otherwise (keys not listed) kept.
+    // Gone when its user is gone, or when the user's keys were listed without it; otherwise (keys not listed) kept,
+    // under its user's name now: a key follows its user through a rename.
     if (!seen || seen.accessKeys != null) plan.closeKeys.push(current.id);
+    else if (seen.userName !== current.user_name) {
+      const row: KeyColumns = {
+        access_key_id: current.access_key_id, status: current.status as InventoryAccessKey['status'], created_at: current.created_at,
+        last_used_at: current.last_used_at, last_used_service: current.last_used_service, last_used_region: current.last_used_region,
+      };
+      plan.closeKeys.push(current.id);
+      plan.newKeys.push({ userName: seen.userName, row, hash: hashOf([seen.userName, row]) });
+    }
   }
 
   // Findings: observe each evaluated one, then resolve those whose key or user is gone.
@@ -448,6 +470,11 @@ function lifecycleRow(l: Lifecycle) {
 }
 
 type UserColumns = ReturnType<typeof userColumns>;
+
+/** Tags in one key order: jsonb gives them back in its own, and the content hash must not see a change. */
+function canonicalTags(tags: Record<string, string> | null): Record<string, string> | null {
+  return tags && Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
 type KeyColumns = ReturnType<typeof keyColumns>;
 
 function userColumns(u: InventoryUser) {
@@ -460,7 +487,7 @@ function userColumns(u: InventoryUser) {
     has_console_password: u.hasConsolePassword,
     password_last_used_at: u.passwordLastUsedAt,
     mfa_active: u.mfaActive,
-    tags: u.tags,
+    tags: canonicalTags(u.tags),
     read_error: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
   };
 }
