@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CONTROL_SETTINGS } from './controls/no-access-keys-at-setup/control';
+import { DEFAULT_JWT_MAX_AGE_SECONDS } from './auth/jwt.verifier';
 import { DEFAULT_RECENT_USE_DAYS } from './domain/remediation';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -37,6 +38,8 @@ const ConfigSchema = z.object({
   jwtJwksUrl: z.string().url().optional(),
   jwtIssuer: z.string().min(1).optional(),
   jwtAudience: z.string().min(1).optional(),
+  /** Oldest JWT accepted, by its `iat`: see DEFAULT_JWT_MAX_AGE_SECONDS (a day, Auth0's default token lifetime). */
+  jwtMaxAgeSeconds: intFromEnv(60, 7 * 86_400).default(DEFAULT_JWT_MAX_AGE_SECONDS),
   /** Requests per token per minute. */
   rateLimitPerMinute: intFromEnv(1, 1_000_000).default(600),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +69,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   jwtJwksUrl: 'KEYWARDEN_JWT_JWKS_URL',
   jwtIssuer: 'KEYWARDEN_JWT_ISSUER',
   jwtAudience: 'KEYWARDEN_JWT_AUDIENCE',
+  jwtMaxAgeSeconds: 'KEYWARDEN_JWT_MAX_AGE_SECONDS',
   rateLimitPerMinute: 'KEYWARDEN_RATE_LIMIT_PER_MINUTE',
 };
 
@@ -103,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 export function authSettings(config: Config) {
   return {
     bootstrapToken: config.bootstrapToken ?? null,
-    jwt: config.jwtJwksUrl ? { jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer!, audience: config.jwtAudience! } : null,
+    jwt: config.jwtJwksUrl ? { jwksUrl: config.jwtJwksUrl, issuer: config.jwtIssuer!, audience: config.jwtAudience!, maxAgeSeconds: config.jwtMaxAgeSeconds } : null,
   };
 }
 

@@ -4,13 +4,25 @@ export interface JwtSettings {
   jwksUrl: string;
   issuer: string;
   audience: string;
+  /** Oldest token accepted, by its `iat` (default DEFAULT_JWT_MAX_AGE_SECONDS). */
+  maxAgeSeconds?: number;
 }
+
+/**
+ * A day: OAuth client-credentials access tokens live an hour at most IdPs (Entra ID 60-90 min, Okta 1 h)
+ * and 24 h at Auth0's default, the longest common one. A token older than this is refused whatever its `exp`.
+ */
+export const DEFAULT_JWT_MAX_AGE_SECONDS = 86_400;
+
+/** OpenID Connect Core: `sub` must not exceed 255 ASCII characters. */
+const MAX_SUBJECT_LENGTH = 255;
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 
 /**
  * OIDC/JWT bearer tokens for GRC platforms using OAuth client credentials: the signature is checked
- * against the configured JWKS (fetched and cached by jose), with issuer, audience and expiry.
+ * against the configured JWKS (fetched and cached by jose), with issuer and audience. `exp`, `iat` and `sub`
+ * are required, and the token may be at most maxAgeSeconds old: a token without `exp` used to be accepted forever.
  * Scopes come from the `scope` claim (space-separated, RFC 8693) or `scp` (an array, as Entra ID issues).
  */
 export class JwtVerifier {
@@ -24,8 +36,14 @@ export class JwtVerifier {
     const jose = await (this.jose ??= import('jose'));
     this.jwks ??= jose.createRemoteJWKSet(new URL(this.settings.jwksUrl));
     try {
-      const { payload } = await jose.jwtVerify(token, this.jwks, { issuer: this.settings.issuer, audience: this.settings.audience });
-      if (!payload.sub) return null;
+      const { payload } = await jose.jwtVerify(token, this.jwks, {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        maxTokenAge: this.settings.maxAgeSeconds ?? DEFAULT_JWT_MAX_AGE_SECONDS,
+      });
+      // The subject names the caller in the audit trail and scopes its idempotency keys.
+      if (!payload.sub || payload.sub.length > MAX_SUBJECT_LENGTH) return null;
       const claimed = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? (payload.scp as string[]) : [];
       return { kind: 'jwt', id: payload.sub, name: payload.sub, scopes: claimed.filter(isScope) as Scope[] };
     } catch {

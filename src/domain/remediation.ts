@@ -151,8 +151,18 @@ export interface KeyActionInput {
   force?: boolean | null;
 }
 
-/** Input checks that need nothing but the input. */
-export function validateKeyAction(contract: RemediationContract, input: KeyActionInput): UserErrorData[] {
+/** What callers may send as an idempotencyKey; PostgreSQL's btree index holds far less than the 100 kB a body can. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+export function invalidIdempotencyKey(key: string | null | undefined, max = MAX_IDEMPOTENCY_KEY_LENGTH): boolean {
+  return key != null && (key.trim() === '' || key.length > max);
+}
+
+/**
+ * Input checks that need nothing but the input. `maxKeyLength` is longer only for the keys remediateFindings
+ * derives for each finding (`<its key>/<finding id>`).
+ */
+export function validateKeyAction(contract: RemediationContract, input: KeyActionInput, maxKeyLength = MAX_IDEMPOTENCY_KEY_LENGTH): UserErrorData[] {
   const errors: UserErrorData[] = [];
   const bad = (field: string, message: string, code: RemediationErrorCode = 'INVALID_INPUT') => errors.push({ code, field, message });
   if (!ACCOUNT_ID_PATTERN.test(input.accountId ?? '')) bad('accountId', 'accountId must be 12 digits');
@@ -161,9 +171,7 @@ export function validateKeyAction(contract: RemediationContract, input: KeyActio
   if (!ACCESS_KEY_ID_PATTERN.test(input.accessKeyId ?? '')) bad('accessKeyId', 'accessKeyId must be AKIA followed by 16 upper-case letters or digits');
   if (!input.reason?.trim()) bad('reason', 'reason must not be empty: say why, for the audit trail');
   else if (input.reason.length > 1000) bad('reason', 'reason must be at most 1000 characters');
-  if (input.idempotencyKey != null && (input.idempotencyKey.trim() === '' || input.idempotencyKey.length > 200)) {
-    bad('idempotencyKey', 'idempotencyKey must be 1-200 characters');
-  }
+  if (invalidIdempotencyKey(input.idempotencyKey, maxKeyLength)) bad('idempotencyKey', `idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   if (contract.idempotencyKeyRequired && !input.idempotencyKey) {
     bad('idempotencyKey', `${contract.mutation} is irreversible: an idempotencyKey is required so a retry can never act twice`, 'IDEMPOTENCY_KEY_REQUIRED');
   }

@@ -2,11 +2,13 @@ import DataLoader from 'dataloader';
 import type { AccessException, PrismaClient, RemediationAction } from '../generated/prisma/client';
 import type { CountingIamClient } from '../adapters/iam/iam-client';
 import { ScanStore } from '../adapters/store/scan.store';
+import { AccountGuard } from '../services/account-guard';
 import { ExceptionsService } from '../services/exceptions.service';
 import { runFullScan } from '../services/full-scan';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
 import { RetentionService } from '../services/retention.service';
+import { ScanQueue } from '../services/scan-queue';
 import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
@@ -24,7 +26,7 @@ export interface Services {
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
-  /** Runs a full scan of the account the server's IAM credentials read. */
+  /** Runs a full scan of the account the server's IAM credentials read; concurrent callers wait in line. */
   startScan: () => Promise<ScanSummary>;
 }
 
@@ -64,9 +66,13 @@ export interface Context {
 export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
   const findings = new FindingsService(prisma);
   const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
+  // One proof of the credentials' account for every mutation (one GetUser per process).
+  const guard = new AccountGuard(setup.iam);
+  const scans = new ScanQueue();
   const remediation = new RemediationService({
     prisma,
     iam: setup.iam,
+    guard,
     scans: scanService,
     scanRequest: setup.scanRequest,
     recentUseDays: setup.recentUseDays,
@@ -85,10 +91,15 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     trends: new TrendsService(prisma),
     remediation,
     remediationActions: new RemediationActionsService(prisma),
-    exceptions: new ExceptionsService(prisma, async (accountId, userNames) => {
-      await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+    exceptions: new ExceptionsService({
+      prisma,
+      guard,
+      reevaluate: async (accountId, userNames) => {
+        await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+      },
     }),
-    startScan: () => runFullScan({ scans: scanService, retention: new RetentionService(prisma), retentionDays: setup.retentionDays }, setup.scanRequest),
+    // One line per account: the server's credentials read one account (named by the fleet work later).
+    startScan: () => scans.run('credentials', () => runFullScan({ scans: scanService, retention: new RetentionService(prisma), retentionDays: setup.retentionDays }, setup.scanRequest)),
   };
 }
 

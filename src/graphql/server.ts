@@ -9,8 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { GraphQLError, visit, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { GraphQLError, visit, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createIamClient } from '../adapters/iam/iam-client';
@@ -23,9 +22,11 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
 import { isStorableText } from '../services/page';
 import { interruptRunningScans } from '../services/scan.service';
+import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
+import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/expensive-mutations';
+import { costLimit } from './common/query-cost';
 import { stringifyResult } from './common/stringify-result';
-import { DEFAULT_PAGE_SIZE } from './common/pagination';
 import { createContext, createServices, type Context, type RemediationSetup } from './context';
 import { keywardenSchema } from './schema';
 
@@ -33,9 +34,11 @@ export interface Limits {
   maxDepth: number;
   maxAliases: number;
   maxTokens: number;
-  /** Estimated result size: every paginated field multiplies what is under it by `first` (default 50). */
+  /** Estimated result size: a paginated field multiplies what is under it by `first` (default 50), any other list by its size. */
   maxCost: number;
   maxBodyBytes: number;
+  /** A response body larger than this is replaced by a RESPONSE_TOO_LARGE error. */
+  maxResponseBytes: number;
   /** Requests per token per minute. */
   ratePerMinute: number;
 }
@@ -46,6 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxTokens: 2000,
   maxCost: 20_000,
   maxBodyBytes: 100_000,
+  maxResponseBytes: 5_000_000,
   ratePerMinute: 600,
 };
 
@@ -92,7 +96,8 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     // plugin hook, and anything it throws there (every syntax error) became an HTTP 500.
     maxTokens: { enabled: false },
     maxDirectives: { n: 20 },
-    blockFieldSuggestion: { enabled: true },
+    // Suggestions are cut in formatError (clientMessage): armor's regex, like Apollo's, runs over caller text.
+    blockFieldSuggestion: { enabled: false },
     costLimit: { enabled: false }, // replaced by the `first`-aware estimate below
   }).protect();
   const apollo = new ApolloServer<Context>({
@@ -104,6 +109,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       // No cache hints are set: the default cache-control plugin only costs time on every field.
       ApolloServerPluginCacheControlDisabled(),
       rejectUnstorableStrings(),
+      oneExpensiveMutation(schema), // before the cost estimate, whose refusal says less about aliased mutations
       costLimit(schema, limits.maxCost),
       requestLog(logger),
     ],
@@ -112,12 +118,14 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    stringifyResult,
+    stringifyResult: (result) => boundedBody(stringifyResult(result), limits.maxResponseBytes, logger),
     includeStacktraceInErrorResponses: false,
     // Every request already carries a valid token, so introspection is for authenticated clients only;
     // explicit, because Apollo turns it off under NODE_ENV=production.
     introspection: true,
-    hideSchemaDetailsFromClientErrors: true,
+    // Off on purpose: all it does is strip suggestions from validation errors with a regex that backtracks
+    // quadratically over caller text. formatError strips them from every error, in linear time.
+    hideSchemaDetailsFromClientErrors: false,
     // The CLI owns shutdown (close the server, then the database); Apollo's own handlers would
     // re-send the signal and kill the process before the database is closed.
     stopOnTerminationSignals: false,
@@ -224,6 +232,21 @@ function requestId(): string {
 }
 
 /**
+ * The last bound on what one request can send: the cost estimate refuses large results before execution,
+ * but some lists (a scan's errors) are only estimated. A body over the bound is replaced by an error.
+ */
+function boundedBody(body: string, maxBytes: number, logger: Logger): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most bodies need no byte count.
+  if (body.length <= maxBytes / 3 || Buffer.byteLength(body) <= maxBytes) return body;
+  const id = requestId();
+  logger.warn({ requestId: id, bytes: Buffer.byteLength(body), maxBytes }, 'response too large, refused');
+  return JSON.stringify({
+    errors: [{ message: `the response would be larger than ${maxBytes} bytes; ask for fewer fields, smaller pages or shorter trends (request ${id})`, extensions: { code: 'RESPONSE_TOO_LARGE', maxBytes, requestId: id } }],
+    data: null,
+  });
+}
+
+/**
  * graphql-js 17's KnownOperationTypesRule, which 16 lacks: `subscription { … }` (this schema has no
  * Subscription type) passed validation and failed in execution, masked as INTERNAL_SERVER_ERROR.
  */
@@ -234,47 +257,6 @@ const knownOperationTypes: ValidationRule = (context) => ({
     }
   },
 });
-
-/** Rejects, before execution, operations whose estimated size is too large: `first` multiplies what is under it. */
-function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin<Context> {
-  // A paginated field costs `first` (default 50) times what each item asks for; anything else, 1 plus its children.
-  const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
-    if (!field.args.some((a) => a.name === 'first')) return undefined;
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-    return 1 + Math.max(1, first) * Math.max(1, childComplexity);
-  };
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ request, document, operation }) {
-          // Apollo calls this even when operationName matched no operation (it then refuses the request
-          // itself); graphql-query-complexity would crash on an anonymous operation (HTTP 500).
-          if (!operation) return;
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName,
-              variables: request.variables,
-              estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch (err) {
-            // getComplexity coerces the variables before Apollo does: an invalid one is the caller's error
-            // (what Apollo itself answers: BAD_USER_INPUT, 400), not an unexpected one.
-            if (err instanceof GraphQLError) throw new GraphQLError(err.message, { nodes: err.nodes, extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
-            throw err;
-          }
-          if (cost > maxCost) {
-            throw new GraphQLError(`query too costly: estimated ${cost}, at most ${maxCost}; ask for smaller pages or fewer nested lists`, {
-              extensions: { code: 'QUERY_TOO_COSTLY', cost, maxCost, http: { status: 400 } },
-            });
-          }
-        },
-      };
-    },
-  };
-}
 
 /**
  * PostgreSQL text cannot hold U+0000 and Prisma's engine cannot carry an unpaired surrogate, so a string
@@ -345,22 +327,23 @@ function requestLog(logger: Logger): ApolloServerPlugin<Context> {
 const EXPECTED_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
-  'QUERY_TOO_COSTLY', 'BAD_REQUEST',
+  'QUERY_TOO_COSTLY', TOO_MANY_EXPENSIVE_MUTATIONS,
 ]);
 
-/** Expected errors keep their code and message; anything else is logged with the request id and masked. */
+/**
+ * Expected errors keep their code and message; anything else is logged with the request id and masked.
+ * Messages go out bounded and without schema suggestions (clientMessage): graphql-js suggests in validation
+ * and variable errors alike ('… enum. Did you mean the enum value "FAIL"?').
+ */
 function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && EXPECTED_CODES.has(code)) {
     const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
-    // Schema suggestions off everywhere: Apollo strips them from validation errors only, and graphql-js
-    // also suggests in variable errors ('… enum. Did you mean the enum value "FAIL"?').
-    const message = formatted.message.replace(/ ?Did you mean .+\?$/s, '');
-    return { message, locations: formatted.locations, path: formatted.path, extensions };
+    return { message: clientMessage(formatted.message), locations: formatted.locations, path: formatted.path, extensions };
   }
   const original = unwrapResolverError(error);
   if (original instanceof InvalidInputError) {
-    return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(original.field ? { field: original.field } : {}) } };
+    return { message: clientMessage(original.message), path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(original.field ? { field: original.field } : {}) } };
   }
   // type-graphql's argument validation errors are the caller's fault, not ours.
   if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {

@@ -1,5 +1,6 @@
 import type { AccessException, PrismaClient } from '../generated/prisma/client';
 import { ACCESS_KEY_ID_PATTERN, ACCOUNT_ID_PATTERN, USER_NAME_PATTERN, type UserErrorData } from '../domain/remediation';
+import type { AccountGuard } from './account-guard';
 import { newestFirstPage, type Page } from './page';
 
 export interface CreateExceptionInput {
@@ -17,6 +18,17 @@ export interface ExceptionResult {
 
 /** Exceptions are time-boxed: a year at most, then they must be approved again. */
 export const MAX_EXCEPTION_DAYS = 366;
+/** As long as a remediation's reason may be. */
+export const MAX_JUSTIFICATION_LENGTH = 1000;
+
+export interface ExceptionsDeps {
+  prisma: PrismaClient;
+  /** Re-reads the users live (a targeted scan) so their findings turn EXCEPTED, or reopen, at once. */
+  reevaluate: (accountId: string, userNames: string[]) => Promise<void>;
+  /** Only the account the IAM credentials read may get (or lose) an exception: it is re-read at once. */
+  guard: AccountGuard;
+  now?: () => Date;
+}
 
 /**
  * Approved exceptions (the control's "unless specifically required"). Creating or revoking one
@@ -24,31 +36,36 @@ export const MAX_EXCEPTION_DAYS = 366;
  * waiting for the next scan. An exception past its expiry stops applying at the next evaluation.
  */
 export class ExceptionsService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly reevaluate: (accountId: string, userNames: string[]) => Promise<void>,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ExceptionsDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
 
   async create(input: CreateExceptionInput, actor: string): Promise<ExceptionResult> {
     const userErrors = validate(input, this.now());
     if (userErrors.length > 0) return { exception: null, userErrors };
-    const exception = await this.prisma.accessException.create({
+    const refusal = await this.deps.guard.refusal(input.accountId);
+    if (refusal) return { exception: null, userErrors: [refusal] };
+    const exception = await this.deps.prisma.accessException.create({
       data: {
         accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
         justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
       },
     });
-    await this.reevaluate(input.accountId, [input.userName]);
+    await this.deps.reevaluate(input.accountId, [input.userName]);
     return { exception, userErrors: [] };
   }
 
   async revoke(id: string, actor: string): Promise<ExceptionResult> {
-    const found = await this.prisma.accessException.findUnique({ where: { id } });
+    const found = await this.deps.prisma.accessException.findUnique({ where: { id } });
     if (!found) return { exception: null, userErrors: [{ code: 'EXCEPTION_NOT_FOUND', field: 'id', message: `no exception ${id}` }] };
     if (found.revokedAt) return { exception: found, userErrors: [] }; // revoking twice changes nothing
-    const exception = await this.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
-    await this.reevaluate(found.accountId, [found.userName]);
+    const refusal = await this.deps.guard.refusal(found.accountId);
+    // The input names the exception, not the account: the error points at `id`.
+    if (refusal) return { exception: null, userErrors: [refusal.code === 'ACCOUNT_MISMATCH' ? { ...refusal, field: 'id', message: `exception ${id} is for account ${found.accountId}: ${refusal.message}` } : refusal] };
+    const exception = await this.deps.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
+    await this.deps.reevaluate(found.accountId, [found.userName]);
     return { exception, userErrors: [] };
   }
 
@@ -60,11 +77,11 @@ export class ExceptionsService {
       ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
       ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
     };
-    return newestFirstPage(this.prisma.accessException, 'createdAt', where, first, after);
+    return newestFirstPage(this.deps.prisma.accessException, 'createdAt', where, first, after);
   }
 
   async byIds(ids: readonly string[]): Promise<(AccessException | null)[]> {
-    const rows = await this.prisma.accessException.findMany({ where: { id: { in: [...ids] } } });
+    const rows = await this.deps.prisma.accessException.findMany({ where: { id: { in: [...ids] } } });
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -77,6 +94,7 @@ function validate(input: CreateExceptionInput, now: Date): UserErrorData[] {
   if (!USER_NAME_PATTERN.test(input.userName ?? '') || input.userName === 'root') bad('userName', 'userName must be an IAM user name (not root)');
   if (input.accessKeyId != null && !ACCESS_KEY_ID_PATTERN.test(input.accessKeyId)) bad('accessKeyId', 'accessKeyId must be AKIA followed by 16 upper-case letters or digits');
   if (!input.justification?.trim()) bad('justification', 'justification must not be empty: say why this user needs keys');
+  else if (input.justification.length > MAX_JUSTIFICATION_LENGTH) bad('justification', `justification must be at most ${MAX_JUSTIFICATION_LENGTH} characters`);
   if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) bad('expiresAt', 'expiresAt must be a date');
   else if (input.expiresAt.getTime() <= now.getTime()) bad('expiresAt', `expiresAt ${input.expiresAt.toISOString()} is in the past: an exception must end in the future`);
   else if (input.expiresAt.getTime() > now.getTime() + MAX_EXCEPTION_DAYS * 86_400_000) bad('expiresAt', `an exception lasts at most ${MAX_EXCEPTION_DAYS} days; renew it when it ends`);

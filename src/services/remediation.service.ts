@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
-  GetUserCommand,
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
   type AccessKeyMetadata,
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
-import { accountOf } from '../adapters/iam/inventory.collector';
-import { errorCode, errorMessage, type CountingIamClient } from '../adapters/iam/iam-client';
+import { errorCode, type CountingIamClient } from '../adapters/iam/iam-client';
 import {
   decide,
+  invalidIdempotencyKey,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
   REMEDIATIONS,
   validateKeyAction,
   type KeyActionInput,
@@ -21,6 +21,7 @@ import {
   type UserErrorData,
 } from '../domain/remediation';
 import type { Prisma, PrismaClient, RemediationAction } from '../generated/prisma/client';
+import { AccountGuard, iamUserError as iamError } from './account-guard';
 import type { ScanRequest, ScanService } from './scan.service';
 
 export interface RemediationResult {
@@ -50,6 +51,9 @@ export interface BulkResult {
 
 export const MAX_BULK_FINDINGS = 500;
 
+// Each finding's action is keyed `<bulk key>/<finding id>`; a finding's global id is 59 characters.
+const BULK_ITEM_KEY_LENGTH = MAX_IDEMPOTENCY_KEY_LENGTH + 1 + 64;
+
 function validateBulk(input: BulkInput): UserErrorData[] {
   const errors: UserErrorData[] = [];
   const bad = (code: RemediationErrorCode, field: string, message: string) => errors.push({ code, field, message });
@@ -58,6 +62,7 @@ function validateBulk(input: BulkInput): UserErrorData[] {
   else if (new Set(input.findingIds).size !== input.findingIds.length) bad('INVALID_INPUT', 'findingIds', 'findingIds must not repeat a finding');
   if (!input.reason?.trim()) bad('INVALID_INPUT', 'reason', 'reason must not be empty: say why, for the audit trail');
   if (!input.idempotencyKey?.trim()) bad('IDEMPOTENCY_KEY_REQUIRED', 'idempotencyKey', 'remediateFindings needs an idempotencyKey so a retry never acts twice');
+  else if (invalidIdempotencyKey(input.idempotencyKey)) bad('INVALID_INPUT', 'idempotencyKey', `idempotencyKey must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   return errors;
 }
 
@@ -78,6 +83,8 @@ export interface RemediationDeps {
   scans: ScanService;
   scanRequest: ScanRequest;
   recentUseDays: number;
+  /** Proves the account the credentials act on; default: one over `iam`. Share one between services. */
+  guard?: AccountGuard;
   now?: () => Date;
   /** Fault injection for tests: runs after the PENDING row is committed, before the IAM write. */
   afterPending?: (actionId: string) => Promise<void>;
@@ -87,13 +94,6 @@ export interface RemediationDeps {
 const WAIT_FOR_PENDING_MS = 30_000;
 const POLL_MS = 50;
 
-const IAM_CODES: Record<string, RemediationErrorCode> = {
-  AccessDenied: 'IAM_ACCESS_DENIED',
-  Throttling: 'IAM_THROTTLED',
-  NoSuchEntity: 'KEY_NOT_FOUND',
-  LimitExceeded: 'IAM_LIMIT_EXCEEDED',
-};
-
 /**
  * Remediation that is safe to call from other tools. Every request is audited. A PENDING row is
  * committed before any IAM write and completed after; at most one is in flight per key, so
@@ -102,31 +102,30 @@ const IAM_CODES: Record<string, RemediationErrorCode> = {
  */
 export class RemediationService {
   private readonly now: () => Date;
-  private iamAccount: Promise<string> | undefined;
+  private readonly guard: AccountGuard;
 
   constructor(private readonly deps: RemediationDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.guard = deps.guard ?? new AccountGuard(deps.iam);
   }
 
   async run(kind: RemediationKind, input: KeyActionInput, actor: string, options: { findingId?: string; reevaluate?: boolean } = {}): Promise<RemediationResult> {
     const contract = REMEDIATIONS[kind];
     const audit = (status: 'REFUSED' | 'FAILED', error: UserErrorData) => this.auditOnly(kind, input, actor, status, error, options.findingId);
-    const invalid = validateKeyAction(contract, input);
+    const invalid = validateKeyAction(contract, input, options.findingId ? BULK_ITEM_KEY_LENGTH : MAX_IDEMPOTENCY_KEY_LENGTH);
     if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
 
-    return this.idempotent(contract.mutation, input.idempotencyKey ?? null, { kind, ...normalize(input) }, async () => {
-      const account = await this.account().catch((err) => err as Error);
-      if (account instanceof Error) return { action: await audit('FAILED', iamError(account)), userErrors: [iamError(account)] };
-      if (account !== input.accountId) {
-        const error: UserErrorData = { code: 'ACCOUNT_MISMATCH', field: 'accountId', message: `Keywarden's IAM credentials are for account ${account}, not ${input.accountId}; nothing was changed` };
-        return { action: await audit('REFUSED', error), userErrors: [error] };
-      }
+    const key = { operation: contract.mutation, principal: actor, key: input.idempotencyKey ?? null };
+    const reused = async (error: UserErrorData) => ({ action: await audit('REFUSED', error), userErrors: [error] });
+    return this.idempotent(key, { kind, ...normalize(input) }, async () => {
+      const refusal = await this.guard.refusal(input.accountId);
+      if (refusal) return { action: await audit(refusal.code === 'ACCOUNT_MISMATCH' ? 'REFUSED' : 'FAILED', refusal), userErrors: [refusal] };
       const dryRun = input.dryRun ?? false;
       // One request per key at a time (across processes): the unique PENDING row is the lock.
       const row = dryRun ? await this.insert(kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(kind, input, actor, options.findingId);
       if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
       return this.act(row, input, options.reevaluate ?? true);
-    });
+    }, { reused });
   }
 
   /**
@@ -134,13 +133,18 @@ export class RemediationService {
    * finding's key. The affected users are re-evaluated once at the end.
    */
   async runForFindings(input: BulkInput, actor: string): Promise<BulkResult> {
+    // A refusal of the request as a whole names no key of IAM's: audited with what the request said.
+    const refuse = async (errors: UserErrorData[]): Promise<BulkResult> => {
+      await this.auditOnly(input.action, { accountId: '', userName: '', accessKeyId: '', reason: input.reason, dryRun: input.dryRun, idempotencyKey: input.idempotencyKey }, actor, 'REFUSED', errors[0]);
+      return { action: null, results: [], userErrors: errors };
+    };
     const invalid = validateBulk(input);
-    if (invalid.length > 0) {
-      await this.auditOnly(input.action, { accountId: '', userName: '', accessKeyId: '', reason: input.reason, dryRun: input.dryRun, idempotencyKey: input.idempotencyKey }, actor, 'REFUSED', invalid[0]);
-      return { action: null, results: [], userErrors: invalid };
-    }
+    if (invalid.length > 0) return refuse(invalid);
     const request = { action: input.action, findingIds: [...input.findingIds].sort(), reason: input.reason, dryRun: input.dryRun ?? false };
-    return this.idempotent('remediateFindings', input.idempotencyKey, request, () => this.bulk(input, actor), (stored) => this.replayBulk(stored));
+    return this.idempotent({ operation: 'remediateFindings', principal: actor, key: input.idempotencyKey }, request, () => this.bulk(input, actor), {
+      replay: (stored) => this.replayBulk(stored),
+      reused: (error) => refuse([error]),
+    });
   }
 
   private async bulk(input: BulkInput, actor: string): Promise<BulkResult> {
@@ -290,17 +294,6 @@ export class RemediationService {
     };
   }
 
-  /** The account Keywarden's IAM credentials act on: a remediation never crosses into another. */
-  private account(): Promise<string> {
-    this.iamAccount ??= this.deps.iam.client.send(new GetUserCommand({})).then((out) => {
-      const id = accountOf(out.User?.Arn);
-      if (!id) throw new Error('GetUser returned no account ARN');
-      return id;
-    });
-    this.iamAccount.catch(() => (this.iamAccount = undefined));
-    return this.iamAccount;
-  }
-
   private async acquire(kind: RemediationKind, input: KeyActionInput, actor: string, findingId?: string): Promise<RemediationAction> {
     const deadline = Date.now() + WAIT_FOR_PENDING_MS;
     for (;;) {
@@ -323,40 +316,47 @@ export class RemediationService {
     });
   }
 
-  /** A request refused before it reached IAM: audited all the same. */
+  /**
+   * A request refused before it reached IAM: audited all the same, as given but cut to what the columns hold.
+   * An 8 kB account id or key id of random text is more than their btree indexes take: the audit insert
+   * failed, and the refusal became a masked 500 with no audit row.
+   */
   private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string): Promise<RemediationAction> {
+    const asked = normalize(input);
     return this.deps.prisma.remediationAction.create({
       data: {
-        kind, status, actor, accountId: input.accountId ?? null, userName: input.userName ?? null, accessKeyId: input.accessKeyId ?? null,
-        reason: input.reason ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: input.idempotencyKey ?? null,
-        input: normalize(input) as object, errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
+        kind, status, actor, accountId: clip(input.accountId), userName: clip(input.userName), accessKeyId: clip(input.accessKeyId),
+        reason: clip(input.reason, AUDITED_REASON) ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: clip(input.idempotencyKey),
+        input: { ...asked, accountId: clip(asked.accountId), userName: clip(asked.userName), accessKeyId: clip(asked.accessKeyId), reason: clip(asked.reason, AUDITED_REASON) },
+        errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
       },
     });
   }
 
   /**
-   * Same key and same request: the first answer, with no second IAM write (a request still running
-   * is waited for). Same key, different request: refused.
+   * Same principal, key and request: the first answer, with no second IAM write (a request still running is
+   * waited for). Same key, another request: refused, and the refusal audited. Keys are per principal (the
+   * actor): another caller's same key is another record, so no one gets, or blocks, another caller's answer.
    */
   async idempotent<T extends { action: { id: string } | null; userErrors: UserErrorData[] }>(
-    operation: string,
-    key: string | null,
+    scope: { operation: string; principal: string; key: string | null },
     request: unknown,
     work: () => Promise<T>,
-    replay: (stored: StoredAnswer) => Promise<T> = (stored) => this.replaySingle(stored) as unknown as Promise<T>,
+    answers: { reused: (error: UserErrorData) => Promise<T>; replay?: (stored: StoredAnswer) => Promise<T> },
   ): Promise<T> {
+    const { operation, principal, key } = scope;
     if (!key) return work();
+    const replay = answers.replay ?? ((stored) => this.replaySingle(stored) as unknown as Promise<T>);
     const requestHash = createHash('sha256').update(JSON.stringify([operation, request])).digest('hex');
     const prisma = this.deps.prisma;
-    const created = await prisma.idempotencyRecord.createMany({ data: [{ key, operation, requestHash }], skipDuplicates: true });
+    const id = { principal_key: { principal, key } };
+    const created = await prisma.idempotencyRecord.createMany({ data: [{ principal, key, operation, requestHash }], skipDuplicates: true });
     if (created.count === 0) {
       const deadline = Date.now() + WAIT_FOR_PENDING_MS;
       for (;;) {
-        const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: { key } });
+        const record = await prisma.idempotencyRecord.findUniqueOrThrow({ where: id });
         if (record.requestHash !== requestHash || record.operation !== operation) {
-          const error: UserErrorData = { code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` };
-          // `results: []` too: remediateFindings answers with results, and without them its resolver threw (INTERNAL_SERVER_ERROR).
-          return { action: null, results: [], userErrors: [error] } as unknown as T;
+          return answers.reused({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey', message: `idempotencyKey ${key} was already used for a different request; use a new key` });
         }
         if (record.response) return replay(record.response as unknown as StoredAnswer);
         if (Date.now() > deadline) throw new Error(`the request with idempotencyKey ${key} is still running`);
@@ -366,11 +366,11 @@ export class RemediationService {
     try {
       const result = await work();
       const stored: StoredAnswer = { actionIds: collectActionIds(result), userErrors: result.userErrors, result: serializable(result) };
-      await prisma.idempotencyRecord.update({ where: { key }, data: { response: stored as object, completedAt: this.now() } });
+      await prisma.idempotencyRecord.update({ where: id, data: { response: stored as object, completedAt: this.now() } });
       return result;
     } catch (err) {
       // Nothing to replay: let a retry with the same key run again.
-      await prisma.idempotencyRecord.delete({ where: { key } }).catch(() => undefined);
+      await prisma.idempotencyRecord.delete({ where: id }).catch(() => undefined);
       throw err;
     }
   }
@@ -398,6 +398,18 @@ function serializable(result: unknown): unknown {
   return r.results ? { results: r.results.map((x) => ({ findingId: x.findingId, actionId: x.action?.id ?? null, userErrors: x.userErrors })) } : null;
 }
 
+// What a refused request's audit row keeps of each field it was given (valid values are far shorter).
+const AUDITED_TEXT = MAX_IDEMPOTENCY_KEY_LENGTH;
+const AUDITED_REASON = 1000;
+
+function clip(value: string | null | undefined, max = AUDITED_TEXT): string | null {
+  if (value == null) return null;
+  if (value.length <= max) return value;
+  // Never half a surrogate pair: Prisma's engine cannot carry one.
+  const end = /[\uD800-\uDBFF]/.test(value[max - 1]) ? max - 1 : max;
+  return `${value.slice(0, end)}… (${value.length} characters)`;
+}
+
 function normalize(input: KeyActionInput) {
   return {
     accountId: input.accountId,
@@ -419,11 +431,6 @@ function stateJson(live: LiveKeyState): Prisma.InputJsonValue {
     lastUsedService: live.lastUsed?.serviceName ?? null,
     lastUsedRegion: live.lastUsed?.region ?? null,
   };
-}
-
-function iamError(err: unknown): UserErrorData {
-  const code = errorCode(err);
-  return { code: IAM_CODES[code] ?? 'IAM_ERROR', field: null, message: `IAM ${code}: ${errorMessage(err)}` };
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -133,6 +133,24 @@ describe('JWT bearer tokens verified against a JWKS', () => {
   it('not yet valid (nbf in the future) → 401', async () => expect401(await gql(FINDINGS, undefined, await jwt({ nbf: now() + 600 }))));
   it('no sub → 401', async () => expect401(await gql(FINDINGS, undefined, await jwt({ sub: null }))));
 
+  /** Signs exactly the claims given, nothing added (jwt() always sets exp and iat). */
+  const signed = (claims: Record<string, unknown>) =>
+    new jose.SignJWT({ scope: 'findings:read', sub: SUB, iss: ISSUER, aud: AUDIENCE, ...claims }).setProtectedHeader({ alg: 'RS256', kid: KID, typ: 'JWT' }).sign(signingKey);
+  const YEAR = 365 * 86_400;
+
+  it('no exp, iat ten years ago (accepted forever before) → 401', async () => expect401(await gql(FINDINGS, undefined, await signed({ iat: now() - 10 * YEAR }))));
+  it('no exp, issued now → 401: exp is required', async () => expect401(await gql(FINDINGS, undefined, await signed({ iat: now() }))));
+  it('no iat (its age cannot be bounded) → 401', async () => expect401(await gql(FINDINGS, undefined, await signed({ exp: now() + 300 }))));
+  it('exp ten years ahead but issued two days ago (older than the 24 h bound) → 401', async () =>
+    expect401(await gql(FINDINGS, undefined, await signed({ iat: now() - 2 * 86_400, exp: now() + 10 * YEAR }))));
+  it('issued in the future → 401', async () => expect401(await gql(FINDINGS, undefined, await signed({ iat: now() + 3600, exp: now() + 7200 }))));
+  it('a sub longer than OIDC\'s 255 characters → 401', async () => expect401(await gql(FINDINGS, undefined, await jwt({ sub: 's'.repeat(256) }))));
+  it('exp, iat an hour ago and a 255-character sub: accepted', async () => {
+    const res = await gql(FINDINGS, undefined, await signed({ iat: now() - 3600, exp: now() + 300, sub: 's'.repeat(255) }));
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+  });
+
   it('a payload changed after signing (scope raised to admin) → 401', async () => {
     const [header, , signature] = (await jwt()).split('.');
     const payload = Buffer.from(JSON.stringify({ scope: 'admin', sub: SUB, iss: ISSUER, aud: AUDIENCE, exp: now() + 300 })).toString('base64url');

@@ -15,7 +15,9 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { CREDENTIAL_REPORT_COLUMNS, CredentialReportParseError, parseCredentialReport } from '../../src/adapters/iam/credential-report.parser';
+import { MAX_ERROR_MESSAGE_LENGTH, TRUNCATED_MARK } from '../../src/graphql/common/client-message';
 import { keywardenSchema } from '../../src/graphql/schema';
+import { DEFAULT_LIMITS } from '../../src/graphql/server';
 import type { FixtureInput, FixtureUserInput } from '../../src/sandbox/fixture';
 import { snapshotTables } from '../support/db-snapshot';
 import { memoryLogger, type MemoryLogger } from '../support/memory-logger';
@@ -26,10 +28,12 @@ import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
  * Property-based fuzzing of the HTTP GraphQL endpoint with fast-check, always with a valid admin token so
  * that input reaches GraphQL: wrong types, huge strings (to ~50 kB), deep nesting, alias floods, forged
  * cursors and ids, invalid and out-of-range dates, unknown enums, NUL and binary junk, mutated documents,
- * wrong content types, GET with junk query strings. And malformed CSVs at the credential report parser.
+ * documents repeating "Did you mean " (they made suggestion stripping quadratic), aliased trends of many
+ * buckets (lists without `first`), wrong content types, GET with junk query strings. And malformed CSVs at the credential report parser.
  *
  * Every response must be < 500, never INTERNAL_SERVER_ERROR (input alone must never cause an unexpected
- * error), and carry no stack trace, internal path or SQL. Afterwards /healthz answers, the server still
+ * error), and carry no stack trace, internal path or SQL; every error message is bounded and has no suggestion,
+ * and no body is larger than the response bound. Afterwards /healthz answers, the server still
  * serves the same data, IAM saw no write, and the database is unchanged, with one precise exception:
  * remediation mutations audit refused requests. They are fuzzed only with accounts other than the
  * sandbox's, nonexistent ids or malformed input, so each call that reaches the resolver adds exactly one
@@ -99,6 +103,12 @@ interface Sent {
 function violation(res: Sent, inputs: string[]): string | null {
   if (res.status >= 500) return `HTTP ${res.status}: ${res.text.slice(0, 500)}`;
   if (res.text.includes('INTERNAL_SERVER_ERROR')) return `INTERNAL_SERVER_ERROR from input alone: ${res.text.slice(0, 500)}`;
+  if (Buffer.byteLength(res.text) > DEFAULT_LIMITS.maxResponseBytes) return `response of ${Buffer.byteLength(res.text)} bytes`;
+  for (const e of Array.isArray(res.json?.errors) ? res.json.errors : []) {
+    // Messages echo the caller's text: bounded, and never a schema suggestion (issue #13, the ReDoS in masking).
+    if (typeof e?.message !== 'string' || e.message.length > MAX_ERROR_MESSAGE_LENGTH + TRUNCATED_MARK.length) return `unbounded error message (${e?.message?.length} characters)`;
+    if (e.message.includes('Did you mean ')) return `suggestion in an error message: ${e.message.slice(0, 300)}`;
+  }
   const scrubbedInputs = [...inputs, ...inputs.flatMap((i) => i.split('\n'))];
   const texts = res.json !== undefined ? allStrings(res.json) : [res.text];
   for (const t of texts) {
@@ -450,7 +460,7 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
           }
           if (payload.userErrors.length > 0) {
             expect(payload.results).toEqual([]);
-            if (payload.userErrors[0].code !== 'IDEMPOTENCY_KEY_REUSED') bulkRefusals++;
+            bulkRefusals++; // every refusal is audited, a reused idempotency key's too
           }
         } else if (kind === 'exception') {
           expect(payload.exception).toBeNull();
@@ -504,6 +514,16 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
       fc.constant('{ __schema { types { name fields { name } } } }'),
       fc.integer({ min: 1, max: 200 }).map((n) => Array.from({ length: n }, (_, i) => `query Q${i} { controls { id } }`).join(' ')),
       fc.integer({ min: 0, max: 48_000 }).map((n) => `{ control(id: "${'z'.repeat(n)}") { id } }`),
+      // Caller text that made suggestion-stripping regexes backtrack quadratically (up to 4 s a request).
+      fc.tuple(fc.integer({ min: 1, max: 7_000 }), fc.constantFrom('', '?', '"?')).map(([n, end]) => `{ findings(filter: { status: "${'Did you mean '.repeat(n)}${end}" }) { totalCount } }`),
+      fc.integer({ min: 1, max: 7_000 }).map((n) => `{ findings(first: "${'Did you mean '.repeat(n)}?") { totalCount } node(id: "${'Did you mean "'.repeat(Math.min(n, 100))}") { id } }`),
+      // Lists without `first`: aliased trends of up to 10,000 buckets each (30 of a year of HOURs made 59 MB).
+      fc.tuple(fc.integer({ min: 1, max: 30 }), fc.constantFrom('HOUR', 'DAY', 'WEEK', 'MONTH'), fc.integer({ min: 1, max: 420 }), fc.boolean()).map(([n, interval, days, all]) => {
+        const to = Date.parse('2026-06-01T00:00:00Z');
+        const range = `from: "${new Date(to - days * 86_400_000).toISOString()}", to: "${new Date(to).toISOString()}"`;
+        const fields = all ? 'at endsAt scans pass fail notApplicable error opened resolved meanTimeToResolveSeconds' : 'at';
+        return `{ ${Array.from({ length: n }, (_, i) => `t${i}: complianceTrend(accountId: "${ACCOUNT}", ${range}, interval: ${interval}) { ${fields} }`).join(' ')} }`;
+      }),
       fc.integer({ min: 1, max: 1000 }).map((n) => `query(${Array.from({ length: n }, (_, i) => `$v${i}: Int`).join(', ')}) { controls { id } }`),
     );
     const variables = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 3 }), fc.dictionary(fc.constantFrom('f', 'n', 'a', 'v0', 'x'), fc.jsonValue({ maxDepth: 2 })));

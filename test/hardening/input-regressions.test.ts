@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { memoryLogger, type MemoryLogger } from '../support/memory-logger';
 import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
@@ -188,6 +189,26 @@ describe('inputs that used to cause unexpected errors', () => {
     const other: any = await bulk(['00000000-0000-4000-8000-000000000002']);
     expect(other.errors).toBeUndefined();
     expect(other.data.remediateFindings).toEqual({ results: [], userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' }] });
+  });
+
+  it('an 8 kB account id or key id is INVALID_INPUT, audited with the value cut short (its insert failed on the btree index: INTERNAL_SERVER_ERROR, no audit row)', async () => {
+    const junk = randomBytes(6000).toString('base64'); // does not compress below PostgreSQL's btree limit
+    for (const field of ['accountId', 'accessKeyId', 'userName']) {
+      const input = { accountId: ACCOUNT, userName: 'alice', accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', reason: 'r', [field]: junk };
+      const res: any = await stack.gql('mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { id status accountId accessKeyId } userErrors { code field } } }', { i: input });
+      expect({ field, errors: res.errors }).toEqual({ field, errors: undefined });
+      expect(res.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT', field });
+      expect(res.data.deactivateAccessKey.action.status).toBe('REFUSED');
+      const row = await stack.prisma.remediationAction.findFirstOrThrow({ where: { [field]: { startsWith: junk.slice(0, 200) } } });
+      expect((row as Record<string, unknown>)[field]).toBe(`${junk.slice(0, 200)}… (8000 characters)`);
+    }
+  });
+
+  it('an exception\'s justification is at most 1,000 characters, like a remediation\'s reason', async () => {
+    const res: any = await stack.gql('mutation($i: CreateExceptionInput!) { createException(input: $i) { exception { id } userErrors { code field } } }', {
+      i: { accountId: ACCOUNT, userName: 'alice', justification: 'j'.repeat(1001), expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(res.data.createException).toEqual({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: 'justification' }] });
   });
 
   it('none of the above was logged as an unexpected error', () => {

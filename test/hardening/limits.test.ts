@@ -3,6 +3,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { parse } from 'pg-connection-string';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { PrismaClient } from '../../src/generated/prisma/client';
+import { getIntrospectionQuery } from 'graphql';
+import { unsizedLists } from '../../src/graphql/common/query-cost';
+import { keywardenSchema } from '../../src/graphql/schema';
 import { DEFAULT_LIMITS, startServer, type RunningServer } from '../../src/graphql/server';
 import type { FixtureInput, FixtureUserInput } from '../../src/sandbox/fixture';
 import { memoryLogger } from '../support/memory-logger';
@@ -152,6 +155,78 @@ describe('limits refuse before any resolver runs', () => {
     // Small pages of the same shape are fine.
     const small = await work(() => gql('{ scans(first: 2) { nodes { findings(first: 2) { nodes { scan { iamUsers(first: 2) { totalCount } } } } } } }'));
     expect(small.result.json.errors).toBeUndefined();
+  });
+
+  const YEAR = { from: '2025-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' };
+  const TREND_FIELDS = 'at endsAt scans pass fail notApplicable error opened resolved meanTimeToResolveSeconds';
+  const trend = (alias: string, interval: string, fields = TREND_FIELDS) =>
+    `${alias}: complianceTrend(accountId: "${FIXTURE.accountId}", from: "${YEAR.from}", to: "${YEAR.to}", interval: ${interval}) { ${fields} }`;
+
+  it('complianceTrend costs its buckets: 30 aliases of a year of HOUR buckets (59 MB before) are QUERY_TOO_COSTLY before any SQL', async () => {
+    const attack = await work(() => gql(`{ ${Array.from({ length: DEFAULT_LIMITS.maxAliases }, (_, i) => trend(`a${i}`, 'HOUR')).join(' ')} }`));
+    expect(attack.result.status).toBe(400);
+    expect(attack.result.json.data).toBeUndefined();
+    expect(attack.result.json.errors[0].extensions).toMatchObject({ code: 'QUERY_TOO_COSTLY', maxCost: DEFAULT_LIMITS.maxCost });
+    expect(attack.result.json.errors[0].extensions.cost).toBeGreaterThan(30 * 8760 * 10);
+    expect(attack.result.text.length).toBeLessThan(2000);
+    expect({ sql: attack.sql, iam: attack.iam }).toEqual({ sql: 0, iam: 0 });
+    // One year of HOUR buckets with every field is refused too; with two fields, or as DAY buckets, it runs.
+    const oneHourly = await work(() => gql(`{ ${trend('t', 'HOUR')} }`));
+    expect(oneHourly.result.json.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+    expect(oneHourly.sql).toBe(0);
+    const narrow = await gql(`{ ${trend('t', 'HOUR', 'at pass')} }`);
+    expect(narrow.json.errors).toBeUndefined();
+    expect(narrow.json.data.t).toHaveLength(8760);
+    const daily = await gql(`{ ${trend('t', 'DAY')} }`);
+    expect(daily.json.errors).toBeUndefined();
+    expect(daily.json.data.t).toHaveLength(365);
+  });
+
+  it('lists without `first` are costed by their size: every list of objects in the schema has one, and a scan\'s errors count', async () => {
+    const schema = await keywardenSchema();
+    expect(unsizedLists(schema)).toEqual([]);
+    // 100 scans of their errors (estimated 50 each) with every field: refused, though each scan is one row.
+    const errors = await work(() => gql('{ scans(first: 100) { nodes { errors { severity scope userName accessKeyId operation code message } } } }'));
+    expect(errors.result.json.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+    expect(errors.sql).toBe(0);
+    // 30 aliases of every control with every mapping are well within: the registry's real sizes.
+    const controls = await gql(`{ ${Array.from({ length: 30 }, (_, i) => `c${i}: controls { id mappings { framework version requirementId title source } }`).join(' ')} }`);
+    expect(controls.json.errors).toBeUndefined();
+  });
+
+  it('introspection is costed by the schema\'s sizes: the standard query (GraphiQL, codegen) runs, 30 aliased copies of it are refused', async () => {
+    const standard = await gql(getIntrospectionQuery());
+    expect(standard.json.errors).toBeUndefined();
+    expect(standard.json.data.__schema.types.length).toBeGreaterThan(50);
+    const full = getIntrospectionQuery();
+    const fragments = full.slice(full.indexOf('fragment FullType'));
+    const copies = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: __schema { types { ...FullType } }`).join(' ')} } ${fragments}`;
+    const { result, sql } = await work(() => gql(copies));
+    expect(result.json.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
+    expect(sql).toBe(0);
+  });
+
+  it('a response larger than maxResponseBytes is replaced by RESPONSE_TOO_LARGE, with its request id; a smaller one is sent', async () => {
+    const small = await startServer({
+      prisma: counted.prisma, logger: memoryLogger('info').logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: { maxResponseBytes: 20_000 },
+      remediation: { iam: stack.iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
+    });
+    try {
+      const post = async (query: string) => {
+        const res = await fetch(small.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, body: JSON.stringify({ query }) });
+        const text = await res.text();
+        return { text, json: JSON.parse(text), requestId: res.headers.get('x-request-id') };
+      };
+      const big = await post(`{ ${trend('t', 'DAY')} }`); // 365 buckets, about 60 kB
+      expect(big.text.length).toBeLessThan(1000);
+      expect(big.json.data).toBeNull();
+      expect(big.json.errors).toEqual([expect.objectContaining({ extensions: { code: 'RESPONSE_TOO_LARGE', maxBytes: 20_000, requestId: big.requestId } })]);
+      const fits = await post(`{ ${trend('t', 'MONTH')} }`);
+      expect(fits.json.errors).toBeUndefined();
+      expect(fits.json.data.t).toHaveLength(12);
+    } finally {
+      await small.close();
+    }
   });
 
   it('a costly mutation selection is refused before the mutation runs', async () => {

@@ -53,13 +53,19 @@ export class AccountUnreadableError extends Error {
   override name = 'AccountUnreadableError';
 }
 
+/** IAM answered for another account than the one asked about: storing the answer would rewrite that account. */
+export class AccountMismatchError extends Error {
+  override name = 'AccountMismatchError';
+}
+
 const ROOT_ROW = '<root_account>';
 // The report has second precision; the API's CreateDate too. A rotated key no longer matches.
 const SAME_INSTANT_MS = 1000;
 
 /**
  * Reads a few users live (after a remediation): GetUser, then the per-user API. A user that no longer
- * exists is left out, so the store takes it for deleted. The account must be known: it scopes the answer.
+ * exists is left out, so the store takes it for deleted. The account must be the one IAM answers for
+ * (the users' ARNs, else the caller's): any other is refused with AccountMismatchError.
  */
 export async function collectUsers(iam: CountingIamClient, accountId: string, userNames: string[], options: Omit<CollectOptions, 'mode'>): Promise<AccountInventory> {
   const collector = new Collector(iam, { ...options, mode: 'PER_USER_API' }, options.now ?? (() => new Date()));
@@ -144,8 +150,13 @@ class Collector {
         }),
       ),
     );
-    const users = await Promise.all(found.filter((u): u is User => u !== null).map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false))));
-    return this.inventory('PER_USER_API', users, null, null, accountId);
+    const present = found.filter((u): u is User => u !== null);
+    const proven = accountOf(present[0]?.Arn) ?? (await this.callerAccount());
+    if (proven !== accountId || present.some((u) => accountOf(u.Arn) !== proven)) {
+      throw new AccountMismatchError(`IAM answers for account ${proven}, not ${accountId}: nothing was read or stored for ${accountId}`);
+    }
+    const users = await Promise.all(present.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false))));
+    return this.inventory('PER_USER_API', users, null, null, proven);
   }
 
   private async inventory(

@@ -22,7 +22,7 @@ export class CreateExceptionInput {
   @Field() accountId!: string;
   @Field() userName!: string;
   @Field(() => String, { nullable: true, description: 'Omit to cover every key of the user.' }) accessKeyId?: string | null;
-  @Field() justification!: string;
+  @Field({ description: 'Why this user needs keys: 1-1,000 characters.' }) justification!: string;
   @Field({ description: 'In the future, at most 366 days away.' }) expiresAt!: Date;
 }
 

@@ -1,7 +1,8 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { REMEDIATIONS, type RemediationKind } from '../../domain/remediation';
 import type { RemediationResult } from '../../services/remediation.service';
 import type { Context } from '../context';
+import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf } from '../common/node';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
@@ -43,8 +44,9 @@ export class RemediationResolver {
   }
 
   @Authorized('remediation:write')
+  @Extensions(EXPENSIVE)
   @Mutation(() => RemediateFindingsPayload, {
-    description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
+    description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. At most one per request. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
   })
   async remediateFindings(@Arg('input', () => RemediateFindingsInput) input: RemediateFindingsInput, @Ctx() { services, actor }: Context): Promise<RemediateFindingsPayload> {
     const result = await services.remediation.runForFindings(input, actor);

@@ -53,14 +53,14 @@ export class AccessKeyActionInput {
   @Field() accessKeyId!: string;
   @Field({ description: 'Why, for the audit trail. Required, not empty.' }) reason!: string;
   @Field({ defaultValue: false, description: 'Run every check, with the caller\'s authorization, and report the plan; write nothing to IAM.' }) dryRun!: boolean;
-  @Field(() => String, { nullable: true, description: 'Replaying a key with the same input returns the first answer and writes nothing; another input is refused.' })
+  @Field(() => String, { nullable: true, description: 'At most 200 characters, per caller: replaying your key with the same input returns the first answer and writes nothing; another input is refused.' })
   idempotencyKey?: string | null;
   @Field({ defaultValue: false, description: 'Act even on a key used within the recent-use window (and, for delete, an Active key).' }) force!: boolean;
 }
 
 @ObjectType()
 export class RemediationPayload {
-  @Field(() => RemediationAction, { nullable: true, description: 'The audit record; null only when an idempotency key was reused for another input.' })
+  @Field(() => RemediationAction, { nullable: true, description: 'The audit record of this request (refusals included), or of the first request its idempotency key replays.' })
   action!: RemediationAction | null;
   @Field(() => [UserError]) userErrors!: UserError[];
 }

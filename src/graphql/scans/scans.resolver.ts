@@ -1,5 +1,6 @@
-import { Authorized, Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Authorized, Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context, Loaders } from '../context';
+import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf } from '../common/node';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { FindingConnection } from '../findings/finding.type';
@@ -31,7 +32,11 @@ export class ScansResolver {
   }
 
   @Authorized('scans:write')
-  @Mutation(() => Scan, { description: 'Scans the account the server\'s IAM credentials read, now, and returns the stored scan (FAILED scans included).' })
+  @Extensions(EXPENSIVE)
+  @Mutation(() => Scan, {
+    description: 'Scans the account the server\'s IAM credentials read and returns the stored scan (FAILED scans included). ' +
+      'While a scan of the account runs, callers wait and then share the next one. At most one per request.',
+  })
   async startScan(@Ctx() { services, loaders }: Context): Promise<Scan> {
     const summary = await services.startScan();
     return toScan((await loaders.scan.load(summary.scanId))!);

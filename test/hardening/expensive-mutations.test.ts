@@ -1,0 +1,104 @@
+import { TokensService } from '../../src/auth/tokens.service';
+import type { FixtureInput, FixtureUserInput } from '../../src/sandbox/fixture';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * Issue #13 item 4: aliases made one request run 30 full scans (360 IAM calls) or 30 bulk remediations
+ * (180 audit rows, 300 IAM calls; 15,000 actions at 500 findings each). At most one expensive mutation
+ * (startScan, remediateFindings) per request, refused before anything runs; concurrent scans of one account
+ * wait in line and share the next scan instead of all reading IAM at once.
+ */
+const ACCOUNT = '464646464646';
+const users: FixtureUserInput[] = Array.from({ length: 6 }, (_, i) => ({
+  userName: `user-${i}`, createdAt: 'now-100d', loginProfile: { createdAt: 'now-100d' }, accessKeys: [{ status: 'Active' as const, createdAt: 'now-100d+1m' }],
+}));
+const FIXTURE: FixtureInput = { accountId: ACCOUNT, accountCreatedAt: 'now-900d', users };
+
+describe('expensive mutations', () => {
+  let stack: Stack;
+  let scanner: string;
+  let remediator: string;
+  let findingIds: string[];
+
+  beforeAll(async () => {
+    stack = await startStack(FIXTURE);
+    expect((await stack.scan()).status).toBe('COMPLETED');
+    const tokens = new TokensService(stack.prisma);
+    scanner = (await tokens.create({ name: 'scheduler', scopes: ['scans:write'], createdBy: 'test' })).token;
+    remediator = (await tokens.create({ name: 'soar', scopes: ['remediation:write'], createdBy: 'test' })).token;
+    findingIds = (await stack.gql('{ findings(filter: { status: [FAIL] }) { nodes { id } } }')).data.findings.nodes.map((n: any) => n.id);
+    expect(findingIds).toHaveLength(6);
+  });
+  afterAll(() => stack.close());
+
+  /** What one request made happen: scans stored, audit rows, IAM calls. */
+  async function effects<T>(fn: () => Promise<T>) {
+    const [scans, audit, iam] = [await stack.prisma.scan.count(), await stack.prisma.remediationAction.count(), stack.sandbox.calls().total];
+    const result = await fn();
+    return { result, scans: (await stack.prisma.scan.count()) - scans, audit: (await stack.prisma.remediationAction.count()) - audit, iam: stack.sandbox.calls().total - iam };
+  }
+  const expectRefused = (res: any) => {
+    expect(res.status).toBe(400);
+    expect(res.data).toBeUndefined();
+    expect(res.errors[0].extensions.code).toBe('TOO_MANY_EXPENSIVE_MUTATIONS');
+    expect(res.errors[0].message).toMatch(/at most one of startScan, remediateFindings per request/);
+  };
+  const bulk = (alias: string, key: string) =>
+    `${alias}: remediateFindings(input: { findingIds: ${JSON.stringify(findingIds)}, action: DEACTIVATE, reason: "sweep", dryRun: true, idempotencyKey: "${key}" }) { results { action { status } } }`;
+
+  it('30 aliased startScan from a scans:write token are refused before any scan or IAM call', async () => {
+    const query = `mutation { ${Array.from({ length: 30 }, (_, i) => `s${i}: startScan { id status }`).join(' ')} }`;
+    const { result, scans, iam } = await effects(() => stack.gql(query, {}, scanner));
+    expectRefused(result);
+    expect({ scans, iam }).toEqual({ scans: 0, iam: 0 });
+  });
+
+  it('30 aliased remediateFindings (dry run) are refused before any audit row or IAM call', async () => {
+    const query = `mutation { ${Array.from({ length: 30 }, (_, i) => bulk(`b${i}`, `expensive-bulk-${i}`)).join(' ')} }`;
+    const { result, audit, iam } = await effects(() => stack.gql(query, {}, remediator));
+    expectRefused(result);
+    expect({ audit, iam }).toEqual({ audit: 0, iam: 0 });
+  });
+
+  it('two through fragments, or one of each, are refused too', async () => {
+    for (const query of [
+      'mutation { ...Two } fragment Two on Mutation { a: startScan { id } b: startScan { id } }',
+      'mutation { ... on Mutation { a: startScan { id } } b: startScan { id } }',
+      `mutation { startScan { id } ${bulk('b', 'expensive-mixed-1')} }`,
+    ]) {
+      const { result, scans, audit, iam } = await effects(() => stack.gql(query));
+      expectRefused(result);
+      expect({ scans, audit, iam }).toEqual({ scans: 0, audit: 0, iam: 0 });
+    }
+  });
+
+  it('one per request runs; the same field selected twice under one name is one field (GraphQL merges it)', async () => {
+    const one = await effects(() => stack.gql('mutation { startScan { id status } startScan { startedAt } }', {}, scanner));
+    expect(one.result.errors).toBeUndefined();
+    expect(one.result.data.startScan.status).toBe('COMPLETED');
+    expect(one.scans).toBe(1);
+    const dry = await effects(() => stack.gql(`mutation { ${bulk('b', 'expensive-single-1')} }`, {}, remediator));
+    expect(dry.result.errors).toBeUndefined();
+    expect(dry.result.data.b.results.map((r: any) => r.action.status)).toEqual(findingIds.map(() => 'DRY_RUN'));
+  });
+
+  it('concurrent startScan requests wait in line: no two scans of the account run at once, and a burst makes two scans, not six', async () => {
+    stack.sandbox.setFaults([{ operation: 'ListUsers', latencyMs: 300 }]);
+    try {
+      const listUsers = stack.sandbox.calls().byOperation.ListUsers ?? 0;
+      const first = stack.gql('mutation { startScan { id status } }', {}, scanner);
+      await new Promise((r) => setTimeout(r, 100)); // the first scan is now reading IAM
+      const rest = Array.from({ length: 5 }, () => stack.gql('mutation { startScan { id status } }', {}, scanner));
+      const answers = await Promise.all([first, ...rest]);
+      expect(answers.map((a) => a.errors)).toEqual(answers.map(() => undefined));
+      expect(answers.map((a) => a.data.startScan.status)).toEqual(answers.map(() => 'COMPLETED'));
+      const ids = [...new Set(answers.map((a) => a.data.startScan.id))];
+      expect(ids).toHaveLength(2); // the first, and the one the five waited for and share
+      expect((stack.sandbox.calls().byOperation.ListUsers ?? 0) - listUsers).toBe(2);
+      const [a, b] = await stack.prisma.scan.findMany({ where: { id: { in: ids.map((id) => Buffer.from(id, 'base64url').toString().split(':')[1]) } }, orderBy: { startedAt: 'asc' } });
+      expect(b.startedAt.getTime()).toBeGreaterThanOrEqual(a.finishedAt!.getTime());
+    } finally {
+      stack.sandbox.setFaults([]);
+    }
+  });
+});
