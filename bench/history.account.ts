@@ -1,8 +1,8 @@
 /**
  * A synthetic 10,000-user account that lives a year, for bench:history. The inventories are built
  * directly (no IAM sandbox): the mix is that of src/sandbox/fixture-builder.ts, and between two daily
- * scans about 1% of the users change (a key used, a password used, a user added or deleted, a key
- * created, deleted or toggled) while a few failing keys are remediated (deactivated) and some of
+ * scans about 1% of the users change (a key used, a password used, a user added, deleted or renamed,
+ * a key created, deleted or toggled) while a few failing keys are remediated (deactivated) and some of
  * those reactivated later, so findings resolve and reopen.
  */
 import { FIRST, LAST, SERVICES } from '../src/sandbox/fixture-builder';
@@ -28,7 +28,8 @@ const MIX: [Category, number][] = [
 
 /** What happens to the ~1% of users that change each day, by weight. */
 const CHANGE_KINDS = [
-  ['key-used', 0.33],
+  ['key-used', 0.28],
+  ['user-renamed', 0.05],
   ['password-used', 0.25],
   ['user-added', 0.08],
   ['user-deleted', 0.07],
@@ -95,10 +96,16 @@ export class SyntheticAccount {
     return this.users.length;
   }
 
-  /** The inventory a credential-report scan reading IAM at `at` would collect. */
-  inventory(at: Date): AccountInventory {
-    const reportGeneratedAt = new Date(at.getTime() - 10 * 60_000);
-    const source: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: reportGeneratedAt };
+  /**
+   * The inventory a scan reading IAM at `at` would collect: through the credential report (which cannot name
+   * the keys of users without a password, nor shows their status), or through the per-user API, as a scan
+   * falls back to when the report is unavailable (no root row, no MFA).
+   */
+  inventory(at: Date, mode: 'CREDENTIAL_REPORT' | 'PER_USER_API' = 'CREDENTIAL_REPORT'): AccountInventory {
+    const report = mode === 'CREDENTIAL_REPORT';
+    const reportGeneratedAt = report ? new Date(at.getTime() - 10 * 60_000) : null;
+    const source: DataSource = { kind: mode, asOf: reportGeneratedAt ?? at };
+    const keysOf = (u: User) => u.keys.map((k) => ({ accessKeyId: k.id, status: k.status, createdAt: k.createdAt, lastUsed: k.lastUsed, lastUsedSource: source }));
     const users: InventoryUser[] = this.users.map((u) => ({
       userName: u.name,
       userId: u.id,
@@ -108,18 +115,18 @@ export class SyntheticAccount {
       hasConsolePassword: u.console,
       passwordLastUsedAt: u.passwordLastUsedAt,
       passwordSource: source,
-      mfaActive: u.mfa,
-      tags: null, // credential-report scans skip tags by default
-      accessKeys: u.keys.map((k) => ({ accessKeyId: k.id, status: k.status, createdAt: k.createdAt, lastUsed: k.lastUsed, lastUsedSource: source })),
+      mfaActive: report ? u.mfa : null,
+      tags: null, // scans skip tags by default
+      accessKeys: u.console || !report ? keysOf(u) : u.keys.length > 0 ? null : [],
     }));
     return {
       accountId: this.accountId,
-      source: 'CREDENTIAL_REPORT',
+      source: mode,
       collectedAt: at,
       reportGeneratedAt,
       users,
-      root: { arn: `arn:aws:iam::${this.accountId}:root`, accountCreatedAt: this.accountCreatedAt, passwordEnabled: true, accessKeysActive: 0 },
-      errors: [],
+      root: report ? { arn: `arn:aws:iam::${this.accountId}:root`, accountCreatedAt: this.accountCreatedAt, passwordEnabled: true, accessKeysActive: 0 } : null,
+      errors: report ? [] : [{ severity: 'warning', scope: 'ACCOUNT', operation: 'GetCredentialReport', code: 'AccessDenied', message: 'credential report unavailable, collected through the per-user API instead' }],
     };
   }
 
@@ -154,6 +161,17 @@ export class SyntheticAccount {
         }
         case 'user-added': {
           const u = this.makeUser(this.pickCategory(), e, at);
+          this.add(u);
+          did(kind, u.name);
+          break;
+        }
+        case 'user-renamed': {
+          // IAM's UpdateUser: a new name (and path), the same user id and keys.
+          const u = this.pickUser((x) => !changed.has(x.name));
+          if (!u) break;
+          this.remove(u.name);
+          u.name = `${u.name.replace(/-renamed-\d+$/, '')}-renamed-${this.serial++}`;
+          if (this.chance(0.5)) u.path = u.path === '/' ? '/moved/' : '/';
           this.add(u);
           did(kind, u.name);
           break;

@@ -55,9 +55,9 @@ export async function findingsPageSql(
   const timer = new Timer();
   const instants = await resolveInstants(db, timer, accountId);
   const page = findingsPageStatements(instants, { accountId, status }, first, after, 'current');
-  const rows = await timer.run<{ identity: string }>(db, 'rows', page.rows);
+  const rows = await timer.run<{ user_name: string; access_key_id: string | null }>(db, 'rows', page.rows);
   const [{ count }] = await timer.run<{ count: string }>(db, 'count', page.count);
-  return { result: { identities: rows.slice(0, first).map((r) => r.identity), totalCount: Number(count) }, statements: timer.statements };
+  return { result: { identities: rows.slice(0, first).map((r) => `${r.user_name}/${r.access_key_id ?? '-'}`), totalCount: Number(count) }, statements: timer.statements };
 }
 
 /** iamUsers(filter: {accountId}, asOf, first) with accessKeys and findings of each user (two DataLoader batches). */
@@ -65,8 +65,8 @@ export async function usersPageSql(db: Client, accountId: string, asOf: Date, fi
   const timer = new Timer();
   const instants = await resolveInstants(db, timer, accountId, asOf);
   const page = usersPageStatements(instants, { accountId }, first);
-  const rows = await timer.run<{ account_id: string; user_name: string; at: Date; scan_id: string }>(db, 'rows', page.rows);
-  const users = rows.slice(0, first).map((u) => ({ accountId: u.account_id, userName: u.user_name, at: u.at, scanId: u.scan_id }));
+  const rows = await timer.run<{ account_id: string; user_id: string | null; user_name: string; at: Date; scan_id: string }>(db, 'rows', page.rows);
+  const users = rows.slice(0, first).map((u) => ({ accountId: u.account_id, userId: u.user_id, userName: u.user_name, at: u.at, scanId: u.scan_id }));
   const [{ count }] = await timer.run<{ count: string }>(db, 'count', page.count);
   const keys = await timer.run(db, 'accessKeys', accessKeysOfStatement(users));
   const findings = await timer.run(db, 'findings', findingsForUsersStatement(users));

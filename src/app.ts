@@ -6,7 +6,8 @@ import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
 import type { Config } from './config';
 import type { PrismaClient } from './generated/prisma/client';
-import { RetentionService } from './services/retention.service';
+import { runFullScan } from './services/full-scan';
+import { RetentionService, type PruneResult } from './services/retention.service';
 import { ScanService, type ScanSummary } from './services/scan.service';
 
 export interface Database {
@@ -48,11 +49,9 @@ export function createScanService(prisma: PrismaClient, iam: CountingIamClient =
   return new ScanService({ store: new ScanStore(prisma), iam, now });
 }
 
-/** One scan, then retention when configured (a failed scan prunes nothing). */
-export async function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
-  const summary = await createScanService(prisma, iam).run(scanRequest(config));
-  if (config.retentionDays && summary.status !== 'FAILED') await new RetentionService(prisma).prune(config.retentionDays);
-  return summary;
+/** One full scan as the CLI configures it, then the post-scan steps (runFullScan, shared with GraphQL startScan). */
+export function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
+  return runFullScan({ scans: createScanService(prisma, iam), retention: new RetentionService(prisma), retentionDays: config.retentionDays }, scanRequest(config));
 }
 
 export function scanRequest(config: Config) {
@@ -84,6 +83,13 @@ export function formatScanSummary(s: ScanSummary): string {
   for (const w of warnings.slice(0, 5)) lines.push(`  warning: ${w.userName ? `${w.userName}: ` : ''}${w.operation}: ${w.message}`);
   if (warnings.length > 5) lines.push(`  ... and ${warnings.length - 5} more warnings`);
   return lines.join('\n');
+}
+
+/** One line per account: what this prune deleted, and the horizon in force (it never moves back). */
+export function formatPruneResult(r: PruneResult): string {
+  const deleted = `deleted ${r.userVersions} user, ${r.keyVersions} key, ${r.findingVersions} finding versions that ended before ${r.cutoff.toISOString()}`;
+  const horizon = r.horizon > r.cutoff ? `${r.horizon.toISOString()}, kept from an earlier prune that reached further` : r.horizon.toISOString();
+  return `account ${r.accountId}: ${deleted}; history horizon ${horizon} (asOf from there on is answered in full)`;
 }
 
 function describeUrl(url: string): string {

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
-import { createScanService, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
+import { createScanService, formatPruneResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
@@ -67,9 +67,7 @@ program
     if (!config.retentionDays) throw new CliError('no retention configured: pass --days N or set KEYWARDEN_RETENTION_DAYS');
     const db = await openDatabase(config, logger(config));
     try {
-      for (const r of await new RetentionService(db.prisma).prune(config.retentionDays)) {
-        console.log(`account ${r.accountId}: history before ${r.prunedBefore.toISOString()} pruned (${r.userVersions} user, ${r.keyVersions} key, ${r.findingVersions} finding versions)`);
-      }
+      for (const r of await new RetentionService(db.prisma).prune(config.retentionDays)) console.log(formatPruneResult(r));
     } finally {
       await db.close();
     }
@@ -249,7 +247,7 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
 }
 
 function remediationSetup(config: Config, iam: CountingIamClient) {
-  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays };
+  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
 }
 
 function remediationService(prisma: PrismaClient, iam: CountingIamClient, config: Config): RemediationService {

@@ -47,6 +47,8 @@ export interface FindingEvidence {
 
 export interface EvaluatedFinding {
   controlId: string;
+  /** IAM's user id (null for the root account): what a finding's history follows across renames. */
+  userId: string | null;
   userName: string;
   userArn: string;
   accessKeyId: string | null;
@@ -55,10 +57,23 @@ export interface EvaluatedFinding {
   evidence: FindingEvidence;
 }
 
-/** A finding's stable identity: key 1 and key 2 of one user are separate findings with separate histories. */
-export function findingIdentity(accountId: string, f: Pick<EvaluatedFinding, 'controlId' | 'userName' | 'accessKeyId'>): string {
-  return `${accountId}/${f.controlId}/${f.userName}/${f.accessKeyId ?? '-'}`;
+/**
+ * A finding's stable identity. Key 1 and key 2 of one user are separate findings with separate histories.
+ * It follows IAM's user id, not the name: a renamed user keeps its findings, and a user deleted and
+ * re-created under the same name (a new id) starts new ones. A read error is a finding of its own beside
+ * the last known result of what could not be read, which is carried over untouched.
+ */
+export function findingIdentity(accountId: string, f: Pick<EvaluatedFinding, 'controlId' | 'userId' | 'userName' | 'accessKeyId' | 'status'>): string {
+  const subject = subjectIdentity(accountId, f.controlId, f.userId ?? f.userName, f.accessKeyId);
+  return f.status === 'ERROR' ? `${subject}${UNREADABLE_SUFFIX}` : subject;
 }
+
+/** The identity of the result for a user (accessKeyId null) or one of its keys. */
+export function subjectIdentity(accountId: string, controlId: string, user: string, accessKeyId: string | null): string {
+  return `${accountId}/${controlId}/${user}/${accessKeyId ?? '-'}`;
+}
+
+export const UNREADABLE_SUFFIX = '/unreadable';
 
 export interface StatusCounts {
   pass: number;

@@ -4,8 +4,10 @@ import type { CountingIamClient } from '../adapters/iam/iam-client';
 import { ScanStore } from '../adapters/store/scan.store';
 import { AccountGuard } from '../services/account-guard';
 import { ExceptionsService } from '../services/exceptions.service';
+import { runFullScan } from '../services/full-scan';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
+import { RetentionService } from '../services/retention.service';
 import { ScanQueue } from '../services/scan-queue';
 import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
@@ -28,17 +30,21 @@ export interface Services {
   startScan: () => Promise<ScanSummary>;
 }
 
-/** What remediation needs beyond the database: IAM, and how to re-evaluate a user afterwards. */
+/** What remediation and scans need beyond the database: IAM, how to scan (and re-evaluate a user), retention. */
 export interface RemediationSetup {
   iam: CountingIamClient;
   scanRequest: ScanRequest;
   recentUseDays: number;
   afterPending?: (actionId: string) => Promise<void>;
+  /** Applied after each startScan, as after CLI scans (KEYWARDEN_RETENTION_DAYS; unset: nothing is pruned). */
+  retentionDays?: number | null;
 }
 
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
+  /** Per scan: the horizon that pruned part of its detail, or null (Scan.detailPruned, findings, iamUsers). */
+  scanDetailPrunedBefore: DataLoader<string, Date | null>;
   finding: DataLoader<string, FindingView | null>;
   accessKeys: DataLoader<UserInstant, AccessKeyView[], string>;
   userFindings: DataLoader<UserInstant, FindingView[], string>;
@@ -93,7 +99,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
       },
     }),
     // One line per account: the server's credentials read one account (named by the fleet work later).
-    startScan: () => scans.run('credentials', () => scanService.run(setup.scanRequest)),
+    startScan: () => scans.run('credentials', () => runFullScan({ scans: scanService, retention: new RetentionService(prisma), retentionDays: setup.retentionDays }, setup.scanRequest)),
   };
 }
 
@@ -105,6 +111,7 @@ export function createContext(services: Services, actor: string, principal: Prin
     requestId,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
+      scanDetailPrunedBefore: new DataLoader((ids) => services.scans.detailPrunedBefore(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
       accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),
       userFindings: new DataLoader((users) => services.findings.forUsers(users), { cacheKeyFn: userAtKey }),

@@ -139,6 +139,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,
+    retentionDays: remediation.retentionDays,
   });
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 

@@ -210,6 +210,15 @@ export class SandboxState {
     return true;
   }
 
+  /** IAM's UpdateUser: a new name and/or path; the user id, keys and everything else stay. */
+  updateUser(userName: string, change: { newUserName?: string; newPath?: string }): SandboxUserRecord {
+    const user = this.requireUser(userName);
+    const newName = change.newUserName ?? user.userName;
+    if (lower(newName) !== lower(userName) && this.byName.has(lower(newName))) throw new Error(`user ${newName} already exists`);
+    this.deleteUser(userName);
+    return this.addUser({ ...cloneUser(user), userName: newName, path: change.newPath ?? user.path });
+  }
+
   setLoginProfile(userName: string, profile: SandboxLoginProfile | null): void {
     this.requireUser(userName).loginProfile = profile ? { ...profile } : null;
   }

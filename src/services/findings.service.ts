@@ -48,15 +48,25 @@ const CURRENT_FROM = `${INSTANTS_SQL} JOIN finding f ON f.account_id = at.accoun
 const AS_OF_FROM = `${INSTANTS_SQL}
   JOIN finding_version v ON v.account_id = at.account_id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
   JOIN finding f ON f.id = v.finding_id`;
-const CURRENT_COLUMNS = `f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
+// The last scan, at or before the instant, that really read the finding: not a scan that carried it over
+// unread (a user or key it could not read) nor a targeted scan of other users. The scan that opened the
+// version read it, so there is always one.
+const SEEN_SQL = `LEFT JOIN LATERAL (
+    SELECT s.id, s.observed_at FROM scan s
+    WHERE s.account_id = v.account_id AND s.status IN ('COMPLETED', 'PARTIAL') AND s.observed_at <= at.at AND s.observed_at >= v.valid_from
+      AND (s.settings->'scope' IS NULL OR s.settings->'scope' ? v.user_name)
+      AND NOT (f.identity = ANY(COALESCE(s.carried_identities, '{}')))
+    ORDER BY s.observed_at DESC LIMIT 1) seen ON true`;
+const CURRENT_COLUMNS = `f.user_name, f.user_arn, f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
   f.last_seen_at, f.last_scan_id::text AS scan_id`;
-const AS_OF_COLUMNS = `v.status, v.reasons, v.evidence, v.state, v.resolved_at, v.resolution, v.reopen_count,
-  at.at AS last_seen_at, at.scan_id::text AS scan_id`;
+// Every field from what was stored for the instant: the user's name and ARN then, and when it was last seen by then.
+const AS_OF_COLUMNS = `v.user_name, v.user_arn, v.status, v.reasons, v.evidence, v.state, v.resolved_at, v.resolution, v.reopen_count,
+  COALESCE(seen.observed_at, v.valid_from) AS last_seen_at, COALESCE(seen.id, v.first_scan_id)::text AS scan_id`;
 
 const SORT_SQL: Record<FindingOrderField, { current: string; asOf: string } | null> = {
   IDENTITY: null,
   FIRST_SEEN_AT: { current: 'f.first_seen_at', asOf: 'f.first_seen_at' },
-  LAST_SEEN_AT: { current: 'f.last_seen_at', asOf: 'at.at' },
+  LAST_SEEN_AT: { current: 'f.last_seen_at', asOf: 'COALESCE(seen.observed_at, v.valid_from)' },
   RESOLVED_AT: { current: "COALESCE(f.resolved_at, '-infinity')", asOf: "COALESCE(v.resolved_at, '-infinity')" },
 };
 
@@ -93,7 +103,7 @@ export class FindingsService {
 
   async byIds(ids: readonly string[]): Promise<(FindingView | null)[]> {
     const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(
-      `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
+      `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.access_key_id, f.account_id, f.first_seen_at,
          ${CURRENT_COLUMNS}, NULL AS sort_value
        FROM finding f WHERE f.id = ANY($1::uuid[])`,
       [...ids],
@@ -106,7 +116,7 @@ export class FindingsService {
   async forUsers(keys: readonly UserInstant[]): Promise<FindingView[][]> {
     const { sql, params } = findingsForUsersStatement(keys);
     const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(sql, ...params);
-    return keys.map((k) => rows.filter((r) => r.account_id === k.accountId && r.user_name === k.userName).map(toView));
+    return keys.map((k) => rows.filter((r) => r.account_id === k.accountId && r.user_id === k.userId).map(toView));
   }
 
   async failingUserCount(instant: AccountInstant): Promise<number> {
@@ -132,7 +142,7 @@ export function findingsPageStatements(
 ): { rows: Statement; count: Statement } {
   const params: unknown[] = [instantsParam(instants)];
   const p = (value: unknown) => `$${params.push(value)}`;
-  const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at'].includes(name) ? `v.${name}` : `f.${name}`);
+  const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at', 'user_name'].includes(name) ? `v.${name}` : `f.${name}`);
   const where: string[] = [];
   if (mode === 'current') {
     // A finding whose key or user is gone stays listed among the resolved ones.
@@ -142,7 +152,7 @@ export function findingsPageStatements(
   // Compared as the enums (not ::text), so the partial index for failing findings applies.
   if (query.status?.length) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
   if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
-  if (query.userName) where.push(`f.user_name = ${p(query.userName)}`);
+  if (query.userName) where.push(`${col('user_name')} = ${p(query.userName)}`);
   if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
   if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
   if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
@@ -164,9 +174,9 @@ export function findingsPageStatements(
   const limit = p(first + 1);
   return {
     rows: {
-      sql: `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id,
+      sql: `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.access_key_id, f.account_id,
         f.first_seen_at, ${mode === 'current' ? CURRENT_COLUMNS : AS_OF_COLUMNS}, ${sort ?? 'NULL'} AS sort_value
-      FROM ${from} ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
+      FROM ${from} ${mode === 'current' ? '' : SEEN_SQL} ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
       ORDER BY ${orderBy} LIMIT ${limit}`,
       params,
     },
@@ -177,13 +187,14 @@ export function findingsPageStatements(
 /** The findings each user had at its instant. */
 export function findingsForUsersStatement(users: readonly UserInstant[]): Statement {
   return {
-    sql: `SELECT f.id::text, f.identity, f.control_id, f.user_name, f.user_arn, f.access_key_id, f.account_id, f.first_seen_at,
+    sql: `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.access_key_id, f.account_id, f.first_seen_at,
          ${AS_OF_COLUMNS}, NULL AS sort_value
-       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_name text, at timestamptz, scan_id uuid)
-       JOIN finding f ON f.account_id = at.account_id AND f.user_name = at.user_name
+       FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_id text, at timestamptz, scan_id uuid)
+       JOIN finding f ON f.account_id = at.account_id AND f.user_id = at.user_id
        JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
+       ${SEEN_SQL}
        ORDER BY f.identity`,
-    params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_name: u.userName, at: u.at.toISOString(), scan_id: u.scanId })))],
+    params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_id: u.userId, at: u.at.toISOString(), scan_id: u.scanId })))],
   };
 }
 
@@ -191,6 +202,7 @@ interface FindingSqlRow {
   id: string;
   identity: string;
   control_id: string;
+  user_id: string | null;
   user_name: string;
   user_arn: string;
   access_key_id: string | null;

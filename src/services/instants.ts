@@ -12,6 +12,8 @@ export interface AccountInstant {
 /** A user at the instant a view of it describes, as IamUser.findings and IamUser.accessKeys batch them. */
 export interface UserInstant {
   accountId: string;
+  /** IAM's user id: findings follow it across renames. */
+  userId: string | null;
   userName: string;
   at: Date;
   scanId: string;
@@ -37,7 +39,7 @@ export async function resolveInstants(prisma: PrismaClient, accountId?: string |
     if (accountId) throw new InvalidInputError(`no completed scan of account ${accountId}: check the account id or run a scan first`, 'accountId');
     if (asOf) throw new InvalidInputError(`asOf ${asOf.toISOString()} is before the first scan: ask about a later instant`, 'asOf');
   }
-  if (asOf) await assertWithinRetention(prisma, rows);
+  if (asOf) await assertWithinRetention(prisma, rows.map((r) => r.account_id), asOf);
   return rows.map((r) => ({ accountId: r.account_id, scanId: r.id, at: r.observed_at }));
 }
 
@@ -64,16 +66,53 @@ export function horizonsStatement(accountIds: string[]): Statement {
   return { sql: 'SELECT account_id, pruned_before FROM history_horizon WHERE account_id = ANY($1::text[])', params: [accountIds] };
 }
 
+/**
+ * Records a prune's cutoff as the account's horizon, unless an earlier prune reached later: an earlier
+ * cutoff brings back none of the versions already deleted, so moving the horizon back would let asOf
+ * reach instants whose versions are gone. Answers the horizon in force.
+ */
+export function advanceHorizonStatement(accountId: string, cutoff: Date): Statement {
+  return {
+    sql: `INSERT INTO history_horizon (account_id, pruned_before) VALUES ($1, $2::timestamptz)
+      ON CONFLICT (account_id) DO UPDATE SET pruned_before = GREATEST(history_horizon.pruned_before, EXCLUDED.pruned_before)
+      RETURNING pruned_before`,
+    params: [accountId, cutoff],
+  };
+}
+
+/**
+ * The scans (of `scanIds`) whose detail retention pruned, with the horizon that did. The versions valid at a
+ * scan's observedAt ended, if at all, when a later scan read IAM, so not before its next stored scan: its
+ * detail is whole when that one read IAM at or after the horizon (or there is none), and may have lost
+ * versions otherwise. A scan that recorded no state (RUNNING, FAILED) has no detail to lose.
+ */
+export function detailPrunedStatement(scanIds: readonly string[]): Statement {
+  return {
+    sql: `SELECT s.id::text, h.pruned_before FROM scan s
+      JOIN history_horizon h ON h.account_id = s.account_id
+      CROSS JOIN LATERAL (
+        SELECT n.observed_at FROM scan n
+        WHERE n.account_id = s.account_id AND n.status IN ('COMPLETED', 'PARTIAL') AND n.observed_at > s.observed_at
+        ORDER BY n.observed_at LIMIT 1) next
+      WHERE s.id = ANY($1::uuid[]) AND s.status IN ('COMPLETED', 'PARTIAL') AND next.observed_at < h.pruned_before`,
+    params: [[...scanIds]],
+  };
+}
+
 async function hasScans(prisma: PrismaClient, accountId: string): Promise<boolean> {
   return (await prisma.scan.count({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } } })) > 0;
 }
 
-async function assertWithinRetention(prisma: PrismaClient, rows: InstantRow[]): Promise<void> {
-  const { sql, params } = horizonsStatement(rows.map((r) => r.account_id));
+/**
+ * An asOf at or after the horizon is answered in full, even when the scan answering it read IAM before the
+ * horizon: each version valid at that scan's observedAt ended (if at all) when a later scan read IAM, after
+ * asOf, so not before the horizon, the latest cutoff any prune deleted before.
+ */
+async function assertWithinRetention(prisma: PrismaClient, accountIds: string[], asOf: Date): Promise<void> {
+  const { sql, params } = horizonsStatement(accountIds);
   const horizons = await prisma.$queryRawUnsafe<{ account_id: string; pruned_before: Date }[]>(sql, ...params);
   for (const h of horizons) {
-    const at = rows.find((r) => r.account_id === h.account_id)!.observed_at;
-    if (at < h.pruned_before) {
+    if (asOf < h.pruned_before) {
       throw new InvalidInputError(
         `detailed history of account ${h.account_id} before ${h.pruned_before.toISOString()} was pruned by retention; ` +
           `trends still cover it. Ask about ${h.pruned_before.toISOString()} or later`,

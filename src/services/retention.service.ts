@@ -1,9 +1,13 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
+import { advanceHorizonStatement } from './instants';
 
 export interface PruneResult {
   accountId: string;
-  prunedBefore: Date;
+  /** This prune's cutoff: versions that ended before it were deleted. */
+  cutoff: Date;
+  /** The horizon in force afterwards: the latest cutoff any prune reached, never earlier than before. */
+  horizon: Date;
   userVersions: number;
   keyVersions: number;
   findingVersions: number;
@@ -11,7 +15,7 @@ export interface PruneResult {
 
 /**
  * Retention: deletes detailed history (versions that ended before the cutoff) and keeps every scan's
- * summary, so trends still cover the whole period. Answers as of an instant before the cutoff are
+ * summary, so trends still cover the whole period. Answers as of an instant before the horizon are
  * refused from then on. Nothing is pruned unless a retention is configured.
  */
 export class RetentionService {
@@ -24,13 +28,14 @@ export class RetentionService {
     const results: PruneResult[] = [];
     for (const { accountId } of accounts) {
       const id = accountId!;
-      const [userVersions, keyVersions, findingVersions] = await this.prisma.$transaction([
+      const advance = advanceHorizonStatement(id, cutoff);
+      const [userVersions, keyVersions, findingVersions, [{ pruned_before: horizon }]] = await this.prisma.$transaction([
         this.prisma.iamUserVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
         this.prisma.accessKeyVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
         this.prisma.findingVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
-        this.prisma.historyHorizon.upsert({ where: { accountId: id }, create: { accountId: id, prunedBefore: cutoff }, update: { prunedBefore: cutoff } }),
+        this.prisma.$queryRawUnsafe<{ pruned_before: Date }[]>(advance.sql, ...advance.params),
       ]);
-      results.push({ accountId: id, prunedBefore: cutoff, userVersions: userVersions.count, keyVersions: keyVersions.count, findingVersions: findingVersions.count });
+      results.push({ accountId: id, cutoff, horizon, userVersions: userVersions.count, keyVersions: keyVersions.count, findingVersions: findingVersions.count });
     }
     return results;
   }

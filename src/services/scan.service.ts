@@ -59,7 +59,8 @@ export class ScanService {
 
   /** A full scan of the account. */
   run(request: ScanRequest): Promise<ScanSummary> {
-    return this.execute(request, {}, () => collectInventory(this.deps.iam, { ...request.collect, now: this.now }));
+    const { setupWindowSeconds, gracePeriodSeconds } = request.control;
+    return this.execute(request, {}, () => collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now }));
   }
 
   /**
@@ -68,9 +69,7 @@ export class ScanService {
    */
   runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED'): Promise<ScanSummary> {
     const scope = new Set(userNames);
-    // Tags are read only when the configured scans read them, so a targeted scan never flips them.
-    const collectTags = request.collect.collectTags ?? request.collect.mode === 'PER_USER_API';
-    return this.execute({ ...request, collect: { ...request.collect, mode: 'PER_USER_API', collectTags } }, { scope: [...scope], resolution }, () =>
+    return this.execute({ ...request, collect: { ...request.collect, mode: 'PER_USER_API' } }, { scope: [...scope], resolution }, () =>
       collectUsers(this.deps.iam, accountId, [...scope], { ...request.collect, now: this.now }),
     );
   }

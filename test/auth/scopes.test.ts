@@ -187,6 +187,7 @@ describe('scopes: @Authorized on every query and mutation', () => {
         ['mutation { startScan { id opened } }', 'Scan.opened'],
         ['mutation { startScan { id findings { nodes { userName } } } }', 'Scan.findings'],
         ['mutation { startScan { id ... on Scan { iamUsers { totalCount } } } }', 'Scan.iamUsers'],
+        ['mutation { startScan { id detailPruned } }', 'Scan.detailPruned'],
         ['mutation { startScan { id ...Found } } fragment Found on Scan { errors { userName } }', 'Scan.errors'],
       ] as const) {
         const scans = await stack.prisma.scan.count();

@@ -187,8 +187,8 @@ describe('history over a sequence of scans', () => {
         key: (id: string) => `INSERT INTO access_key_version (id, account_id, user_name, access_key_id, status, created_at, content_hash, valid_from, valid_to, first_scan_id)
           SELECT gen_random_uuid(), account_id, user_name, ${id}, status, created_at, 'copy', valid_from, valid_from + interval '1 hour', first_scan_id
           FROM access_key_version WHERE valid_to IS NULL AND access_key_id = 'AKIABOBLATER00000001'`,
-        finding: (findingId: string) => `INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, content_hash, valid_from, valid_to, first_scan_id)
-          SELECT gen_random_uuid(), ${findingId}, v.account_id, v.status, v.reasons, v.evidence, v.state, 'copy', v.valid_from, v.valid_from + interval '1 hour', v.first_scan_id
+        finding: (findingId: string) => `INSERT INTO finding_version (id, finding_id, account_id, user_name, user_arn, status, reasons, evidence, state, content_hash, valid_from, valid_to, first_scan_id)
+          SELECT gen_random_uuid(), ${findingId}, v.account_id, v.user_name, v.user_arn, v.status, v.reasons, v.evidence, v.state, 'copy', v.valid_from, v.valid_from + interval '1 hour', v.first_scan_id
           FROM finding_version v JOIN finding f ON f.id = v.finding_id WHERE v.valid_to IS NULL AND f.access_key_id = 'AKIABOBLATER00000001'`,
       };
       await expect(db.query(copies.user('user_name'))).rejects.toMatchObject({ code: '23P01', constraint: 'iam_user_version_no_overlap' });

@@ -50,18 +50,20 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   afterPending?: (actionId: string) => Promise<void>;
   logger?: pino.Logger;
   limits?: Partial<Limits>;
+  /** The server's retention (KEYWARDEN_RETENTION_DAYS), applied after startScan; `scan()` below never prunes. */
+  retentionDays?: number;
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, logger: _logger, limits: _limits, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, logger: _logger, limits: _limits, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const logger = pino({ level: 'silent' });
   const server = await startServer({
     prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
-    remediation: { iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7, afterPending },
+    remediation: { iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7, afterPending, retentionDays },
   });
   return {
     prisma,

@@ -30,11 +30,21 @@ export interface CollectOptions {
   mode: InventorySource;
   /** Parallel per-user requests; the SDK's adaptive retry slows down further on throttling. */
   concurrency?: number;
-  /** Tags cost one call per user: on by default only in the per-user mode. */
+  /**
+   * Tags cost one call per user and the control does not read them: off by default in both modes, so a
+   * change of mode (or a fallback) is never a change of the users. Tags read once are carried over.
+   */
   collectTags?: boolean;
   report?: FetchReportOptions;
   /** ListUsers MaxItems; IAM allows up to 1000 and may return fewer. */
   pageSize?: number;
+  /**
+   * The control's setup window: a user created less than this before the credential report was generated
+   * may have received a setup key after it, which the report cannot show. Such users are read live.
+   */
+  setupWindowSeconds?: number;
+  /** The control's grace period: a report older than this cannot vouch that a console user still has no key. */
+  gracePeriodSeconds?: number;
   now?: () => Date;
 }
 
@@ -73,6 +83,11 @@ class Collector {
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly errors: ScanError[] = [];
   private readonly iam: IAMClient;
+  /**
+   * When this scan's reads began: the instant its inventory describes. Not when they ended: a scan whose
+   * reads began earlier holds older state, however long one of its calls took (see ScanSupersededError).
+   */
+  private readonly readsBeganAt: Date;
 
   constructor(
     private readonly counting: CountingIamClient,
@@ -81,6 +96,7 @@ class Collector {
   ) {
     this.iam = counting.client;
     this.limit = pLimit(options.concurrency ?? 8);
+    this.readsBeganAt = now();
   }
 
   async viaCredentialReport(): Promise<AccountInventory> {
@@ -98,13 +114,15 @@ class Collector {
     const users = await this.listUsers();
     const rows = new Map(report.rows.map((r) => [r.user, r]));
     const reportSource: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: report.generatedAt };
+    // A user created less than a setup window before the report may have got a setup key after it.
+    const settledBefore = report.generatedAt.getTime() - (this.options.setupWindowSeconds ?? 0) * 1000;
     const inventoryUsers = await Promise.all(
       users.map((u) => {
         const row = rows.get(u.UserName!);
         // A row for a user deleted and re-created since the report describes someone else.
         const sameUser = row && row.userCreationTime && Math.abs(row.userCreationTime.getTime() - u.CreateDate!.getTime()) < SAME_INSTANT_MS;
-        // A user created since the report was generated is read through the per-user API.
-        return sameUser
+        // A user created since the report was generated, or just before it, is read through the per-user API.
+        return sameUser && u.CreateDate!.getTime() < settledBefore
           ? this.limit(() => this.fromReportRow(u, row, reportSource))
           : this.limit(() => this.readUserLive(u, this.options.collectTags ?? false));
       }),
@@ -115,7 +133,7 @@ class Collector {
 
   async viaPerUserApi(): Promise<AccountInventory> {
     const users = await this.listUsers();
-    const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? true))));
+    const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false))));
     return this.inventory('PER_USER_API', inventoryUsers, null, null, null);
   }
 
@@ -137,7 +155,7 @@ class Collector {
     if (proven !== accountId || present.some((u) => accountOf(u.Arn) !== proven)) {
       throw new AccountMismatchError(`IAM answers for account ${proven}, not ${accountId}: nothing was read or stored for ${accountId}`);
     }
-    const users = await Promise.all(present.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? true))));
+    const users = await Promise.all(present.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false))));
     return this.inventory('PER_USER_API', users, null, null, proven);
   }
 
@@ -149,7 +167,7 @@ class Collector {
     accountId: string | null,
   ): Promise<AccountInventory> {
     const id = accountId ?? accountOf(users[0]?.arn) ?? (await this.callerAccount());
-    return { accountId: id, source, collectedAt: this.now(), reportGeneratedAt, users, root, errors: this.errors };
+    return { accountId: id, source, collectedAt: this.readsBeganAt, reportGeneratedAt, users, root, errors: this.errors };
   }
 
   private async callerAccount(): Promise<string> {
@@ -182,8 +200,12 @@ class Collector {
       mfaActive: row.mfaActive,
     });
     const holdsKeys = row.accessKeys.some((s) => s.active || s.lastRotated);
-    if (!user.hasConsolePassword) return user;
-    if (!holdsKeys) return { ...user, accessKeys: [] };
+    // Without a password the control does not apply and the report cannot name the keys: they are listed
+    // only when the report shows none (then the user has none), so a deleted key's history still ends.
+    if (!user.hasConsolePassword) return holdsKeys ? user : { ...user, accessKeys: [] };
+    // A report older than the grace period cannot vouch that the user still has no key.
+    const reportAgeMs = this.readsBeganAt.getTime() - source.asOf.getTime();
+    if (!holdsKeys && reportAgeMs <= (this.options.gracePeriodSeconds ?? Number.POSITIVE_INFINITY) * 1000) return { ...user, accessKeys: [] };
 
     const keys = await this.listAccessKeys(user);
     if (!keys) return user;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
 import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUser, ScanError } from '../../domain/inventory';
-import { findingIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
+import { findingIdentity, subjectIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
 import type { AccessExceptionRule } from '../../domain/exceptions';
+import { ROOT_USER_NAME } from '../../controls/no-access-keys-at-setup/control';
 import { disappear, observe, type Lifecycle, type Resolution, type Transition } from '../../domain/lifecycle';
 
 export type ScanOutcome = 'COMPLETED' | 'PARTIAL';
@@ -43,18 +44,35 @@ export class DatabaseUnavailableError extends Error {
 // One JSON parameter per batch through jsonb_to_recordset: far less time and memory than createMany.
 const BATCH = 1000;
 
-interface CurrentRow {
+interface CurrentUser {
   id: string;
+  user_id: string | null;
+  user_name: string;
+  has_console_password: boolean | null;
+  password_last_used_at: Date | null;
+  tags: Record<string, string> | null;
+  mfa_active: boolean | null;
+  read_error: string | null;
   hash: string;
 }
 
-interface CurrentKey extends CurrentRow {
+interface CurrentKey {
+  id: string;
   user_name: string;
+  access_key_id: string;
+  status: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  last_used_service: string | null;
+  last_used_region: string | null;
+  hash: string;
 }
 
 interface CurrentFinding {
   id: string;
   identity: string;
+  control_id: string;
+  user_id: string | null;
   user_name: string;
   access_key_id: string | null;
   status: ComplianceStatus;
@@ -139,6 +157,7 @@ export class ScanStore {
             resolvedCount: plan.resolved,
             resolveSecondsTotal: plan.resolveSeconds,
             versionsWritten: plan.versionsWritten,
+            carriedIdentities: plan.carried,
             errors: inventory.errors as object[],
             iamCalls: s.iamCalls as object,
           },
@@ -153,9 +172,9 @@ export class ScanStore {
 
 interface Plan {
   closeUsers: string[];
-  newUsers: { user: InventoryUser; hash: string }[];
+  newUsers: { row: UserColumns; hash: string }[];
   closeKeys: string[];
-  newKeys: { userName: string; key: InventoryAccessKey; hash: string }[];
+  newKeys: { userName: string; row: KeyColumns; hash: string }[];
   closeFindingVersions: string[];
   /**
    * Findings inserted or whose row changes (result or lifecycle). Those this scan saw (present) also
@@ -165,6 +184,8 @@ interface Plan {
   newFindingVersions: number;
   /** Findings seen again unchanged: only lastSeenAt moves. */
   touchFindings: string[];
+  /** Findings this scan kept as they were without reading them (a user or key it could not read, root unseen). */
+  carried: string[];
   counts: StatusCounts;
   opened: number;
   resolved: number;
@@ -175,6 +196,7 @@ interface Plan {
 interface FindingRow {
   identity: string;
   control_id: string;
+  user_id: string | null;
   user_name: string;
   user_arn: string;
   access_key_id: string | null;
@@ -189,21 +211,28 @@ interface FindingRow {
   reopen_count: number;
 }
 
+/** Users are followed by IAM's user id; the name is an attribute, so a rename is a new version of the same user. */
+const userKey = (userId: string | null, userName: string) => userId ?? `name:${userName}`;
+
 async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   const { inventory } = s;
   const at = inventory.collectedAt;
   const account = inventory.accountId;
   const [users, keys, findings] = await Promise.all([
-    db.$queryRawUnsafe<(CurrentRow & { user_name: string })[]>(
-      'SELECT id::text, user_name, content_hash AS hash FROM iam_user_version WHERE account_id = $1 AND valid_to IS NULL',
+    db.$queryRawUnsafe<CurrentUser[]>(
+      `SELECT id::text, user_id, user_name, has_console_password, password_last_used_at, tags, mfa_active, read_error,
+         content_hash AS hash
+       FROM iam_user_version WHERE account_id = $1 AND valid_to IS NULL`,
       account,
     ),
-    db.$queryRawUnsafe<(CurrentKey & { access_key_id: string })[]>(
-      'SELECT id::text, user_name, access_key_id, content_hash AS hash FROM access_key_version WHERE account_id = $1 AND valid_to IS NULL',
+    db.$queryRawUnsafe<CurrentKey[]>(
+      `SELECT id::text, user_name, access_key_id, status, created_at, last_used_at, last_used_service, last_used_region,
+         content_hash AS hash
+       FROM access_key_version WHERE account_id = $1 AND valid_to IS NULL`,
       account,
     ),
     db.$queryRawUnsafe<CurrentFinding[]>(
-      `SELECT f.id::text, f.identity, f.user_name, f.access_key_id, f.status::text AS status, f.state::text AS state,
+      `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.user_name, f.access_key_id, f.status::text AS status, f.state::text AS state,
          f.opened_at, f.resolved_at, f.resolution::text AS resolution, f.reopen_count, f.present,
          v.id::text AS version_id, v.content_hash AS hash
        FROM finding f LEFT JOIN finding_version v ON v.finding_id = f.id AND v.valid_to IS NULL
@@ -213,43 +242,72 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   ]);
   const plan: Plan = {
     closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
-    newFindingVersions: 0, touchFindings: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
+    newFindingVersions: 0, touchFindings: [], carried: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
     opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
   };
 
   // Users: a user this scan could not read keeps its last known version (a PARTIAL scan changes only what it read).
-  const currentUsers = new Map(users.map((u) => [u.user_name, u]));
-  const seenUsers = new Map(inventory.users.map((u) => [u.userName, u]));
-  const unread = new Set(inventory.users.filter((u) => u.readError).map((u) => u.userName));
+  const currentUsers = new Map(users.map((u) => [userKey(u.user_id, u.user_name), u]));
+  const seenUsers = new Map(inventory.users.map((u) => [userKey(u.userId, u.userName), u]));
+  const unread = new Set(inventory.users.filter((u) => u.readError).map((u) => userKey(u.userId, u.userName)));
   const inScope = (userName: string) => !s.scope || s.scope.has(userName);
   for (const user of inventory.users) {
-    const current = currentUsers.get(user.userName);
-    if (current && unread.has(user.userName)) continue;
-    const hash = userHash(user);
+    const id = userKey(user.userId, user.userName);
+    const current = currentUsers.get(id);
+    // What this collection mode does not read (tags without --with-tags, MFA through the per-user API) is
+    // carried over, so a change of mode is not a change of the user. A user that could not be read keeps its
+    // last known state, under the name, path and ARN that ListUsers gives it now (a rename frees its old name).
+    const row: UserColumns = current && unread.has(id)
+      ? {
+          ...userColumns(user),
+          has_console_password: current.has_console_password, password_last_used_at: current.password_last_used_at,
+          mfa_active: current.mfa_active, tags: canonicalTags(current.tags), read_error: current.read_error,
+        }
+      : { ...userColumns(user), tags: canonicalTags(user.tags ?? current?.tags ?? null), mfa_active: user.mfaActive ?? current?.mfa_active ?? null };
+    const hash = hashOf(row);
     if (current?.hash === hash) continue;
     if (current) plan.closeUsers.push(current.id);
-    plan.newUsers.push({ user, hash });
+    plan.newUsers.push({ row, hash });
   }
-  for (const current of users) if (!seenUsers.has(current.user_name) && inScope(current.user_name)) plan.closeUsers.push(current.id);
+  for (const current of users) if (!seenUsers.has(userKey(current.user_id, current.user_name)) && inScope(current.user_name)) plan.closeUsers.push(current.id);
 
-  // Keys of users whose keys were listed; a key whose last use could not be read keeps its last version.
+  // Keys of users whose keys were listed. What was read is stored even when another read of the key failed:
+  // a key whose last use could not be read keeps its last known last use, with its live status.
   const currentKeys = new Map(keys.map((k) => [k.access_key_id, k]));
   const listedKeys = new Set<string>();
   for (const user of inventory.users) {
     for (const key of user.accessKeys ?? []) {
       listedKeys.add(key.accessKeyId);
       const current = currentKeys.get(key.accessKeyId);
-      if (current && key.readError) continue;
-      const hash = keyHash(user.userName, key);
+      // Keys of users without a console password are outside the control, and the credential report cannot
+      // name them: they are not kept (only those kept from when the user had a password go on), so both
+      // collection modes store the same history.
+      if (user.hasConsolePassword === false && !current) continue;
+      const row: KeyColumns = key.readError && current
+        ? { ...keyColumns(key), last_used_at: current.last_used_at, last_used_service: current.last_used_service, last_used_region: current.last_used_region }
+        : keyColumns(key);
+      const hash = hashOf([user.userName, row]);
       if (current?.hash === hash) continue;
       if (current) plan.closeKeys.push(current.id);
-      plan.newKeys.push({ userName: user.userName, key, hash });
+      plan.newKeys.push({ userName: user.userName, row, hash });
     }
   }
-  const keysListed = (userName: string) => seenUsers.get(userName)?.accessKeys != null;
+  const ownerOf = new Map(users.map((u) => [u.user_name, userKey(u.user_id, u.user_name)]));
   for (const current of keys) {
-    const gone = inScope(current.user_name) && (!seenUsers.has(current.user_name) || (keysListed(current.user_name) && !listedKeys.has(current.access_key_id)));
-    if (gone) plan.closeKeys.push(current.id);
+    if (listedKeys.has(current.access_key_id) || !inScope(current.user_name)) continue;
+    const owner = ownerOf.get(current.user_name);
+    const seen = owner === undefined ? undefined : seenUsers.get(owner);
+    // Gone when its user is gone, or when the user's keys were listed without it; otherwise (keys not listed) kept,
+    // under its user's name now: a key follows its user through a rename.
+    if (!seen || seen.accessKeys != null) plan.closeKeys.push(current.id);
+    else if (seen.userName !== current.user_name) {
+      const row: KeyColumns = {
+        access_key_id: current.access_key_id, status: current.status as InventoryAccessKey['status'], created_at: current.created_at,
+        last_used_at: current.last_used_at, last_used_service: current.last_used_service, last_used_region: current.last_used_region,
+      };
+      plan.closeKeys.push(current.id);
+      plan.newKeys.push({ userName: seen.userName, row, hash: hashOf([seen.userName, row]) });
+    }
   }
 
   // Findings: observe each evaluated one, then resolve those whose key or user is gone.
@@ -268,6 +326,10 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
       plan.resolveSeconds += t.resolveSeconds ?? 0;
     }
   };
+  // What this scan could not read: a user's read error keeps all the user's results, a key's that key's result.
+  const unreadSubjects = new Set(
+    s.findings.filter((f) => f.status === 'ERROR').map((f) => subjectIdentity(account, f.controlId, f.userId ?? f.userName, f.accessKeyId)),
+  );
   const evaluated = new Set<string>();
   for (const f of s.findings) {
     const identity = findingIdentity(account, f);
@@ -277,7 +339,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     const transition = observe(current ? lifecycleOf(current) : null, f.status, at, s.resolution);
     tally(transition);
     const row: FindingRow = {
-      identity, control_id: f.controlId, user_name: f.userName, user_arn: f.userArn, access_key_id: f.accessKeyId,
+      identity, control_id: f.controlId, user_id: f.userId, user_name: f.userName, user_arn: f.userArn, access_key_id: f.accessKeyId,
       status: f.status, reasons: f.reasons, evidence: f.evidence, present: true, ...lifecycleRow(transition.lifecycle),
     };
     const hash = findingHash(row);
@@ -291,18 +353,27 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   }
   for (const current of findings) {
     if (!current.present || evaluated.has(current.identity)) continue;
-    const userGone = !seenUsers.has(current.user_name) && current.user_name !== '<root_account>';
-    if (!inScope(current.user_name) || (!userGone && unread.has(current.user_name))) {
+    const isRoot = current.user_name === ROOT_USER_NAME;
+    const owner = userKey(current.user_id, current.user_name);
+    const subject = current.user_id ?? current.user_name;
+    const notRead =
+      (isRoot && inventory.root === null) || // only the credential report shows root
+      unreadSubjects.has(subjectIdentity(account, current.control_id, subject, null)) ||
+      (current.access_key_id !== null && unreadSubjects.has(subjectIdentity(account, current.control_id, subject, current.access_key_id)));
+    if (!inScope(current.user_name) || notRead) {
       count(current.status); // carried over: this scan could not read it
+      if (notRead) plan.carried.push(current.identity);
       continue;
     }
-    const keyGone = current.access_key_id !== null && !listedKeys.has(current.access_key_id);
+    const user = seenUsers.get(owner);
+    const userGone = !user && !isRoot;
+    const keyGone = current.access_key_id !== null && (userGone || (user?.accessKeys != null && !listedKeys.has(current.access_key_id)));
     const resolution: Resolution = s.resolution === 'REMEDIATED' && keyGone ? 'REMEDIATED' : userGone ? 'USER_DELETED' : keyGone ? 'KEY_DELETED' : 'NO_LONGER_APPLICABLE';
     const transition = disappear(lifecycleOf(current), resolution, at);
     tally(transition);
     if (current.version_id) plan.closeFindingVersions.push(current.version_id);
     plan.upsertFindings.push({
-      identity: current.identity, control_id: '', user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
+      identity: current.identity, control_id: '', user_id: current.user_id, user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
       status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle), content_hash: null,
     });
   }
@@ -332,7 +403,7 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
        FROM jsonb_to_recordset($1::jsonb) AS x(user_name text, user_id text, arn text, path text, created_at timestamptz,
          has_console_password boolean, password_last_used_at timestamptz, mfa_active boolean, tags jsonb, read_error text,
          content_hash text)`,
-      JSON.stringify(batch.map(({ user: u, hash }) => ({ ...userColumns(u), content_hash: hash }))),
+      JSON.stringify(batch.map(({ row, hash }) => ({ ...row, content_hash: hash }))),
       account, at, scanId,
     );
   }
@@ -344,7 +415,7 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
          last_used_region, content_hash, $3, $4::uuid
        FROM jsonb_to_recordset($1::jsonb) AS x(user_name text, access_key_id text, status text, created_at timestamptz,
          last_used_at timestamptz, last_used_service text, last_used_region text, content_hash text)`,
-      JSON.stringify(batch.map(({ userName, key, hash }) => ({ user_name: userName, ...keyColumns(key), content_hash: hash }))),
+      JSON.stringify(batch.map(({ userName, row, hash }) => ({ user_name: userName, ...row, content_hash: hash }))),
       account, at, scanId,
     );
   }
@@ -354,13 +425,13 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
   for (const batch of chunks(plan.upsertFindings, BATCH)) {
     await db.$executeRawUnsafe(
       `WITH x AS MATERIALIZED (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_name text, user_arn text,
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(identity text, control_id text, user_id text, user_name text, user_arn text,
            access_key_id text, status text, reasons text[], evidence jsonb, state text, present boolean, opened_at timestamptz,
            resolved_at timestamptz, resolution text, reopen_count int, content_hash text)),
        upserted AS (
-         INSERT INTO finding (id, identity, account_id, control_id, user_name, user_arn, access_key_id, status, reasons,
+         INSERT INTO finding (id, identity, account_id, control_id, user_id, user_name, user_arn, access_key_id, status, reasons,
            evidence, state, present, opened_at, resolved_at, resolution, reopen_count, first_seen_at, last_seen_at, last_scan_id)
-         SELECT gen_random_uuid(), identity, $2, control_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
+         SELECT gen_random_uuid(), identity, $2, control_id, user_id, user_name, user_arn, access_key_id, status::"ComplianceStatus",
            reasons, evidence, state::"FindingState", present, opened_at, resolved_at, resolution::"Resolution", reopen_count,
            $3, $3, $4::uuid
          FROM x
@@ -369,14 +440,16 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
            resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution, reopen_count = EXCLUDED.reopen_count,
            reasons = CASE WHEN EXCLUDED.present THEN EXCLUDED.reasons ELSE finding.reasons END,
            evidence = CASE WHEN EXCLUDED.present THEN EXCLUDED.evidence ELSE finding.evidence END,
+           user_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_id ELSE finding.user_id END,
+           user_name = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_name ELSE finding.user_name END,
            user_arn = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_arn ELSE finding.user_arn END,
            last_seen_at = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_seen_at ELSE finding.last_seen_at END,
            last_scan_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_scan_id ELSE finding.last_scan_id END
-         RETURNING id, identity, present, status, reasons, evidence, state, resolved_at, resolution, reopen_count)
-       INSERT INTO finding_version (id, finding_id, account_id, status, reasons, evidence, state, resolved_at, resolution,
-         reopen_count, content_hash, valid_from, first_scan_id)
-       SELECT gen_random_uuid(), u.id, $2, u.status, u.reasons, u.evidence, u.state, u.resolved_at, u.resolution,
-         u.reopen_count, x.content_hash, $3, $4::uuid
+         RETURNING id, identity, present, user_name, user_arn, status, reasons, evidence, state, resolved_at, resolution, reopen_count)
+       INSERT INTO finding_version (id, finding_id, account_id, user_name, user_arn, status, reasons, evidence, state, resolved_at,
+         resolution, reopen_count, content_hash, valid_from, first_scan_id)
+       SELECT gen_random_uuid(), u.id, $2, u.user_name, u.user_arn, u.status, u.reasons, u.evidence, u.state, u.resolved_at,
+         u.resolution, u.reopen_count, x.content_hash, $3, $4::uuid
        FROM upserted u JOIN x ON x.identity = u.identity
        WHERE u.present`,
       JSON.stringify(batch),
@@ -396,6 +469,14 @@ function lifecycleRow(l: Lifecycle) {
   return { state: l.state, opened_at: l.openedAt, resolved_at: l.resolvedAt, resolution: l.resolution, reopen_count: l.reopenCount };
 }
 
+type UserColumns = ReturnType<typeof userColumns>;
+
+/** Tags in one key order: jsonb gives them back in its own, and the content hash must not see a change. */
+function canonicalTags(tags: Record<string, string> | null): Record<string, string> | null {
+  return tags && Object.fromEntries(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+type KeyColumns = ReturnType<typeof keyColumns>;
+
 function userColumns(u: InventoryUser) {
   return {
     user_name: u.userName,
@@ -406,7 +487,7 @@ function userColumns(u: InventoryUser) {
     has_console_password: u.hasConsolePassword,
     password_last_used_at: u.passwordLastUsedAt,
     mfa_active: u.mfaActive,
-    tags: u.tags,
+    tags: canonicalTags(u.tags),
     read_error: u.readError ? `${u.readError.operation}: ${u.readError.code}: ${u.readError.message}` : null,
   };
 }
@@ -423,8 +504,6 @@ function keyColumns(k: InventoryAccessKey) {
 }
 
 const hashOf = (value: unknown) => createHash('sha1').update(JSON.stringify(value)).digest('base64url');
-const userHash = (u: InventoryUser) => hashOf(userColumns(u));
-const keyHash = (userName: string, k: InventoryAccessKey) => hashOf([userName, keyColumns(k)]);
 
 /**
  * What makes a new finding version: the result, its evidence from IAM, and the lifecycle. When it was

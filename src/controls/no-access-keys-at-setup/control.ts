@@ -35,6 +35,7 @@ export function evaluateNoAccessKeysAtSetup(inventory: AccountInventory, ctx: Ev
     const asOf = inventory.reportGeneratedAt ?? inventory.collectedAt;
     findings.push({
       controlId: NO_ACCESS_KEYS_AT_SETUP.id,
+      userId: null,
       userName: ROOT_USER_NAME,
       userArn: root.arn,
       accessKeyId: null,
@@ -109,7 +110,7 @@ function finding(
   reasons: FindingReason[],
   evidence: FindingEvidence,
 ): EvaluatedFinding {
-  return { controlId: NO_ACCESS_KEYS_AT_SETUP.id, userName: user.userName, userArn: user.arn, accessKeyId, status, reasons, evidence };
+  return { controlId: NO_ACCESS_KEYS_AT_SETUP.id, userId: user.userId, userName: user.userName, userArn: user.arn, accessKeyId, status, reasons, evidence };
 }
 
 function userEvidence(user: InventoryUser, ctx: EvaluationContext): FindingEvidence {

@@ -1,5 +1,5 @@
 import { Authorized, Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../context';
+import type { Context, Loaders } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
@@ -8,7 +8,7 @@ import { FindingConnection } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
 import { IamUserConnection } from '../users/iam-user.type';
 import { toIamUser } from '../users/iam-user.mapper';
-import { instantOf } from '../../services/scans.service';
+import { detailInstantOf } from '../../services/scans.service';
 import { Scan, ScanConnection } from './scan.type';
 import { toScan } from './scan.mapper';
 
@@ -44,16 +44,31 @@ export class ScansResolver {
   }
 
   @RequiresScope('findings:read')
-  @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan).' })
+  @FieldResolver(() => Boolean, {
+    description: 'True when retention deleted part of the state this scan recorded: `findings` and `iamUsers` are then refused, not listed in part; '
+      + 'its counts and trends still cover it. False for a scan that recorded no state.',
+  })
+  async detailPruned(@Root() scan: Scan, @Ctx() { loaders }: Context): Promise<boolean> {
+    return (await loaders.scanDetailPrunedBefore.load(localIdOf('Scan', scan.id))) !== null;
+  }
+
+  @RequiresScope('findings:read')
+  @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan; an error when `detailPruned`).' })
   async findings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<FindingConnection> {
-    const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
+    const instant = await detailInstant(scan, loaders);
     return toConnection(instant ? await services.findings.listForScan(instant, pageSize(first), after) : EMPTY, toFinding);
   }
 
   @RequiresScope('findings:read')
-  @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan).' })
+  @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan; an error when `detailPruned`).' })
   async iamUsers(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<IamUserConnection> {
-    const instant = instantOf((await loaders.scan.load(localIdOf('Scan', scan.id)))!);
+    const instant = await detailInstant(scan, loaders);
     return toConnection(instant ? await services.iamUsers.listAt([instant], {}, pageSize(first), after) : EMPTY, toIamUser);
   }
+}
+
+async function detailInstant(scan: Scan, loaders: Loaders) {
+  const id = localIdOf('Scan', scan.id);
+  const [row, prunedBefore] = await Promise.all([loaders.scan.load(id), loaders.scanDetailPrunedBefore.load(id)]);
+  return detailInstantOf(row!, prunedBefore);
 }

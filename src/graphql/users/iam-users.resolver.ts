@@ -36,12 +36,12 @@ export class IamUsersResolver {
 
   @FieldResolver(() => [AccessKey], { description: 'The keys the user had at the same instant.' })
   accessKeys(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<AccessKey[]> {
-    return loaders.accessKeys.load({ accountId: user.accountId, userName: user.userName, at: user.asOf, scanId: user.scanId });
+    return loaders.accessKeys.load({ accountId: user.accountId, userId: user.userId ?? null, userName: user.userName, at: user.asOf, scanId: user.scanId });
   }
 
   @FieldResolver(() => [Finding], { description: 'The user\'s findings at the same instant.' })
   async findings(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<Finding[]> {
-    const views = await loaders.userFindings.load({ accountId: user.accountId, userName: user.userName, at: user.asOf, scanId: user.scanId });
+    const views = await loaders.userFindings.load({ accountId: user.accountId, userId: user.userId ?? null, userName: user.userName, at: user.asOf, scanId: user.scanId });
     return views.map(toFinding);
   }
 
