@@ -12,6 +12,8 @@ import { ScanService, type ScanSummary } from './services/scan.service';
 
 export interface Database {
   prisma: PrismaClient;
+  /** How to connect (the job queue opens its own connections with it). */
+  url: string;
   /** Where it lives, without credentials, for messages. */
   description: string;
   close(): Promise<void>;
@@ -22,7 +24,7 @@ export async function openDatabase(config: Config, logger: Logger, { migrate = t
   if (config.databaseUrl) {
     if (migrate) await migrateDatabase(config.databaseUrl);
     const prisma = createPrismaClient(config.databaseUrl);
-    return { prisma, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
+    return { prisma, url: config.databaseUrl, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
   }
   const dataDir = `${config.dataDir}/pgdata`;
   const embedded = await startEmbeddedPostgres({ dataDir });
@@ -37,6 +39,7 @@ export async function openDatabase(config: Config, logger: Logger, { migrate = t
   logger.debug({ dataDir }, 'embedded PostgreSQL started');
   return {
     prisma,
+    url: embedded.url,
     description: `embedded PostgreSQL in ${dataDir}`,
     close: async () => {
       await prisma.$disconnect();

@@ -16,6 +16,11 @@ import { createLogger, type Logger } from './logger';
 import { FixtureError, loadFixture, parseFixture, type SandboxFixture } from './sandbox/fixture';
 import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
 import { sampleAccountFixture } from './sandbox/sample-account';
+import { migrateQueue } from './adapters/queue/job-queue';
+import { openScanFleet, type ScanFleet } from './scan-fleet';
+import { AccountGuard } from './services/account-guard';
+import { credentialsOnlyAccounts } from './services/scan-jobs.service';
+import type { Scan } from './generated/prisma/client';
 
 const program = new Command('keywarden')
   .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
@@ -39,14 +44,25 @@ program
   .action(async () => {
     const config = loadConfig();
     const db = await openDatabase(config, logger(config));
-    await db.close();
-    console.log(`migrations applied to ${db.description}`);
+    try {
+      await migrateQueue(db.url);
+    } finally {
+      await db.close();
+    }
+    console.log(`migrations applied to ${db.description} (and the job queue's schema, pgboss)`);
   });
 
 scanOptions(program.command('scan'))
-  .description('scan one AWS account (the SDK standard environment: AWS_REGION, credentials, profiles, AWS_ENDPOINT_URL_IAM) and store the scan')
+  .description(
+    'scan the account the credentials act on (the SDK standard environment: AWS_REGION, credentials, profiles, AWS_ENDPOINT_URL_IAM) and store the scan; ' +
+      'with --account or --all-accounts, queue the scans and work the queue here until they end',
+  )
   .option('--json', 'print the summary as JSON')
+  .option('--account <accountId...>', 'queue a scan of these accounts (12-digit ids Keywarden knows)')
+  .option('--all-accounts', 'queue a scan of every scannable account')
+  .option('--no-wait', 'with --account/--all-accounts: queue and return (a worker runs them)')
   .action(async (opts) => {
+    if (opts.account || opts.allAccounts) return queuedScan(opts);
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
       const summary = await scanAndPrune(config, db.prisma, iam.client);
@@ -139,18 +155,40 @@ token
 
 program
   .command('serve')
-  .description('serve the GraphQL API on PORT (default 4000) at /graphql')
+  .description('serve the GraphQL API on PORT (default 4000) at /graphql; with --worker, also run queued scans')
   .option('--port <port>', 'port to listen on')
+  .option('--worker', 'run a scan worker in this process too')
+  .option('--concurrency <n>', 'with --worker: account scans at once (default KEYWARDEN_WORKER_CONCURRENCY, 4)')
   .action(async (opts) => {
-    const config = loadConfig(process.env, { port: opts.port });
+    const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency });
     const log = logger(config);
     const db = await openDatabase(config, log);
     const iam = createIamClient();
+    const fleet = await openFleet(config, db, iam, log);
     await reconcileAtStart(db.prisma, iam, config, log);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam) });
-    console.log(`GraphQL API at ${server.url} (database: ${db.description}); every request needs Authorization: Bearer <token>`);
+    if (opts.worker) await fleet.startWorker();
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam), scans: fleet.setup });
+    console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
+    await fleet.close();
+    await db.close();
+  });
+
+program
+  .command('worker')
+  .description('run queued account scans (any number of workers, on one machine or many, share the database)')
+  .option('--concurrency <n>', 'account scans at once (default KEYWARDEN_WORKER_CONCURRENCY, 4)')
+  .action(async (opts) => {
+    const config = loadConfig(process.env, { workerConcurrency: opts.concurrency });
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    const fleet = await openFleet(config, db, createIamClient(), log);
+    await fleet.startWorker();
+    console.log(`scan worker running ${config.workerConcurrency} account scans at a time (database: ${db.description}); stop with Ctrl-C`);
+    await untilSignal();
+    console.log('stopping: waiting for the scans this worker runs');
+    await fleet.close();
     await db.close();
   });
 
@@ -161,16 +199,20 @@ scanOptions(program.command('start'))
     const { config, log, db, iam } = await openScanEnvironment(opts);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
-    const summary = await scanAndPrune(config, db.prisma, iam.client);
-    console.log(formatScanSummary(summary));
+    const fleet = await openFleet(config, db, iam.client, log);
+    await fleet.startWorker();
+    // The first scan goes through the queue, as every scan does, and this process's worker runs it.
+    const { scans } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start' });
+    for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
     await reconcileAtStart(db.prisma, iam.client, config, log);
     const token = await localAdminToken(db.prisma, config);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.client) });
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.client), scans: fleet.setup });
     console.log(`\nGraphQL API at ${server.url}`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
     await untilSignal();
     await server.close();
+    await fleet.close();
     await iam.close();
     await db.close();
   });
@@ -306,6 +348,74 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, log: Logger): 
     description: `built-in IAM sandbox at ${sandbox.url} (${sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
     close: () => sandbox.close(),
   };
+}
+
+/** The queue and its scan jobs; accounts are the base credentials' own until accounts are configured. */
+function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, iam: CountingIamClient, log: Logger): Promise<ScanFleet> {
+  const guard = new AccountGuard(iam);
+  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: credentialsOnlyAccounts(iam, () => guard.credentialsAccount()), scanRequest: scanRequest(config), config, logger: log });
+}
+
+const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);
+
+/** Waits until every scan has ended (polling the database), telling `onChange` of each state seen. */
+async function untilEnded(prisma: PrismaClient, ids: string[], onChange?: (scans: Scan[]) => void): Promise<Scan[]> {
+  for (;;) {
+    const scans = await prisma.scan.findMany({ where: { id: { in: ids } }, orderBy: { accountId: 'asc' } });
+    onChange?.(scans);
+    if (scans.every((s) => ENDED.has(s.status))) return scans;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One scan's outcome, on one line (then its errors). */
+function formatScanRow(s: Scan): string {
+  const calls = (s.iamCalls ?? {}) as { total?: number };
+  const duration = s.startedAt && s.finishedAt ? ` in ${((s.finishedAt.getTime() - s.startedAt.getTime()) / 1000).toFixed(2)} s` : '';
+  const lines = [
+    `scan ${s.id} ${s.status}${s.accountId ? ` for account ${s.accountId}` : ''}${duration}: ` +
+      `PASS ${s.passCount}, FAIL ${s.failCount}, NOT_APPLICABLE ${s.notApplicableCount}, ERROR ${s.errorCount}, EXCEPTED ${s.exceptedCount}; ` +
+      `${s.openedCount} opened, ${s.resolvedCount} resolved; ${calls.total ?? 0} IAM calls`,
+  ];
+  for (const e of ((s.errors ?? []) as { severity: string; code: string; message: string; userName?: string }[]).filter((e) => e.severity === 'error').slice(0, 5)) {
+    lines.push(`  error: ${e.userName ? `${e.userName}: ` : ''}${e.code}: ${e.message}`);
+  }
+  return lines.join('\n');
+}
+
+/** `scan --account/--all-accounts`: queue, then (unless --no-wait) work the queue here until those scans end. */
+async function queuedScan(opts: Record<string, unknown> & { account?: string[]; allAccounts?: boolean; wait?: boolean }): Promise<void> {
+  const { config, log, db, iam } = await openScanEnvironment(opts);
+  const fleet = await openFleet(config, db, iam.client, log);
+  try {
+    const result = await fleet.jobs.enqueue({ accountIds: opts.account ?? null, allAccounts: !!opts.allAccounts, requestedBy: `cli:${os.userInfo().username}` });
+    for (const k of result.skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
+    if (opts.wait === false) {
+      for (const scan of result.scans) console.log(`scan ${scan.id} QUEUED for account ${scan.accountId}`);
+      return;
+    }
+    await fleet.startWorker();
+    const tty = process.stdout.isTTY;
+    const ended = await untilEnded(db.prisma, result.scans.map((s) => s.id), (scans) => {
+      if (!tty) return;
+      const done = scans.filter((s) => ENDED.has(s.status)).length;
+      const users = scans.reduce((n, s) => n + ((s.progress as { usersDone?: number } | null)?.usersDone ?? 0), 0);
+      process.stdout.write(`\r${progressBar(done, scans.length)} ${done}/${scans.length} accounts, ${users} users read `);
+    });
+    if (tty) process.stdout.write('\n');
+    for (const scan of ended) console.log(formatScanRow(scan));
+    const failed = ended.filter((s) => s.status === 'FAILED');
+    if (failed.length > 0) throw new CliError(`${failed.length} of ${ended.length} account scans failed`);
+  } finally {
+    await fleet.close();
+    await iam.close();
+    await db.close();
+  }
+}
+
+function progressBar(done: number, total: number, width = 24): string {
+  const filled = total === 0 ? width : Math.round((done / total) * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
 function untilSignal(): Promise<void> {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import parser from 'cron-parser';
 import { z } from 'zod';
 import { DEFAULT_CONTROL_SETTINGS } from './controls/no-access-keys-at-setup/control';
 import { DEFAULT_JWT_MAX_AGE_SECONDS } from './auth/jwt.verifier';
@@ -43,7 +44,37 @@ const ConfigSchema = z.object({
   /** Requests per token per minute. */
   rateLimitPerMinute: intFromEnv(1, 1_000_000).default(600),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Org-wide scans by themselves: a cron in UTC, or `off`. Every 6 hours by default: IAM reuses a credential
+   * report for up to 4 hours, so scanning more often reads the same report.
+   */
+  scanSchedule: z
+    .string()
+    .default('0 */6 * * *')
+    .refine((v) => v === 'off' || validCron(v), 'not a cron expression (five fields, UTC: minute hour day month weekday), nor "off"'),
+  /** Account scans a worker runs at once: each reads one account, at KEYWARDEN_SCAN_CONCURRENCY requests. */
+  workerConcurrency: intFromEnv(1, 64).default(4),
+  /** A scan running longer is taken for lost (its worker died) and run again. */
+  scanTimeoutSeconds: intFromEnv(5, 24 * 3600).default(3600),
+  /** First wait before a failed account scan runs again (throttling, network, database); doubled each time, 3 retries. */
+  scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
 });
+
+function validCron(cron: string): boolean {
+  if (cron.trim().split(/\s+/).length !== 5) return false;
+  try {
+    parser.parseExpression(cron, { tz: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** When a cron (UTC) next fires after `from`; null for `off`. */
+export function nextCronRun(cron: string, from = new Date()): Date | null {
+  if (cron === 'off') return null;
+  return parser.parseExpression(cron, { tz: 'UTC', currentDate: from }).next().toDate();
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -71,6 +102,10 @@ const ENV_NAMES: Record<keyof Config, string> = {
   jwtAudience: 'KEYWARDEN_JWT_AUDIENCE',
   jwtMaxAgeSeconds: 'KEYWARDEN_JWT_MAX_AGE_SECONDS',
   rateLimitPerMinute: 'KEYWARDEN_RATE_LIMIT_PER_MINUTE',
+  scanSchedule: 'KEYWARDEN_SCAN_SCHEDULE',
+  workerConcurrency: 'KEYWARDEN_WORKER_CONCURRENCY',
+  scanTimeoutSeconds: 'KEYWARDEN_SCAN_TIMEOUT_SECONDS',
+  scanRetryDelaySeconds: 'KEYWARDEN_SCAN_RETRY_DELAY_SECONDS',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
@@ -80,6 +115,7 @@ const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
   scanMode: '--mode',
   scanConcurrency: '--concurrency',
   retentionDays: '--days',
+  workerConcurrency: '--concurrency',
 };
 
 /** Environment first, then overrides (CLI flags); an invalid value stops start-up naming where it came from. */

@@ -4,12 +4,10 @@ import type { CountingIamClient } from '../adapters/iam/iam-client';
 import { ScanStore } from '../adapters/store/scan.store';
 import { AccountGuard } from '../services/account-guard';
 import { ExceptionsService } from '../services/exceptions.service';
-import { runFullScan } from '../services/full-scan';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
-import { RetentionService } from '../services/retention.service';
-import { ScanQueue } from '../services/scan-queue';
-import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
+import type { ScanJobsService } from '../services/scan-jobs.service';
+import { ScanService, type ScanRequest } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
 import { FindingsService, type FindingView } from '../services/findings.service';
@@ -26,8 +24,16 @@ export interface Services {
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
-  /** Runs a full scan of the account the server's IAM credentials read; concurrent callers wait in line. */
-  startScan: () => Promise<ScanSummary>;
+  /** Scans as queued jobs; null when this server has no queue (startScan then says so). */
+  scanJobs: ScanJobsService | null;
+  /** KEYWARDEN_SCAN_SCHEDULE and when it next fires. */
+  scanSchedule: () => { cron: string | null; nextRunAt: Date | null };
+}
+
+/** How scans are queued and scheduled (`keywarden serve`, `start` and the test stack wire a queue). */
+export interface ScanSetup {
+  jobs: ScanJobsService;
+  schedule: () => { cron: string | null; nextRunAt: Date | null };
 }
 
 /** What remediation and scans need beyond the database: IAM, how to scan (and re-evaluate a user), retention. */
@@ -36,8 +42,6 @@ export interface RemediationSetup {
   scanRequest: ScanRequest;
   recentUseDays: number;
   afterPending?: (actionId: string) => Promise<void>;
-  /** Applied after each startScan, as after CLI scans (KEYWARDEN_RETENTION_DAYS; unset: nothing is pruned). */
-  retentionDays?: number | null;
 }
 
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
@@ -63,12 +67,11 @@ export interface Context {
   requestId: string;
 }
 
-export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
+export function createServices(prisma: PrismaClient, setup: RemediationSetup, scanSetup: ScanSetup | null = null): Services {
   const findings = new FindingsService(prisma);
   const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
   // One proof of the credentials' account for every mutation (one GetUser per process).
   const guard = new AccountGuard(setup.iam);
-  const scans = new ScanQueue();
   const remediation = new RemediationService({
     prisma,
     iam: setup.iam,
@@ -98,8 +101,8 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
         await scanService.runForUsers(accountId, userNames, setup.scanRequest);
       },
     }),
-    // One line per account: the server's credentials read one account (named by the fleet work later).
-    startScan: () => scans.run('credentials', () => runFullScan({ scans: scanService, retention: new RetentionService(prisma), retentionDays: setup.retentionDays }, setup.scanRequest)),
+    scanJobs: scanSetup?.jobs ?? null,
+    scanSchedule: scanSetup?.schedule ?? (() => ({ cron: null, nextRunAt: null })),
   };
 }
 

@@ -28,7 +28,7 @@ import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/exp
 import { costLimit } from './common/query-cost';
 import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
-import { createContext, createServices, type Context, type RemediationSetup } from './context';
+import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup } from './context';
 import { keywardenSchema } from './schema';
 
 export interface Limits {
@@ -63,6 +63,8 @@ export interface ServerOptions {
   limits?: Partial<Limits>;
   /** IAM for remediation and scans; default: the SDK's standard chain. */
   remediation?: Partial<RemediationSetup>;
+  /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
+  scans?: ScanSetup | null;
 }
 
 export interface RunningServer {
@@ -82,7 +84,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {} }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const schema = await keywardenSchema();
   const app = express();
@@ -139,8 +141,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,
-    retentionDays: remediation.retentionDays,
-  });
+  }, scans);
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 
   app.use(helmet());

@@ -16,7 +16,8 @@ export interface ScanRequest {
 export interface ScanSummary {
   scanId: string;
   accountId: string | null;
-  status: 'COMPLETED' | 'PARTIAL' | 'FAILED';
+  /** CANCELLED: a queued scan cancelled before a worker began it (nothing was read). */
+  status: 'COMPLETED' | 'PARTIAL' | 'FAILED' | 'CANCELLED';
   users: number;
   /** The account's state after this scan (PARTIAL scans carry what they could not read over). */
   counts: StatusCounts;
@@ -28,6 +29,24 @@ export interface ScanSummary {
   durationMs: number;
   iamCalls: IamCallStats;
   errors: ScanError[];
+}
+
+/** Where a running scan is, for Scan.progress: written at most once a second. */
+export interface ScanProgress {
+  phase: 'REPORT' | 'LISTING_USERS' | 'READING_USERS' | 'STORING';
+  usersTotal: number | null;
+  usersDone: number;
+}
+
+/** A queued scan a worker runs: its row exists (QUEUED), and what it reads must be this account. */
+export interface QueuedScan {
+  scanId: string;
+  accountId: string;
+}
+
+/** The IAM answers name another account than the one this scan was asked for: nothing is stored. */
+export class AccountMismatchError extends Error {
+  override name = 'AccountMismatchError';
 }
 
 export interface ScanServiceDeps {
@@ -57,10 +76,21 @@ export class ScanService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** A full scan of the account. */
+  /** A full scan of the account the IAM client acts in. */
   run(request: ScanRequest): Promise<ScanSummary> {
+    return this.runFull(request, null);
+  }
+
+  /** A full scan a worker took from the queue: it runs as the queued row, which reports progress. */
+  runQueued(queued: QueuedScan, request: ScanRequest): Promise<ScanSummary> {
+    return this.runFull(request, queued);
+  }
+
+  private runFull(request: ScanRequest, queued: QueuedScan | null): Promise<ScanSummary> {
     const { setupWindowSeconds, gracePeriodSeconds } = request.control;
-    return this.execute(request, {}, () => collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now }));
+    return this.execute(request, { queued }, (onProgress) =>
+      collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now, onProgress }),
+    );
   }
 
   /**
@@ -76,20 +106,32 @@ export class ScanService {
 
   private async execute(
     request: ScanRequest,
-    target: { scope?: string[]; resolution?: Resolution },
-    collect: () => Promise<AccountInventory>,
+    { queued = null, ...target }: { scope?: string[]; resolution?: Resolution; queued?: QueuedScan | null },
+    collect: (onProgress: (p: ScanProgress) => void) => Promise<AccountInventory>,
   ): Promise<ScanSummary> {
     const startedAt = this.now();
     const callsBefore = this.deps.iam.stats();
     const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
     const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null, ...target };
-    const scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
+    let scanId: string;
+    if (queued) {
+      scanId = queued.scanId;
+      // Cancelled (or taken by another worker) since it was queued: nothing to do.
+      if (!(await this.deps.store.beginQueuedScan(scanId, startedAt, settings))) return cancelledSummary(queued);
+    } else {
+      scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
+    }
     running.add(scanId);
+    const progress = queued ? throttledProgress((p) => this.deps.store.setProgress(scanId, p)) : () => undefined;
 
-    let accountId: string | null = null;
+    let accountId: string | null = queued?.accountId ?? null;
     try {
-      const inventory = await collect();
+      const inventory = await collect(progress);
+      if (queued && inventory.accountId !== queued.accountId) {
+        throw new AccountMismatchError(`IAM answered for account ${inventory.accountId}, not ${queued.accountId}: nothing is stored`);
+      }
       accountId = inventory.accountId;
+      progress({ phase: 'STORING', usersTotal: inventory.users.length, usersDone: inventory.users.length }, true);
       const evaluated = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: request.control });
       const findings = applyExceptions(evaluated, await this.deps.store.exceptionsOf(inventory.accountId), inventory.collectedAt);
       const partial = findings.some((f) => f.status === 'ERROR') || inventory.errors.some((e) => e.severity === 'error');
@@ -123,6 +165,26 @@ export class ScanService {
       running.delete(scanId);
     }
   }
+}
+
+function cancelledSummary(queued: QueuedScan): ScanSummary {
+  return {
+    scanId: queued.scanId, accountId: queued.accountId, status: 'CANCELLED', users: 0, counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
+    opened: 0, resolved: 0, versionsWritten: 0, durationMs: 0, iamCalls: { total: 0, byOperation: {} }, errors: [],
+  };
+}
+
+/** Progress goes to the database at each new phase and at most once a second within one; a failed write is not the scan's failure. */
+function throttledProgress(write: (p: ScanProgress) => Promise<void>): (p: ScanProgress, force?: boolean) => void {
+  let last = 0;
+  let phase: ScanProgress['phase'] | null = null;
+  return (p, force = false) => {
+    const now = Date.now();
+    if (!force && p.phase === phase && now - last < 1000) return;
+    last = now;
+    phase = p.phase;
+    write(p).catch(() => undefined);
+  };
 }
 
 function diffStats(after: IamCallStats, before: IamCallStats): IamCallStats {

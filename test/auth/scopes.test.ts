@@ -159,9 +159,10 @@ describe('scopes: @Authorized on every query and mutation', () => {
 
   it('a scans:write token starts a scan (and only that)', async () => {
     const before = await stack.prisma.scan.count();
-    const res = await stack.gql('mutation { startScan { id status startedAt finishedAt } }', {}, tokenFor['scans:write']!.token);
+    const res = await stack.gql('mutation { startScan { scans { id status queuedAt startedAt finishedAt } } }', {}, tokenFor['scans:write']!.token);
     expect(res.errors).toBeUndefined();
-    expect(res.data.startScan).toMatchObject({ status: 'COMPLETED' });
+    expect(res.data.startScan.scans).toMatchObject([{ status: 'QUEUED' }]);
+    expect((await stack.scanEnded(res.data.startScan.scans[0].id)).status).toBe('COMPLETED');
     expect(await stack.prisma.scan.count()).toBe(before + 1);
     const deactivate = await stack.gql(
       `mutation { deactivateAccessKey(input: { accountId: "${ACCOUNT}", userName: "alice", accessKeyId: "${SETUP_KEY}", reason: "x" }) { action { id } } }`,
@@ -176,19 +177,20 @@ describe('scopes: @Authorized on every query and mutation', () => {
     stack.sandbox.setFaults([{ operation: 'ListAccessKeys', userName: 'alice', error: 'AccessDenied' }]);
     try {
       const scanner = tokenFor['scans:write']!.token;
-      const ran = await stack.gql('mutation { startScan { id status source startedAt finishedAt observedAt iamCalls { total } setupWindowSeconds } }', {}, scanner);
+      const ran = await stack.gql('mutation { startScan { scans { id status source queuedAt startedAt finishedAt observedAt iamCalls { total } setupWindowSeconds } } }', {}, scanner);
       expect(ran.errors).toBeUndefined();
-      expect(ran.data.startScan.status).toBe('PARTIAL');
+      expect(ran.data.startScan.scans[0].status).toBe('QUEUED');
+      expect((await stack.scanEnded(ran.data.startScan.scans[0].id)).status).toBe('PARTIAL');
       expect(JSON.stringify(ran)).not.toContain('alice');
       for (const [query, field] of [
-        ['mutation { startScan { id errors { userName accessKeyId message } } }', 'Scan.errors'],
-        ['mutation { startScan { id accountId } }', 'Scan.accountId'],
-        ['mutation { startScan { id counts { fail } } }', 'Scan.counts'],
-        ['mutation { startScan { id opened } }', 'Scan.opened'],
-        ['mutation { startScan { id findings { nodes { userName } } } }', 'Scan.findings'],
-        ['mutation { startScan { id ... on Scan { iamUsers { totalCount } } } }', 'Scan.iamUsers'],
-        ['mutation { startScan { id detailPruned } }', 'Scan.detailPruned'],
-        ['mutation { startScan { id ...Found } } fragment Found on Scan { errors { userName } }', 'Scan.errors'],
+        ['mutation { startScan { scans { id errors { userName accessKeyId message } } } }', 'Scan.errors'],
+        ['mutation { startScan { scans { id accountId } } }', 'Scan.accountId'],
+        ['mutation { startScan { scans { id counts { fail } } } }', 'Scan.counts'],
+        ['mutation { startScan { scans { id opened } } }', 'Scan.opened'],
+        ['mutation { startScan { scans { id findings { nodes { userName } } } } }', 'Scan.findings'],
+        ['mutation { startScan { scans { id ... on Scan { iamUsers { totalCount } } } } }', 'Scan.iamUsers'],
+        ['mutation { startScan { scans { id detailPruned } } }', 'Scan.detailPruned'],
+        ['mutation { startScan { scans { id ...Found } } } fragment Found on Scan { errors { userName } }', 'Scan.errors'],
       ] as const) {
         const scans = await stack.prisma.scan.count();
         const calls = stack.sandbox.calls().total;
@@ -201,10 +203,12 @@ describe('scopes: @Authorized on every query and mutation', () => {
       }
       // With findings:read as well, the same token sees it all.
       const both = await new TokensService(stack.prisma).create({ name: 'scan and read', scopes: ['scans:write', 'findings:read'], createdBy: 'test' });
-      const full = await stack.gql('mutation { startScan { accountId counts { pass } errors { userName operation code } } }', {}, both.token);
+      const full = await stack.gql('mutation { startScan { scans { id accountId counts { pass } errors { userName operation code } } } }', {}, both.token);
       expect(full.errors).toBeUndefined();
-      expect(full.data.startScan.accountId).toBe(ACCOUNT);
-      expect(full.data.startScan.errors).toContainEqual({ userName: 'alice', operation: 'ListAccessKeys', code: 'AccessDenied' });
+      expect(full.data.startScan.scans[0].accountId).toBe(ACCOUNT);
+      await stack.scanEnded(full.data.startScan.scans[0].id);
+      const read = await stack.gql('query($id: ID!) { scan(id: $id) { errors { userName operation code } } }', { id: full.data.startScan.scans[0].id }, both.token);
+      expect(read.data.scan.errors).toContainEqual({ userName: 'alice', operation: 'ListAccessKeys', code: 'AccessDenied' });
     } finally {
       stack.sandbox.setFaults([]);
     }

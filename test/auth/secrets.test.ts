@@ -66,7 +66,7 @@ describe('token plaintext is never stored or logged', () => {
     await gql('{ findings(first: 1000) { totalCount } }'); // BAD_USER_INPUT
     await gql('{ findingz { id } }'); // validation error
     await gql('{ findings { '); // syntax error
-    await gql('mutation { startScan { id } }'); // FORBIDDEN
+    await gql('mutation { startScan { scans { id } } }'); // FORBIDDEN
     await gql(`mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { actor status } userErrors { code } } }`, {
       i: { accountId: ACCOUNT, userName: 'alice', accessKeyId: KEY, reason: 'secrets test' },
     }); // succeeds and audits, naming the token

@@ -276,7 +276,7 @@ describe('migrate', () => {
   it('applies the migrations to DATABASE_URL (idempotent on the already migrated test database)', async () => {
     const r = await runCli(['migrate'], baseEnv({ DATABASE_URL: databaseUrl }));
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(r.stdout).toMatch(/^migrations applied to PostgreSQL at 127\.0\.0\.1:5432\/\w+\n$/);
+    expect(r.stdout).toMatch(/^migrations applied to PostgreSQL at 127\.0\.0\.1:5432\/\w+ \(and the job queue's schema, pgboss\)\n$/);
   });
 
   it('an unreachable database: non-zero exit, one "keywarden:" line, no password', async () => {
@@ -522,7 +522,7 @@ describe('start with the embedded database', () => {
     const out = first.stdout();
     expect(out).toContain(`database: embedded PostgreSQL in ${dataDir}/pgdata`);
     expect(out).toMatch(/^IAM: built-in IAM sandbox at http:\/\/127\.0\.0\.1:\d+ \(sample account 123456789012;/m);
-    expect(out).toMatch(/^scan [0-9a-f-]{36} COMPLETED for account 123456789012$/m);
+    expect(out).toMatch(/^scan [0-9a-f-]{36} COMPLETED for account 123456789012 in [\d.]+ s: PASS 7, FAIL 5, NOT_APPLICABLE 5, ERROR 0, EXCEPTED 0;/m);
     expect(fs.readFileSync(lockFile, 'utf8').trim()).toMatch(/^\d+$/);
 
     // No token, no answer; `start` made a local admin token and printed it once.

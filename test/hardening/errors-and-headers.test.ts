@@ -151,7 +151,7 @@ describe('masked errors, request ids and security headers', () => {
       ['{ node(id: "bm9wZTox") { id } }', TEST_ADMIN_TOKEN],
       ['{ nope }', TEST_ADMIN_TOKEN],
       ['{ findings {', TEST_ADMIN_TOKEN],
-      ['mutation { startScan { id } }', token],
+      ['mutation { startScan { scans { id } } }', token],
       ['{ findings { totalCount } }', null],
     ];
     for (const [query, t] of cases) {

@@ -561,7 +561,7 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
     );
     const post_ = fc.record({ body, contentType, preflight: fc.boolean() }).map((r) => ({ method: 'POST' as const, ...r }));
     const queryPart = fc.oneof(
-      fc.tuple(fc.constantFrom('query', 'variables', 'operationName', 'extensions', 'x', ''), fc.oneof(junkString, fc.constantFrom('{ controls { id } }', 'mutation { startScan { id } }', '{ findings { totalCount } }', '{}', '[', 'null'))).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`),
+      fc.tuple(fc.constantFrom('query', 'variables', 'operationName', 'extensions', 'x', ''), fc.oneof(junkString, fc.constantFrom('{ controls { id } }', 'mutation { startScan { scans { id } } }', '{ findings { totalCount } }', '{}', '[', 'null'))).map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`),
       fc.constantFrom('%', '%ZZ', '%E0%A4%A', '&&&', '==', 'query[]=1', 'query[a]=b', 'query=%7B', '%00=%00', 'variables=%7B%22a%22%3A1%7D', 'a'.repeat(8000)),
     );
     const get = fc.record({ parts: fc.array(queryPart, { maxLength: 5 }), preflight: fc.boolean() }).map((r) => ({ method: 'GET' as const, ...r }));

@@ -231,7 +231,7 @@ describe('limits refuse before any resolver runs', () => {
 
   it('a costly mutation selection is refused before the mutation runs', async () => {
     const { result, sql, iam } = await work(() =>
-      gql('mutation { startScan { findings(first: 100) { nodes { scan { findings(first: 100) { nodes { scan { iamUsers(first: 100) { totalCount } } } } } } } } }'),
+      gql('mutation { startScan { scans { findings(first: 100) { nodes { scan { findings(first: 100) { nodes { scan { iamUsers(first: 100) { totalCount } } } } } } } } } }'),
     );
     expect(result.json.errors[0].extensions.code).toBe('QUERY_TOO_COSTLY');
     expect({ sql, iam }).toEqual({ sql: 0, iam: 0 });

@@ -189,9 +189,10 @@ describe('startScan over GraphQL with a retention configured', () => {
   });
   afterAll(() => t.stack.close());
   const startScan = async () => {
-    const res = await t.stack.gql('mutation { startScan { status } }');
+    const res = await t.stack.gql('mutation { startScan { scans { id status } } }');
     expect(res.errors).toBeUndefined();
-    return res.data.startScan.status as string;
+    expect(res.data.startScan.scans[0].status).toBe('QUEUED');
+    return (await t.stack.scanEnded(res.data.startScan.scans[0].id)).status as string;
   };
 
   it('applies the retention after the scan, as the CLI does (a FAILED scan prunes nothing)', async () => {
@@ -200,7 +201,8 @@ describe('startScan over GraphQL with a retention configured', () => {
     const endedBeforeCutoff = () => t.stack.prisma.findingVersion.count({ where: { accountId: ACCOUNT, validTo: { lt: new Date(Date.now() - 30 * DAY) } } });
     expect(await endedBeforeCutoff()).toBe(1); // K1's FAIL [d40, d35)
 
-    t.stack.sandbox.setFaults([{ operation: 'ListUsers', error: 'ServiceFailure' }]);
+    // AccessDenied: not retried, so no later attempt prunes behind the test's back.
+    t.stack.sandbox.setFaults([{ operation: 'ListUsers', error: 'AccessDenied' }]);
     expect(await startScan()).toBe('FAILED');
     t.stack.sandbox.setFaults([]);
     expect(await endedBeforeCutoff()).toBe(1);

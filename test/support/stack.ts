@@ -2,12 +2,15 @@ import pino from 'pino';
 import { createIamClient, type CountingIamClient } from '../../src/adapters/iam/iam-client';
 import { createPrismaClient } from '../../src/adapters/db/prisma';
 import { createScanService } from '../../src/app';
-import type { PrismaClient } from '../../src/generated/prisma/client';
+import type { PrismaClient, Scan } from '../../src/generated/prisma/client';
 import { startServer, type Limits, type RunningServer } from '../../src/graphql/server';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../src/sandbox/iam-sandbox.server';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import type { ScanRequest, ScanSummary } from '../../src/services/scan.service';
+import { AccountGuard } from '../../src/services/account-guard';
+import { credentialsOnlyAccounts } from '../../src/services/scan-jobs.service';
+import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
 
 /** The test database made by global-setup; tables are emptied between test files. */
 export function testPrisma(): PrismaClient {
@@ -18,6 +21,8 @@ export function testPrisma(): PrismaClient {
 
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
   await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan CASCADE');
+  // The queue's jobs, once a stack has created its schema.
+  await prisma.$executeRawUnsafe(`DO $$ BEGIN IF to_regclass('pgboss.job') IS NOT NULL THEN EXECUTE 'DELETE FROM pgboss.job'; END IF; END $$`);
 }
 
 /** Accepted as an admin token by every test server (KEYWARDEN_BOOTSTRAP_TOKEN's role). */
@@ -41,6 +46,10 @@ export interface Stack {
   scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>, at?: Date): Promise<ScanSummary>;
   /** POSTs a GraphQL request over HTTP, as the test admin unless `token` says otherwise (null: no token). */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number; headers: Headers }>;
+  /** The scan queue behind startScan; its worker runs in this process unless `worker: false`. */
+  fleet: ScanFleet;
+  /** Waits for a queued scan (global or local id) to end and returns its row. */
+  scanEnded(id: string, timeoutMs?: number): Promise<Scan>;
   close(): Promise<void>;
 }
 
@@ -52,18 +61,29 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   limits?: Partial<Limits>;
   /** The server's retention (KEYWARDEN_RETENTION_DAYS), applied after startScan; `scan()` below never prunes. */
   retentionDays?: number;
+  /** Run the queue's worker in this process (default true). */
+  worker?: boolean;
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, retentionDays, logger: _logger, limits: _limits, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const logger = pino({ level: 'silent' });
+  const scanRequest: ScanRequest = { collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 } }, control: DEFAULT_CONTROL_SETTINGS };
+  const guard = new AccountGuard(iam);
+  const fleet = await openScanFleet({
+    url: process.env.DATABASE_URL!, prisma, accounts: credentialsOnlyAccounts(iam, () => guard.credentialsAccount()), scanRequest,
+    config: { scanSchedule: 'off', workerConcurrency: 2, scanTimeoutSeconds: 60, retentionDays }, logger: options.logger ?? logger,
+    pollingIntervalSeconds: 0.5, retryDelaySeconds: 1,
+  });
+  if (worker) await fleet.startWorker();
   const server = await startServer({
     prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
-    remediation: { iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7, afterPending, retentionDays },
+    remediation: { iam, scanRequest, recentUseDays: 7, afterPending },
+    scans: fleet.setup,
   });
   return {
     prisma,
@@ -83,8 +103,18 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
       });
       return { ...((await res.json()) as object), status: res.status, headers: res.headers };
     },
+    fleet,
+    scanEnded: async (id, timeoutMs = 20_000) => {
+      const local = id.includes('-') ? id : Buffer.from(id, 'base64url').toString().replace(/^Scan:/, '');
+      for (const start = Date.now(); Date.now() - start < timeoutMs; await new Promise((r) => setTimeout(r, 100))) {
+        const scan = await prisma.scan.findUnique({ where: { id: local } });
+        if (scan && ['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'].includes(scan.status)) return scan;
+      }
+      throw new Error(`scan ${local} did not end within ${timeoutMs} ms`);
+    },
     close: async () => {
       await server.close();
+      await fleet.close(5_000);
       await sandbox.close();
       await prisma.$disconnect();
     },

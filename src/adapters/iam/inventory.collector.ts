@@ -45,6 +45,8 @@ export interface CollectOptions {
   setupWindowSeconds?: number;
   /** The control's grace period: a report older than this cannot vouch that a console user still has no key. */
   gracePeriodSeconds?: number;
+  /** Told where the collection is (phase, users read of users listed); called often, cheaply. */
+  onProgress?: (progress: { phase: 'REPORT' | 'LISTING_USERS' | 'READING_USERS'; usersTotal: number | null; usersDone: number }) => void;
   now?: () => Date;
 }
 
@@ -100,6 +102,7 @@ class Collector {
   }
 
   async viaCredentialReport(): Promise<AccountInventory> {
+    this.options.onProgress?.({ phase: 'REPORT', usersTotal: null, usersDone: 0 });
     let report: { rows: CredentialReportRow[]; generatedAt: Date };
     try {
       report = await readCredentialReport(this.counting, this.options.report);
@@ -116,6 +119,7 @@ class Collector {
     const reportSource: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: report.generatedAt };
     // A user created less than a setup window before the report may have got a setup key after it.
     const settledBefore = report.generatedAt.getTime() - (this.options.setupWindowSeconds ?? 0) * 1000;
+    const done = this.counter(users.length);
     const inventoryUsers = await Promise.all(
       users.map((u) => {
         const row = rows.get(u.UserName!);
@@ -123,8 +127,8 @@ class Collector {
         const sameUser = row && row.userCreationTime && Math.abs(row.userCreationTime.getTime() - u.CreateDate!.getTime()) < SAME_INSTANT_MS;
         // A user created since the report was generated, or just before it, is read through the per-user API.
         return sameUser && u.CreateDate!.getTime() < settledBefore
-          ? this.limit(() => this.fromReportRow(u, row, reportSource))
-          : this.limit(() => this.readUserLive(u, this.options.collectTags ?? false));
+          ? this.limit(() => this.fromReportRow(u, row, reportSource)).then(done)
+          : this.limit(() => this.readUserLive(u, this.options.collectTags ?? false)).then(done);
       }),
     );
     const rootRow = rows.get(ROOT_ROW);
@@ -133,7 +137,8 @@ class Collector {
 
   async viaPerUserApi(): Promise<AccountInventory> {
     const users = await this.listUsers();
-    const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false))));
+    const done = this.counter(users.length);
+    const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false)).then(done)));
     return this.inventory('PER_USER_API', inventoryUsers, null, null, null);
   }
 
@@ -181,7 +186,18 @@ class Collector {
     throw new AccountUnreadableError('cannot tell which account this is: GetUser returned no ARN');
   }
 
+  /** Counts users read, for progress; passes each user through. */
+  private counter(usersTotal: number): <T>(user: T) => T {
+    let usersDone = 0;
+    this.options.onProgress?.({ phase: 'READING_USERS', usersTotal, usersDone });
+    return (user) => {
+      this.options.onProgress?.({ phase: 'READING_USERS', usersTotal, usersDone: ++usersDone });
+      return user;
+    };
+  }
+
   private async listUsers(): Promise<User[]> {
+    this.options.onProgress?.({ phase: 'LISTING_USERS', usersTotal: null, usersDone: 0 });
     const users: User[] = [];
     try {
       for await (const page of paginateListUsers({ client: this.iam, pageSize: this.options.pageSize ?? 1000 }, {})) users.push(...(page.Users ?? []));

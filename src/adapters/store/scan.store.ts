@@ -104,6 +104,16 @@ export class ScanStore {
     }
   }
 
+  /** QUEUED → RUNNING for the worker that took it; false when it is no longer QUEUED (cancelled). */
+  async beginQueuedScan(scanId: string, startedAt: Date, settings: object): Promise<boolean> {
+    const { count } = await this.prisma.scan.updateMany({ where: { id: scanId, status: 'QUEUED' }, data: { status: 'RUNNING', startedAt, settings } });
+    return count === 1;
+  }
+
+  async setProgress(scanId: string, progress: object): Promise<void> {
+    await this.prisma.scan.updateMany({ where: { id: scanId, status: 'RUNNING' }, data: { progress } });
+  }
+
   async failScan(scanId: string, errors: ScanError[], iamCalls: unknown, accountId: string | null, finishedAt: Date): Promise<void> {
     await this.prisma.scan.update({
       where: { id: scanId },

@@ -24,3 +24,10 @@ export class NotFoundError extends GraphQLError {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }
+
+/** Something this server needs is not there (no scan queue): retrying elsewhere or later may help. */
+export class ServiceUnavailableError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+  }
+}

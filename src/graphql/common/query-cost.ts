@@ -44,6 +44,9 @@ export const LIST_SIZES: Record<string, number | ((args: Args) => number)> = {
   /** The IAM operations a scan uses. */
   'IamCalls.byOperation': 10,
   'RemediateFindingsPayload.results': MAX_BULK_FINDINGS,
+  /** Estimate: one per account asked for, an organization's size for allAccounts (the response bound backs it up). */
+  'StartScanPayload.scans': 100,
+  'StartScanPayload.skipped': 100,
   '*.userErrors': 8,
   '*.edges': 1,
   '*.nodes': 1,

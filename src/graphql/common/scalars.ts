@@ -14,8 +14,11 @@ registerEnumType(ComplianceStatusEnum, { name: 'ComplianceStatus', description: 
 export const FindingReasonEnum = enumOf(FINDING_REASONS);
 registerEnumType(FindingReasonEnum, { name: 'FindingReason', description: 'Why a finding has its status; FAIL findings list every reason that holds.' });
 
-export const ScanStatusEnum = enumOf(['RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED'] as const);
-registerEnumType(ScanStatusEnum, { name: 'ScanStatus', description: 'PARTIAL: some users or keys could not be read (see errors); FAILED: nothing was recorded.' });
+export const ScanStatusEnum = enumOf(['QUEUED', 'RUNNING', 'COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED'] as const);
+registerEnumType(ScanStatusEnum, {
+  name: 'ScanStatus',
+  description: 'QUEUED: waiting for a worker; PARTIAL: some users or keys could not be read (see errors); FAILED: nothing was recorded (see errors: ASSUME_ROLE_DENIED, INTERRUPTED, ...); CANCELLED: cancelled before it ran.',
+});
 
 export const ScanSourceEnum = enumOf(['CREDENTIAL_REPORT', 'PER_USER_API'] as const);
 registerEnumType(ScanSourceEnum, { name: 'ScanSource' });

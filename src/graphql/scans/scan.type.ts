@@ -1,4 +1,5 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { UserError } from '../remediation/remediation.type';
 import { Node } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
 import { PageInfo } from '../common/pagination';
@@ -11,6 +12,13 @@ export class StatusCounts {
   @Field(() => Int) notApplicable!: number;
   @Field(() => Int) error!: number;
   @Field(() => Int, { description: 'Failing findings covered by an approved exception.' }) excepted!: number;
+}
+
+@ObjectType({ description: 'Where a running scan is.' })
+export class ScanProgress {
+  @Field({ description: 'REPORT (generating the credential report), LISTING_USERS, READING_USERS or STORING.' }) phase!: string;
+  @Field(() => Int, { nullable: true, description: 'Users listed; null until ListUsers has answered.' }) usersTotal!: number | null;
+  @Field(() => Int, { description: 'Users read so far.' }) usersDone!: number;
 }
 
 @ObjectType({ description: 'Something a scan could not read, or a warning about how it read it.' })
@@ -47,7 +55,11 @@ export class Scan extends Node {
   @Field(() => String, { nullable: true, description: 'findings:read. Null only when the scan failed before it learnt the account.' })
   accountId!: string | null;
   @Field(() => ScanStatusEnum) status!: string;
-  @Field() startedAt!: Date;
+  @Field({ description: 'When it was asked for.' }) queuedAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'When a worker began it; null while QUEUED.' }) startedAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'Who asked: an API token, a JWT subject, the CLI or the schedule.' }) requestedBy!: string | null;
+  @Field(() => ScanProgress, { nullable: true, description: 'Where a RUNNING scan is (written at most once a second); the last value once it ended.' })
+  progress!: ScanProgress | null;
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
   @Field(() => ScanSourceEnum) source!: string;
   @Field(() => Date, { nullable: true, description: 'GeneratedTime of the credential report used; it can be up to four hours old.' })
@@ -82,3 +94,45 @@ export class ScanConnection {
   @Field(() => Int) totalCount!: number;
 }
 
+
+@InputType({ description: 'Which accounts to scan. With neither accountIds nor allAccounts: the account the base credentials act on.' })
+export class StartScanInput {
+  @Field(() => [String], { nullable: true, description: '12-digit account ids Keywarden knows (keywarden accounts add / sync); at most 1000.' })
+  accountIds?: string[] | null;
+  @Field(() => Boolean, { nullable: true, description: 'Every scannable account (ACTIVE, in the organization or configured).' })
+  allAccounts?: boolean | null;
+  @Field(() => ScanSourceEnum, { nullable: true, description: 'Collection mode; the server\'s configured mode when omitted.' })
+  mode?: 'CREDENTIAL_REPORT' | 'PER_USER_API' | null;
+  @Field(() => String, { nullable: true, description: 'The same key (per caller) and input return the same scans; at most 200 characters.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType({ description: 'Scans queued by startScan: one per account, each QUEUED (or the scan already waiting for that account).' })
+export class StartScanPayload {
+  @Field(() => [Scan]) scans!: Scan[];
+  @Field(() => [SkippedAccount], { description: 'Accounts asked for (or in the organization) that are not scanned, and why.' }) skipped!: SkippedAccount[];
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+@ObjectType({ description: 'An account not scanned, and why (suspended, closed, left the organization).' })
+export class SkippedAccount {
+  @Field() accountId!: string;
+  @Field() reason!: string;
+}
+
+@InputType()
+export class CancelScanInput {
+  @Field(() => String, { description: 'The scan\'s global id.' }) scanId!: string;
+}
+
+@ObjectType()
+export class CancelScanPayload {
+  @Field(() => Scan, { nullable: true }) scan!: Scan | null;
+  @Field(() => [UserError], { description: 'SCAN_NOT_FOUND, SCAN_NOT_CANCELLABLE (only a QUEUED scan can be cancelled).' }) userErrors!: UserError[];
+}
+
+@ObjectType({ description: 'When org-wide scans run by themselves.' })
+export class ScanSchedule {
+  @Field(() => String, { nullable: true, description: 'Cron, in UTC (KEYWARDEN_SCAN_SCHEDULE); null when off.' }) cron!: string | null;
+  @Field(() => Date, { nullable: true, description: 'The next time it fires.' }) nextRunAt!: Date | null;
+}

@@ -1,7 +1,8 @@
 import { Authorized, Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context, Loaders } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
-import { localIdOf } from '../common/node';
+import { localIdOf, tryLocalIdOf } from '../common/node';
+import { ServiceUnavailableError } from '../common/errors';
 import { RequiresScope } from '../common/requires-scope';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { FindingConnection } from '../findings/finding.type';
@@ -9,7 +10,8 @@ import { toFinding } from '../findings/finding.mapper';
 import { IamUserConnection } from '../users/iam-user.type';
 import { toIamUser } from '../users/iam-user.mapper';
 import { detailInstantOf } from '../../services/scans.service';
-import { Scan, ScanConnection } from './scan.type';
+import { ScanInputError, type ScanJobsService } from '../../services/scan-jobs.service';
+import { CancelScanInput, CancelScanPayload, Scan, ScanConnection, ScanSchedule, StartScanInput, StartScanPayload } from './scan.type';
 import { toScan } from './scan.mapper';
 
 const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => '' };
@@ -34,13 +36,40 @@ export class ScansResolver {
 
   @Authorized('scans:write')
   @Extensions(EXPENSIVE)
-  @Mutation(() => Scan, {
-    description: 'Scans the account the server\'s IAM credentials read and returns the stored scan (FAILED scans included). ' +
-      'While a scan of the account runs, callers wait and then share the next one. At most one per request.',
+  @Mutation(() => StartScanPayload, {
+    description: 'Queues a scan of each account asked for and returns at once: each scan QUEUED (poll scan(id) for RUNNING with progress, then ' +
+      'COMPLETED, PARTIAL or FAILED). A scan already waiting for an account is returned instead of a second one. At most one per request.',
   })
-  async startScan(@Ctx() { services, loaders }: Context): Promise<Scan> {
-    const summary = await services.startScan();
-    return toScan((await loaders.scan.load(summary.scanId))!);
+  async startScan(
+    @Arg('input', () => StartScanInput, { nullable: true }) input: StartScanInput | null,
+    @Ctx() { services, actor }: Context,
+  ): Promise<StartScanPayload> {
+    const jobs = requireQueue(services.scanJobs);
+    try {
+      const { scans, skipped } = await jobs.enqueueIdempotent(
+        { accountIds: input?.accountIds ?? null, allAccounts: input?.allAccounts ?? false, mode: input?.mode ?? null, requestedBy: actor },
+        input?.idempotencyKey ?? null,
+      );
+      return { scans: scans.map(toScan), skipped, userErrors: [] };
+    } catch (err) {
+      if (err instanceof ScanInputError) return { scans: [], skipped: [], userErrors: [{ code: err.code, field: err.field ?? null, message: err.message }] };
+      throw err;
+    }
+  }
+
+  @Authorized('scans:write')
+  @Mutation(() => CancelScanPayload, { description: 'Cancels a QUEUED scan (its job leaves the queue); a RUNNING or finished scan cannot be cancelled.' })
+  async cancelScan(@Arg('input', () => CancelScanInput) input: CancelScanInput, @Ctx() { services }: Context): Promise<CancelScanPayload> {
+    const jobs = requireQueue(services.scanJobs);
+    const id = tryLocalIdOf('Scan', input.scanId);
+    if (!id) return { scan: null, userErrors: [{ code: 'SCAN_NOT_FOUND', field: 'scanId', message: 'scanId is not a Scan id this API issued' }] };
+    const { scan, error } = await jobs.cancel(id);
+    return { scan: scan ? toScan(scan) : null, userErrors: error ? [{ ...error, field: 'scanId' }] : [] };
+  }
+
+  @Query(() => ScanSchedule, { description: 'When organization-wide scans run by themselves (KEYWARDEN_SCAN_SCHEDULE, UTC).' })
+  scanSchedule(@Ctx() { services }: Context): ScanSchedule {
+    return services.scanSchedule();
   }
 
   @RequiresScope('findings:read')
@@ -71,4 +100,9 @@ async function detailInstant(scan: Scan, loaders: Loaders) {
   const id = localIdOf('Scan', scan.id);
   const [row, prunedBefore] = await Promise.all([loaders.scan.load(id), loaders.scanDetailPrunedBefore.load(id)]);
   return detailInstantOf(row!, prunedBefore);
+}
+
+function requireQueue(jobs: ScanJobsService | null): ScanJobsService {
+  if (!jobs) throw new ServiceUnavailableError('this server has no scan queue: run keywarden serve (or start) with its database, which carries the queue');
+  return jobs;
 }

@@ -64,7 +64,7 @@ describe('embedded PostgreSQL (PGlite over the wire protocol)', () => {
     try {
       const row = await again.scan.findUniqueOrThrow({ where: { id } });
       expect(row).toMatchObject({ accountId: '111122223333', status: 'COMPLETED', passCount: 3 });
-      expect(row.startedAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
+      expect(row.startedAt!.toISOString()).toBe('2026-11-01T10:00:00.000Z');
     } finally {
       await again.$disconnect();
     }

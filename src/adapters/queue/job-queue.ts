@@ -1,0 +1,141 @@
+import PgBoss from 'pg-boss';
+import type { Logger } from 'pino';
+
+/** One account's scan, as the queue carries it. The scan row (QUEUED) exists before the job is sent. */
+export interface AccountScanJob {
+  scanId: string;
+  accountId: string;
+  runId: string;
+}
+
+/** The schedule's job: sync the organization's accounts, then enqueue a scan of each scannable one. */
+export interface OrgScanJob {
+  requestedBy: string;
+}
+
+export const ACCOUNT_SCAN_QUEUE = 'keywarden-account-scan';
+export const ORG_SCAN_QUEUE = 'keywarden-org-scan';
+
+export interface JobQueueOptions {
+  url: string;
+  /** Attempts after the first for a transient failure (throttling, network, a database blip). */
+  retryLimit?: number;
+  /** First retry delay; doubled at each attempt (pg-boss's backoff). */
+  retryDelaySeconds?: number;
+  /**
+   * A job active longer than this is taken for lost (its worker died) and retried. It bounds a scan's
+   * duration, so it is generous by default.
+   */
+  expireInSeconds?: number;
+  pollingIntervalSeconds?: number;
+  logger?: Logger;
+}
+
+export interface QueueDepth {
+  queued: number;
+  active: number;
+  /** Age of the oldest job waiting, in seconds (0 when none). */
+  oldestQueuedSeconds: number;
+}
+
+/**
+ * Keywarden's job queue: pg-boss, in the same PostgreSQL (schema `pgboss`), created and migrated by
+ * `keywarden migrate` (and on open). Account scans use the `stately` policy keyed by account: at most
+ * one scan of an account is active and at most one waits behind it, whatever the number of workers.
+ */
+export class JobQueue {
+  private constructor(
+    readonly boss: PgBoss,
+    private readonly options: JobQueueOptions,
+  ) {}
+
+  static async open(options: JobQueueOptions): Promise<JobQueue> {
+    const boss = new PgBoss({
+      connectionString: options.url,
+      application_name: 'keywarden-queue',
+      max: 4,
+      // Expired jobs (a killed worker's) are noticed by the supervisor's maintenance.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor((options.expireInSeconds ?? 3600) / 2))),
+    });
+    boss.on('error', (err) => options.logger?.warn({ err: String(err) }, 'queue error'));
+    await boss.start();
+    const queue = new JobQueue(boss, options);
+    await queue.ensureQueues();
+    return queue;
+  }
+
+  private async ensureQueues(): Promise<void> {
+    const common = {
+      retryLimit: this.options.retryLimit ?? 3,
+      retryDelay: this.options.retryDelaySeconds ?? 30,
+      retryBackoff: true,
+      expireInSeconds: this.options.expireInSeconds ?? 3600,
+      retentionDays: 7,
+    };
+    const queues = [
+      { name: ACCOUNT_SCAN_QUEUE, policy: 'stately' as const, ...common },
+      { name: ORG_SCAN_QUEUE, policy: 'singleton' as const, ...common, retryLimit: 1 },
+    ];
+    for (const q of queues) {
+      if (await this.boss.getQueue(q.name)) await this.boss.updateQueue(q.name, q);
+      else await this.boss.createQueue(q.name, q);
+    }
+  }
+
+  /** Null when a scan of that account already waits in the queue (stately: one queued per account). */
+  enqueueAccountScan(job: AccountScanJob): Promise<string | null> {
+    return this.boss.send(ACCOUNT_SCAN_QUEUE, job, { singletonKey: job.accountId });
+  }
+
+  enqueueOrgScan(job: OrgScanJob): Promise<string | null> {
+    return this.boss.send(ORG_SCAN_QUEUE, job);
+  }
+
+  /** Runs account scans, `concurrency` at a time in this process, until stop(). */
+  async workAccountScans(concurrency: number, handler: (job: PgBoss.Job<AccountScanJob>) => Promise<void>): Promise<void> {
+    const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
+    for (let i = 0; i < concurrency; i++) {
+      await this.boss.work<AccountScanJob>(ACCOUNT_SCAN_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => handler(job!));
+    }
+  }
+
+  async workOrgScans(handler: (job: PgBoss.Job<OrgScanJob>) => Promise<void>): Promise<void> {
+    await this.boss.work<OrgScanJob>(ORG_SCAN_QUEUE, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1 }, async ([job]) => handler(job!));
+  }
+
+  cancel(jobId: string): Promise<void> {
+    return this.boss.cancel(ACCOUNT_SCAN_QUEUE, jobId);
+  }
+
+  async jobState(jobId: string): Promise<string | null> {
+    return (await this.boss.getJobById(ACCOUNT_SCAN_QUEUE, jobId, { includeArchive: true }))?.state ?? null;
+  }
+
+  /** `cron` in UTC; null removes the schedule. */
+  async setSchedule(cron: string | null): Promise<void> {
+    if (cron) await this.boss.schedule(ORG_SCAN_QUEUE, cron, { requestedBy: 'schedule' } satisfies OrgScanJob, { tz: 'UTC' });
+    else await this.boss.unschedule(ORG_SCAN_QUEUE);
+  }
+
+  async depth(): Promise<QueueDepth> {
+    const { rows } = await this.boss.getDb().executeSql(
+      `SELECT count(*) FILTER (WHERE state IN ('created', 'retry'))::int AS queued, count(*) FILTER (WHERE state = 'active')::int AS active,
+         COALESCE(EXTRACT(EPOCH FROM now() - min(created_on) FILTER (WHERE state IN ('created', 'retry'))), 0)::float AS oldest
+       FROM pgboss.job WHERE name = $1`,
+      [ACCOUNT_SCAN_QUEUE],
+    );
+    const row = rows[0] as { queued: number; active: number; oldest: number };
+    return { queued: row.queued, active: row.active, oldestQueuedSeconds: row.oldest };
+  }
+
+  /** Stops fetching; waits up to `timeoutMs` for the handlers that run (their scans finish or are marked). */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, timeout: timeoutMs });
+  }
+}
+
+/** Creates pg-boss's schema (keywarden migrate): opening a queue migrates it. */
+export async function migrateQueue(url: string): Promise<void> {
+  const queue = await JobQueue.open({ url });
+  await queue.stop(5_000);
+}

@@ -1,0 +1,91 @@
+import type { FixtureInput } from '../../src/sandbox/fixture';
+import { startStack, type Stack } from '../support/stack';
+
+/** Scans as queued jobs (issue #9): startScan returns at once, a worker runs the scan, progress shows while it runs. */
+const ACCOUNT = '444455556666';
+const FIXTURE: FixtureInput = {
+  accountId: ACCOUNT,
+  accountCreatedAt: 'now-900d',
+  users: Array.from({ length: 6 }, (_, i) => ({
+    userName: `user${i}`, createdAt: 'now-300d', loginProfile: { createdAt: 'now-300d' },
+    accessKeys: [{ status: 'Active' as const, createdAt: 'now-300d+1m' }],
+  })),
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SCAN = 'id status queuedAt startedAt finishedAt requestedBy progress { phase usersTotal usersDone } counts { fail }';
+
+async function poll(stack: Stack, id: string, until: (scan: any) => boolean, timeoutMs = 20_000): Promise<any[]> {
+  const seen: any[] = [];
+  for (const start = Date.now(); Date.now() - start < timeoutMs; await sleep(100)) {
+    const res: any = await stack.gql(`query($id: ID!) { scan(id: $id) { ${SCAN} } }`, { id });
+    seen.push(res.data.scan);
+    if (until(res.data.scan)) return seen;
+  }
+  throw new Error(`scan ${id} never reached the expected state; last: ${JSON.stringify(seen.at(-1))}`);
+}
+
+describe('scans are queued jobs', () => {
+  let stack: Stack;
+  afterEach(() => stack?.close());
+
+  it('startScan returns a QUEUED scan at once; polling shows it RUNNING with progress, then COMPLETED', async () => {
+    stack = await startStack(FIXTURE, { faults: [{ operation: 'GetLoginProfile', latencyMs: 700 }] });
+    const res: any = await stack.gql(`mutation { startScan(input: { mode: PER_USER_API }) { scans { ${SCAN} } skipped { accountId } userErrors { code } } }`);
+    expect(res.data.startScan.userErrors).toEqual([]);
+    const [queued] = res.data.startScan.scans;
+    expect(queued).toMatchObject({ status: 'QUEUED', startedAt: null, // it does not wait for the scan
+      requestedBy: expect.stringContaining('bootstrap') });
+    const seen = await poll(stack, queued.id, (s) => s.status === 'COMPLETED');
+    const running = seen.filter((s) => s.status === 'RUNNING');
+    expect(running.length).toBeGreaterThan(0);
+    expect(running.some((s) => s.progress?.phase === 'READING_USERS' && s.progress.usersTotal === 6 && s.progress.usersDone < 6)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ status: 'COMPLETED', counts: { fail: 6 }, startedAt: expect.any(String), finishedAt: expect.any(String) });
+  });
+
+  it('cancelScan stops a queued scan: it never runs, and a running or finished one cannot be cancelled', async () => {
+    stack = await startStack(FIXTURE, { worker: false });
+    const res: any = await stack.gql(`mutation { startScan { scans { id status } } }`);
+    const [queued] = res.data.startScan.scans;
+    const again: any = await stack.gql(`mutation { startScan { scans { id status } } }`);
+    expect(again.data.startScan.scans).toEqual([queued]); // never two waiting for one account
+    const cancelled: any = await stack.gql(`mutation($id: String!) { cancelScan(input: { scanId: $id }) { scan { id status finishedAt } userErrors { code } } }`, { id: queued.id });
+    expect(cancelled.data.cancelScan).toMatchObject({ scan: { id: queued.id, status: 'CANCELLED' }, userErrors: [] });
+    await stack.fleet.startWorker();
+    await sleep(1500);
+    expect(await stack.prisma.scan.findMany({ select: { status: true } })).toEqual([{ status: 'CANCELLED' }]);
+    expect(stack.sandbox.calls().byOperation.ListUsers ?? 0).toBe(0); // nothing was scanned
+
+    const next: any = await stack.gql(`mutation { startScan { scans { id } } }`);
+    const done = await poll(stack, next.data.startScan.scans[0].id, (s) => s.status === 'COMPLETED');
+    const refused: any = await stack.gql(`mutation($id: String!) { cancelScan(input: { scanId: $id }) { scan { status } userErrors { code field } } }`, { id: done.at(-1).id });
+    expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: 'scanId' }]);
+  });
+
+  it('refuses bad input with a userError naming the field, and enqueues nothing', async () => {
+    stack = await startStack(FIXTURE, { worker: false });
+    const cases: [string, string, string][] = [
+      ['accountIds: []', 'INVALID_INPUT', 'accountIds'],
+      ['accountIds: ["12345"]', 'INVALID_INPUT', 'accountIds'],
+      ['accountIds: ["999999999999"]', 'UNKNOWN_ACCOUNT', 'accountIds'],
+      [`accountIds: ["${ACCOUNT}"], allAccounts: true`, 'INVALID_INPUT', 'accountIds'],
+      [`idempotencyKey: "${'k'.repeat(201)}"`, 'INVALID_INPUT', 'idempotencyKey'],
+    ];
+    for (const [input, code, field] of cases) {
+      const res: any = await stack.gql(`mutation { startScan(input: { ${input} }) { scans { id } userErrors { code field message } } }`);
+      expect([input, res.data.startScan.scans, res.data.startScan.userErrors[0]?.code, res.data.startScan.userErrors[0]?.field]).toEqual([input, [], code, field]);
+    }
+    expect(await stack.prisma.scan.count()).toBe(0);
+  });
+
+  it('the same idempotency key returns the same scans; with another input it is refused', async () => {
+    stack = await startStack(FIXTURE, { worker: false });
+    const ask = (input: string) => stack.gql(`mutation { startScan(input: { ${input} }) { scans { id } userErrors { code } } }`) as Promise<any>;
+    const first = await ask('idempotencyKey: "ticket-42"');
+    await stack.prisma.scan.updateMany({ data: { status: 'CANCELLED' } }); // so a second request would queue anew
+    const replay = await ask('idempotencyKey: "ticket-42"');
+    expect(replay.data.startScan.scans).toEqual(first.data.startScan.scans);
+    const other = await ask(`idempotencyKey: "ticket-42", accountIds: ["${ACCOUNT}"], mode: PER_USER_API`);
+    expect(other.data.startScan.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED' }]);
+    expect(await stack.prisma.scan.count()).toBe(1);
+  });
+});
