@@ -30,6 +30,10 @@ export interface RemediationResult {
 }
 
 export interface BulkInput {
+  /**
+   * One spelling per finding (the API passes each finding's local UUID, lower-case): repeats are refused, the
+   * request is fingerprinted and each finding's action keyed on these strings.
+   */
   findingIds: string[];
   action: 'DEACTIVATE' | 'DELETE';
   reason: string;
