@@ -5,6 +5,7 @@ import type { Context } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf, tryLocalIdOf } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
+import { toUserErrors } from '../common/user-errors';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
@@ -22,7 +23,7 @@ import { toRemediationAction } from './remediation.mapper';
 /** The mutation's description, with the IAM permissions its contract declares. */
 const describe = (kind: RemediationKind) => `${REMEDIATIONS[kind].description} Needs IAM permissions: ${REMEDIATIONS[kind].permissions.join(', ')}.`;
 
-const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: r.userErrors });
+const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: toUserErrors(r.userErrors) });
 
 @Resolver(() => RemediationAction)
 export class RemediationResolver {
@@ -58,7 +59,7 @@ export class RemediationResolver {
     const spelt = new Map<string, string>();
     findingIds.forEach((id, i) => spelt.has(id) || spelt.set(id, input.findingIds[i]));
     const result = await services.remediation.runForFindings({ ...input, findingIds }, actor);
-    return { results: result.results.map((r) => ({ findingId: spelt.get(r.findingId) ?? r.findingId, ...payload(r) })), userErrors: result.userErrors };
+    return { results: result.results.map((r) => ({ findingId: spelt.get(r.findingId) ?? r.findingId, ...payload(r) })), userErrors: toUserErrors(result.userErrors) };
   }
 
   @Authorized('findings:read')
