@@ -17,6 +17,21 @@ export const DEFAULT_JWT_MAX_AGE_SECONDS = 86_400;
 /** OpenID Connect Core: `sub` must not exceed 255 ASCII characters. */
 const MAX_SUBJECT_LENGTH = 255;
 
+/**
+ * A subject names the caller in the audit trail (`jwt:<sub>`, stored as remediation_action.actor,
+ * access_exception.createdBy and idempotency_record.principal): a printable, well-formed string of at most
+ * MAX_SUBJECT_LENGTH characters. No C0 or C1 control (U+0000 made every write fail in PostgreSQL, masked as a
+ * 500 with nothing audited; a newline or an escape forges what an audit reader sees), no unpaired surrogate
+ * (Prisma cannot carry one), and a string (jose checks its presence, not its type).
+ */
+export function isValidSubject(sub: unknown): sub is string {
+  return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH && !UNFIT_IN_SUBJECT.test(sub);
+}
+
+// Cc: U+0000-U+001F, U+007F-U+009F. With the u flag a surrogate is a code point of its own only when it
+// is unpaired, so \p{Cs} matches exactly the unpaired ones.
+const UNFIT_IN_SUBJECT = /[\p{Cc}\p{Cs}]/u;
+
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
 
 /**
@@ -43,7 +58,7 @@ export class JwtVerifier {
         maxTokenAge: this.settings.maxAgeSeconds ?? DEFAULT_JWT_MAX_AGE_SECONDS,
       });
       // The subject names the caller in the audit trail and scopes its idempotency keys.
-      if (!payload.sub || payload.sub.length > MAX_SUBJECT_LENGTH) return null;
+      if (!isValidSubject(payload.sub)) return null;
       const claimed = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scp) ? (payload.scp as string[]) : [];
       return { kind: 'jwt', id: payload.sub, name: payload.sub, scopes: claimed.filter(isScope) as Scope[] };
     } catch {

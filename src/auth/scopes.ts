@@ -23,3 +23,12 @@ export function actorOf(principal: Principal): string {
   if (principal.kind === 'jwt') return `jwt:${principal.id}`;
   return `${principal.kind}:${principal.name} (${principal.id})`;
 }
+
+/**
+ * One identity per caller, prefixed by its kind (`jwt:<sub>`, `token:<row id>`, `bootstrap:bootstrap`), for
+ * what is kept per caller (the rate-limit bucket): principal.id alone is the raw `sub` for a JWT, so a JWT
+ * with sub "bootstrap", or an API token's id, named that caller's bucket.
+ */
+export function callerKey(principal: Principal): string {
+  return `${principal.kind}:${principal.id}`;
+}

@@ -83,6 +83,20 @@ export interface UserErrorData {
   message: string;
 }
 
+/** How much of a caller's value a message quotes. */
+export const QUOTED_LENGTH = 64;
+
+/**
+ * A value the caller sent, as a message quotes it: in JSON quotes (control characters escaped), and clipped to
+ * QUOTED_LENGTH characters with its full length said (an id may be as long as the request body).
+ */
+export function quoted(value: string, max = QUOTED_LENGTH): string {
+  if (value.length <= max) return JSON.stringify(value);
+  // Never half a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(value[max - 1]) ? max - 1 : max;
+  return `${JSON.stringify(`${value.slice(0, end)}…`)} (${value.length} characters)`;
+}
+
 /** What IAM says about the key right now. */
 export type LiveKeyState =
   | { found: 'OWN'; status: 'Active' | 'Inactive'; createdAt: Date; lastUsed: { date: Date; serviceName: string | null; region: string | null } | null }

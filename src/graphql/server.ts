@@ -14,7 +14,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { createIamClient } from '../adapters/iam/iam-client';
 import { Authenticator, type AuthSettings } from '../auth/authenticator';
-import { actorOf, type Principal } from '../auth/scopes';
+import { actorOf, callerKey, type Principal } from '../auth/scopes';
 import { TokensService } from '../auth/tokens.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../controls/no-access-keys-at-setup/control';
 import { DEFAULT_RECENT_USE_DAYS } from '../domain/remediation';
@@ -192,7 +192,8 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       limit: limits.ratePerMinute,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
-      keyGenerator: (_req, res) => (res.locals.principal as Principal).id,
+      // Kind-prefixed: a JWT's sub is whatever its issuer wrote, and must not name another caller's bucket.
+      keyGenerator: (_req, res) => callerKey(res.locals.principal as Principal),
       handler: (_req, res, _next, options) => {
         res.status(429).json({ errors: [{ message: `rate limit: at most ${limits.ratePerMinute} requests a minute per token`, extensions: { code: 'RATE_LIMITED' } }] });
         logger.warn({ requestId: requestId(), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');

@@ -12,6 +12,7 @@ import {
   decide,
   invalidIdempotencyKey,
   MAX_IDEMPOTENCY_KEY_LENGTH,
+  quoted,
   REMEDIATIONS,
   validateKeyAction,
   type KeyActionInput,
@@ -30,6 +31,10 @@ export interface RemediationResult {
 }
 
 export interface BulkInput {
+  /**
+   * One spelling per finding (the API passes each finding's local UUID, lower-case): repeats are refused, the
+   * request is fingerprinted and each finding's action keyed on these strings.
+   */
   findingIds: string[];
   action: 'DEACTIVATE' | 'DELETE';
   reason: string;
@@ -154,7 +159,7 @@ export class RemediationService {
     const results = await Promise.all(input.findingIds.map((findingId, i) => limit(async (): Promise<BulkItem> => {
       const finding = findings[i];
       const fail = (code: RemediationErrorCode, message: string): BulkItem => ({ findingId, action: null, userErrors: [{ code, field: `findingIds[${i}]`, message }] });
-      if (!finding) return fail('FINDING_NOT_FOUND', `no finding ${findingId}`);
+      if (!finding) return fail('FINDING_NOT_FOUND', `no finding ${quoted(findingId)}`);
       if (!finding.accessKeyId) return fail('FINDING_HAS_NO_KEY', `finding ${findingId} is about ${finding.userName}, not one access key: nothing to ${input.action.toLowerCase()}`);
       if (finding.state === 'RESOLVED') return fail('FINDING_ALREADY_RESOLVED', `finding ${findingId} is already resolved (${finding.resolution ?? 'PASSED'})`);
       const result = await this.run(

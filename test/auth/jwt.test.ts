@@ -151,6 +151,42 @@ describe('JWT bearer tokens verified against a JWKS', () => {
     expect(res.errors).toBeUndefined();
   });
 
+  describe('a sub that cannot name the caller in the audit trail → 401 at authentication, nothing written', () => {
+    // The actor `jwt:<sub>` is stored (idempotency_record.principal, remediation_action.actor,
+    // access_exception.createdBy): PostgreSQL text refuses U+0000, Prisma cannot carry a lone surrogate, and
+    // a control character in an audit name hides or forges what a reader sees. These were masked 500s.
+    const DEACTIVATE = `mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { status actor } userErrors { code } } }`;
+    const EXCEPTION = `mutation($i: CreateExceptionInput!) { createException(input: $i) { exception { id createdBy } userErrors { code } } }`;
+    const deactivate = { accountId: ACCOUNT, userName: 'alice', accessKeyId: KEY, reason: 'jwt sub', dryRun: true, idempotencyKey: 'jwt-sub-dry-run' };
+    const exception = { accountId: ACCOUNT, userName: 'alice', justification: 'jwt sub', expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const rows = async () => [await stack.prisma.remediationAction.count(), await stack.prisma.accessException.count(), await stack.prisma.idempotencyRecord.count()];
+    const token = (sub: unknown) => signed({ iat: now(), exp: now() + 300, sub, scope: 'remediation:write' });
+
+    it.each([
+      ['U+0000', 'grc\u0000client'],
+      ['a lone high surrogate', 'grc\uD800client'],
+      ['a lone low surrogate', 'grc\uDC00client'],
+      ['a C0 control (newline)', 'grc\nclient'],
+      ['DEL', 'grc\u007Fclient'],
+      ['a C1 control (U+0085)', 'grc\u0085client'],
+      ['a number, not a string', 12345],
+    ])('%s', async (_what, sub) => {
+      const before = await rows();
+      expect401(await gql(DEACTIVATE, { i: deactivate }, await token(sub)));
+      expect401(await gql(EXCEPTION, { i: exception }, await token(sub)));
+      expect(await rows()).toEqual(before);
+      expect(stack.sandbox.state.findAccessKey(KEY)?.key.status).toBe('Active');
+    });
+
+    it('a printable sub beyond ASCII (an accent, an emoji as a surrogate pair) is accepted and audited as given', async () => {
+      const sub = 'grc-clïent-😀';
+      const res = await gql(DEACTIVATE, { i: { ...deactivate, idempotencyKey: 'jwt-sub-printable' } }, await token(sub));
+      expect(res.status).toBe(200);
+      expect(res.errors).toBeUndefined();
+      expect(res.data.deactivateAccessKey).toEqual({ action: { status: 'DRY_RUN', actor: `jwt:${sub}` }, userErrors: [] });
+    });
+  });
+
   it('a payload changed after signing (scope raised to admin) → 401', async () => {
     const [header, , signature] = (await jwt()).split('.');
     const payload = Buffer.from(JSON.stringify({ scope: 'admin', sub: SUB, iss: ISSUER, aud: AUDIENCE, exp: now() + 300 })).toString('base64url');

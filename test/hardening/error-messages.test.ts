@@ -1,4 +1,5 @@
 import { clientMessage, MAX_ERROR_MESSAGE_LENGTH, TRUNCATED_MARK } from '../../src/graphql/common/client-message';
+import { toUserErrors } from '../../src/graphql/common/user-errors';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startStack, type Stack } from '../support/stack';
 
@@ -79,5 +80,50 @@ describe('a hostile document repeating "Did you mean " over HTTP', () => {
     // Generous bounds: before the fix these four cost 2-4 s of CPU on one event loop.
     expect(healthMs).toBeLessThan(500);
     expect(allMs).toBeLessThan(1500);
+  });
+});
+
+describe('userErrors: every message bounded, ids quoted and clipped', () => {
+  // revokeException answered `no exception <id>` with the caller's id whole: a 90,000-character id gave a
+  // 90,013-character userErrors[0].message. userErrors are data, not GraphQL errors, so formatError's bound
+  // never applied to them.
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(FIXTURE);
+  });
+  afterAll(() => stack.close());
+
+  const bounded = (message: string) => expect(message.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_LENGTH + TRUNCATED_MARK.length);
+
+  it('revokeException with a 90,000-character id: EXCEPTION_NOT_FOUND, the id quoted and clipped', async () => {
+    const id = 'a'.repeat(90_000);
+    const res = await stack.gql(`mutation($i: RevokeExceptionInput!) { revokeException(input: $i) { exception { id } userErrors { code field message } } }`, { i: { id } });
+    expect(res.status).toBe(200);
+    expect(res.errors).toBeUndefined();
+    const [error] = res.data.revokeException.userErrors;
+    expect(error).toMatchObject({ code: 'EXCEPTION_NOT_FOUND', field: 'id' });
+    bounded(error.message);
+    expect(error.message).toMatch(/^no exception "a+…" \(90000 characters\)$/);
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it('remediateFindings with an unknown 90,000-character finding id: FINDING_NOT_FOUND, bounded', async () => {
+    const res = await stack.gql(
+      `mutation($i: RemediateFindingsInput!) { remediateFindings(input: $i) { results { findingId userErrors { code field message } } userErrors { code message } } }`,
+      { i: { findingIds: ['b'.repeat(90_000)], action: 'DEACTIVATE', reason: 'long id', dryRun: true, idempotencyKey: 'long-finding-id' } },
+    );
+    expect(res.errors).toBeUndefined();
+    const [error] = res.data.remediateFindings.results[0].userErrors;
+    expect(error).toMatchObject({ code: 'FINDING_NOT_FOUND', field: 'findingIds[0]' });
+    bounded(error.message);
+    expect(error.message).toMatch(/^no finding "b+…" \(90000 characters\)$/);
+  });
+
+  it('toUserErrors, which builds every mutation\'s userErrors, bounds any message, however it was made', () => {
+    const [error] = toUserErrors([{ code: 'IAM_ERROR', field: null, message: `IAM X: ${'x'.repeat(5_000)}😀` }]);
+    expect(error).toMatchObject({ code: 'IAM_ERROR', field: null });
+    bounded(error.message);
+    expect(error.message.endsWith(TRUNCATED_MARK)).toBe(true);
+    expect(toUserErrors([{ code: 'KEY_NOT_FOUND', field: 'accessKeyId', message: 'short: kept as is. Did you mean it?' }])[0].message).toBe('short: kept as is. Did you mean it?');
   });
 });

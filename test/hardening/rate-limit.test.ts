@@ -1,5 +1,7 @@
 import { TokensService } from '../../src/auth/tokens.service';
+import { startServer, type RunningServer } from '../../src/graphql/server';
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { startJwks, type Jwks } from '../support/jwks';
 import { memoryLogger, type MemoryLogger } from '../support/memory-logger';
 import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
 
@@ -75,5 +77,52 @@ describe('rate limit per token', () => {
     expect(limited.every((l) => l.status === 429 && typeof l.requestId === 'string')).toBe(true);
     expect(log.text()).not.toContain(a.token);
     expect(log.text()).not.toContain(b.token);
+  });
+});
+
+describe('one bucket per caller: a JWT sub cannot name another caller\'s bucket', () => {
+  // The bucket was keyed by principal.id: the raw sub for a JWT, 'bootstrap' for the bootstrap token, the
+  // row id for an API token. A JWT with sub "bootstrap" (or a token's id) spent that caller's budget.
+  let stack: Stack;
+  let jwks: Jwks;
+  let server: RunningServer;
+  let apiToken: { token: string; id: string };
+
+  beforeAll(async () => {
+    stack = await startStack(FIXTURE);
+    jwks = await startJwks();
+    server = await startServer({
+      prisma: stack.prisma, logger: memoryLogger('info').logger, port: 0,
+      auth: { bootstrapToken: TEST_ADMIN_TOKEN, jwt: jwks.settings },
+      limits: { ratePerMinute: 3 },
+      remediation: { iam: stack.iam },
+    });
+    const created = await new TokensService(stack.prisma).create({ name: 'victim', scopes: ['findings:read'], createdBy: 'test' });
+    apiToken = { token: created.token, id: created.record.id };
+  });
+  afterAll(async () => {
+    await server?.close();
+    await jwks?.close();
+    await stack?.close();
+  });
+
+  const post = (token: string) => fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: QUERY });
+  const statuses = async (token: string, n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((await post(token)).status);
+    return out;
+  };
+
+  it('a JWT with sub "bootstrap" spends its own budget, not the bootstrap token\'s', async () => {
+    const impostor = await jwks.sign({ sub: 'bootstrap', scope: 'findings:read' });
+    expect(await statuses(impostor, 4)).toEqual([200, 200, 200, 429]);
+    expect(await statuses(TEST_ADMIN_TOKEN, 3)).toEqual([200, 200, 200]);
+    expect(await statuses(TEST_ADMIN_TOKEN, 1)).toEqual([429]);
+  });
+
+  it('a JWT whose sub is an API token\'s id spends its own budget, not that token\'s', async () => {
+    const impostor = await jwks.sign({ sub: apiToken.id, scope: 'findings:read' });
+    expect(await statuses(impostor, 4)).toEqual([200, 200, 200, 429]);
+    expect(await statuses(apiToken.token, 4)).toEqual([200, 200, 200, 429]);
   });
 });

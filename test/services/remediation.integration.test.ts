@@ -261,6 +261,68 @@ describe('remediateFindings (bulk)', () => {
   });
 });
 
+describe('remediateFindings: one finding under several spellings of its id', () => {
+  // Repeats were checked, and per-finding idempotency keys built, on the raw strings: a global id, its
+  // raw UUID and the UUID in capitals were three findings (3 DRY_RUN actions; a real DEACTIVATE with five
+  // spellings made 1 SUCCEEDED + 4 NO_CHANGE, five audit rows for one key and 18 IAM calls).
+  let stack: Stack;
+  let globalId: string;
+  let uuid: string;
+  beforeAll(async () => {
+    stack = await startStack(FIXTURE);
+    await stack.scan();
+    globalId = (await finding(stack, SETUP)).id;
+    const decoded = Buffer.from(globalId, 'base64url').toString('utf8');
+    expect(decoded).toMatch(/^Finding:[0-9a-f-]{36}$/);
+    uuid = decoded.slice('Finding:'.length);
+  });
+  afterAll(() => stack.close());
+
+  const BULK = `mutation($input: RemediateFindingsInput!) { remediateFindings(input: $input) {
+    results { findingId action { status accessKeyId idempotencyKey } userErrors { code field message } } userErrors { code field message } } }`;
+  const spellings = () => [
+    globalId,
+    uuid,
+    uuid.toUpperCase(),
+    Buffer.from(`Finding:${uuid.toUpperCase()}`).toString('base64url'), // a global id of the UUID in capitals
+    Buffer.from(`Finding:${uuid}`).toString('base64'), // standard base64, padded
+  ];
+  const bulk = (findingIds: string[], extra: Record<string, unknown>) =>
+    stack.gql(BULK, { input: { findingIds, action: 'DEACTIVATE', reason: 'spellings', ...extra } }).then((r: any) => {
+      expect(r.errors).toBeUndefined();
+      return r.data.remediateFindings;
+    });
+
+  it('refuses a dry run naming one finding three ways, as a repeat; no action is planned', async () => {
+    const before = await stack.prisma.remediationAction.count({ where: { status: { not: 'REFUSED' } } });
+    const res = await bulk(spellings().slice(0, 3), { dryRun: true, idempotencyKey: 'spellings-dry' });
+    expect(res).toEqual({ results: [], userErrors: [{ code: 'INVALID_INPUT', field: 'findingIds', message: 'findingIds must not repeat a finding' }] });
+    expect(await stack.prisma.remediationAction.count({ where: { status: { not: 'REFUSED' } } })).toBe(before);
+  });
+
+  it('refuses a real DEACTIVATE naming one finding five ways: no IAM call, the key untouched, one refusal audited', async () => {
+    const calls = stack.sandbox.calls().total;
+    const before = await stack.prisma.remediationAction.count();
+    const res = await bulk(spellings(), { idempotencyKey: 'spellings-real' });
+    expect(res.results).toEqual([]);
+    expect(res.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'findingIds' })]);
+    expect(stack.sandbox.calls().total).toBe(calls);
+    expect(keyStatus(stack, SETUP)).toBe('Active');
+    expect(await stack.prisma.remediationAction.findMany({ orderBy: { createdAt: 'asc' }, skip: before })).toEqual([expect.objectContaining({ status: 'REFUSED' })]);
+  });
+
+  it('keys the finding\'s action by its local UUID, lower-case, whatever the spelling; a retry in another spelling replays', async () => {
+    const first = await bulk([uuid.toUpperCase()], { idempotencyKey: 'spellings-one' });
+    expect(first.userErrors).toEqual([]);
+    expect(first.results).toEqual([{ findingId: uuid.toUpperCase(), action: { status: 'SUCCEEDED', accessKeyId: SETUP, idempotencyKey: `spellings-one/${uuid}` }, userErrors: [] }]);
+    const writesAfterFirst = writes(stack);
+    const retry = await bulk([globalId], { idempotencyKey: 'spellings-one' });
+    expect(retry).toEqual({ results: [{ ...first.results[0], findingId: globalId }], userErrors: [] });
+    expect(writes(stack)).toBe(writesAfterFirst);
+    expect(await stack.prisma.remediationAction.count({ where: { accessKeyId: SETUP, idempotencyKey: { startsWith: 'spellings-' } } })).toBe(1);
+  });
+});
+
 describe('a crash between the PENDING row and the IAM call', () => {
   let stack: Stack;
   let crash: 'before-write' | 'after-write' | null = null;

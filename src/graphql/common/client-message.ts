@@ -13,10 +13,22 @@ const SUGGESTION = 'Did you mean ';
  */
 export function clientMessage(message: string): string {
   const truncated = message.length > MAX_ERROR_MESSAGE_LENGTH;
-  let text = truncated ? message.slice(0, MAX_ERROR_MESSAGE_LENGTH) : message;
-  // Never end on half a surrogate pair: JSON would carry a lone surrogate.
-  if (truncated && /[\uD800-\uDBFF]$/.test(text)) text = text.slice(0, -1);
+  let text = truncated ? cut(message) : message;
   const suggestion = text.indexOf(SUGGESTION);
   if (suggestion >= 0) text = text.slice(0, suggestion).trimEnd();
   return truncated ? text + TRUNCATED_MARK : text;
+}
+
+/**
+ * A message bounded like clientMessage's, with nothing else cut: for userErrors, whose messages are Keywarden's
+ * own (no schema suggestions) but quote the caller's values.
+ */
+export function boundedMessage(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE_LENGTH ? cut(message) + TRUNCATED_MARK : message;
+}
+
+function cut(message: string): string {
+  const text = message.slice(0, MAX_ERROR_MESSAGE_LENGTH);
+  // Never end on half a surrogate pair: JSON would carry a lone surrogate.
+  return /[\uD800-\uDBFF]$/.test(text) ? text.slice(0, -1) : text;
 }

@@ -30,7 +30,8 @@ export function fromGlobalId(globalId: string): { type: NodeType; localId: strin
   // Every type but IamUser (account/user) has a UUID row id; anything else used to reach PostgreSQL's
   // uuid cast and fail there as an INTERNAL_SERVER_ERROR.
   if (type === 'IamUser' ? !isStorableText(localId) : !UUID.test(localId)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
-  return { type, localId };
+  // One spelling per row: a UUID in capitals is the same row (and the same idempotency key, the same loader key).
+  return { type, localId: type === 'IamUser' ? localId : localId.toLowerCase() };
 }
 
 /** The local id of a global id of the given type, or null when it is not one (for ids given in bulk). */
@@ -42,7 +43,10 @@ export function tryLocalIdOf(type: NodeType, id: string): string | null {
   }
 }
 
-/** Accepts a global id of the expected type; raw UUIDs are accepted too, for CLI users pasting scan ids. */
+/**
+ * Accepts a global id of the expected type; raw UUIDs are accepted too, for CLI users pasting scan ids. A UUID
+ * comes back lower-case however it was spelt, so equal local ids mean the same row.
+ */
 export function localIdOf(type: NodeType, id: string): string {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return id.toLowerCase();
   const parsed = fromGlobalId(id);

@@ -1,7 +1,9 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AccessException as Row } from '../../generated/prisma/client';
 import type { Context } from '../context';
+import { quoted, type UserErrorData } from '../../domain/remediation';
 import { toGlobalId, tryLocalIdOf } from '../common/node';
+import { toUserErrors } from '../common/user-errors';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { AccessException, AccessExceptionConnection, CreateExceptionInput, ExceptionFilter, ExceptionPayload, RevokeExceptionInput } from './exception.type';
@@ -10,9 +12,9 @@ export function toAccessException(row: Row): AccessException {
   return { ...row, id: toGlobalId('AccessException', row.id), active: row.revokedAt === null && row.expiresAt.getTime() > Date.now() };
 }
 
-const payload = (r: { exception: Row | null; userErrors: ExceptionPayload['userErrors'] }): ExceptionPayload => ({
+const payload = (r: { exception: Row | null; userErrors: UserErrorData[] }): ExceptionPayload => ({
   exception: r.exception ? toAccessException(r.exception) : null,
-  userErrors: r.userErrors,
+  userErrors: toUserErrors(r.userErrors),
 });
 
 @Resolver(() => AccessException)
@@ -27,7 +29,7 @@ export class ExceptionsResolver {
   @Mutation(() => ExceptionPayload, { description: 'Revokes an exception: its findings fail (and reopen) again at once. Needs IAM read permissions only.' })
   async revokeException(@Arg('input', () => RevokeExceptionInput) input: RevokeExceptionInput, @Ctx() { services, actor }: Context): Promise<ExceptionPayload> {
     const id = tryLocalIdOf('AccessException', input.id);
-    if (!id) return { exception: null, userErrors: [{ code: 'EXCEPTION_NOT_FOUND', field: 'id', message: `no exception ${input.id}` }] };
+    if (!id) return payload({ exception: null, userErrors: [{ code: 'EXCEPTION_NOT_FOUND', field: 'id', message: `no exception ${quoted(input.id)}` }] });
     return payload(await services.exceptions.revoke(id, actor));
   }
 

@@ -3,8 +3,9 @@ import { REMEDIATIONS, type RemediationKind } from '../../domain/remediation';
 import type { RemediationResult } from '../../services/remediation.service';
 import type { Context } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
-import { localIdOf } from '../common/node';
+import { localIdOf, tryLocalIdOf } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
+import { toUserErrors } from '../common/user-errors';
 import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
@@ -22,7 +23,7 @@ import { toRemediationAction } from './remediation.mapper';
 /** The mutation's description, with the IAM permissions its contract declares. */
 const describe = (kind: RemediationKind) => `${REMEDIATIONS[kind].description} Needs IAM permissions: ${REMEDIATIONS[kind].permissions.join(', ')}.`;
 
-const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: r.userErrors });
+const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: toUserErrors(r.userErrors) });
 
 @Resolver(() => RemediationAction)
 export class RemediationResolver {
@@ -50,8 +51,15 @@ export class RemediationResolver {
     description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. At most one per request. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
   })
   async remediateFindings(@Arg('input', () => RemediateFindingsInput) input: RemediateFindingsInput, @Ctx() { services, actor }: Context): Promise<RemediateFindingsPayload> {
-    const result = await services.remediation.runForFindings(input, actor);
-    return { results: result.results.map((r) => ({ findingId: r.findingId, ...payload(r) })), userErrors: result.userErrors };
+    // One spelling per finding (its local UUID, lower-case) before the service checks repeats, fingerprints the
+    // request and keys each finding's action: a global id, its raw UUID and the UUID in capitals were three
+    // findings. An id that is not a finding's stays as given (FINDING_NOT_FOUND).
+    const findingIds = input.findingIds.map((id) => tryLocalIdOf('Finding', id) ?? id);
+    // Results name each finding as this request spelt it (a replay may come from another spelling).
+    const spelt = new Map<string, string>();
+    findingIds.forEach((id, i) => spelt.has(id) || spelt.set(id, input.findingIds[i]));
+    const result = await services.remediation.runForFindings({ ...input, findingIds }, actor);
+    return { results: result.results.map((r) => ({ findingId: spelt.get(r.findingId) ?? r.findingId, ...payload(r) })), userErrors: toUserErrors(result.userErrors) };
   }
 
   @Authorized('findings:read')
