@@ -277,7 +277,11 @@ function readPassword(files: Files): string {
     const why = code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`;
     throw new Error(`cannot log in to the embedded PostgreSQL in ${files.pgdata}: its password file ${files.password} ${why}; restore it, or move ${files.pgdata} aside to start with a new, empty database`);
   }
-  if ((fs.statSync(files.password).mode & 0o077) !== 0) fs.chmodSync(files.password, 0o600);
+  try {
+    if ((fs.statSync(files.password).mode & 0o077) !== 0) fs.chmodSync(files.password, 0o600); // someone loosened it
+  } catch {
+    // not ours to change; it was readable, which is all we need
+  }
   return text.trim();
 }
 
