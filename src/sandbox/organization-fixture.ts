@@ -234,8 +234,8 @@ export function parseOrganizationFixture(json: unknown, now: Date = new Date()):
     const rawIam = raw?.['iam'];
     let iam: SandboxFixture | (() => SandboxFixture);
     if (typeof rawIam === 'function') {
-      let resolved: SandboxFixture | undefined;
-      iam = () => (resolved ??= resolveAccountIam(accountId, (rawIam as () => unknown)(), path, now));
+      // Not memoised: the sandbox keeps the account's state, and a second copy would double its memory.
+      iam = () => resolveAccountIam(accountId, (rawIam as () => unknown)(), path, now);
     } else {
       try {
         iam = resolveAccountIam(accountId, rawIam, path, now);
