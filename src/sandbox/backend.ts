@@ -123,11 +123,9 @@ export class SandboxBackend {
     return slot.state;
   }
 
-  /** How many accounts have an IAM state yet (generated organizations create them on first use). */
-  get materializedAccountCount(): number {
-    let n = 0;
-    for (const slot of this.accounts.values()) if (slot.state) n++;
-    return n;
+  /** Accounts whose IAM state exists yet (generated organizations create it on first use). */
+  accountsWithState(): string[] {
+    return [...this.accounts].filter(([, slot]) => slot.state !== undefined).map(([id]) => id);
   }
 
   account(accountId: string): SandboxAccountHandle {

@@ -79,6 +79,8 @@ export interface IamSandbox {
   readonly organization: SandboxOrganization | null;
   /** An account of the sandbox (throws for an unknown one); its state is created on first use. */
   account(accountId: string): SandboxAccountHandle;
+  /** Accounts whose IAM state exists yet: a generated organization creates each when first used. */
+  accountsWithState(): string[];
   /** All calls, or those acting in one account (IAM and GetCallerIdentity: the credentials' account; AssumeRole: the role's). */
   calls(accountId?: string): SandboxCallCounts;
   /** Resets the call counts and the AssumeRole log. */
@@ -488,6 +490,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
       return backend.organization;
     },
     account: (accountId) => backend.account(accountId),
+    accountsWithState: () => backend.accountsWithState(),
     calls: (accountId) => counters.snapshot(accountId),
     resetCalls,
     assumeRoleCalls: () => backend.assumeRoleLog.map((r) => ({ ...r })),
