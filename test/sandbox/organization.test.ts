@@ -232,6 +232,21 @@ describe('sandbox organization: AssumeRole decides the account', () => {
     expect(bad.message).toContain('Member must satisfy regular expression pattern: [\\w+=,.@-]*');
     const arn = await sdkError(sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::12:role/KeywardenAudit', RoleSessionName: 'ok' })));
     expect(arn.name).toBe('ValidationError');
+    // Role chaining: an assumed role may assume another for at most an hour.
+    const chained = stsClient(sandbox, await assumeRole(sandbox, { RoleArn: roleArn(MEMBER_B) }));
+    const long = await sdkError(chained.send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER_C), RoleSessionName: 'chain', ExternalId: EXTERNAL_ID, DurationSeconds: 7200 })));
+    expect(long.message).toBe('The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+    const hop = await chained.send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER_C), RoleSessionName: 'chain', ExternalId: EXTERNAL_ID }));
+    expect(hop.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${MEMBER_C}:assumed-role/KeywardenAudit/chain`);
+    expect(sandbox.assumeRoleCalls().at(-1)!.callerArn).toBe(`arn:aws:sts::${MEMBER_B}:assumed-role/KeywardenAudit/keywarden-test`);
+    sts.destroy();
+    chained.destroy();
+  });
+
+  it('role names compare case-insensitively, like IAM names; the session carries the role’s own spelling', async () => {
+    const sts = stsClient(sandbox);
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn(MEMBER_B, 'keywardenaudit'), RoleSessionName: 'lower' }));
+    expect(out.AssumedRoleUser!.Arn).toBe(`arn:aws:sts::${MEMBER_B}:assumed-role/KeywardenAudit/lower`);
     sts.destroy();
   });
 
