@@ -12,16 +12,17 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleAdmin } from './admin';
 import { SandboxBackend, type AssumeRoleRecord, type SandboxAccountHandle } from './backend';
 import { IamError, type IamErrorCode } from './errors';
 import { FaultRulesSchema, SERVICE_FAULT_CODES, type FaultErrorCode, type FaultRule, type FaultRuleInput, type SandboxCallCounts } from './faults';
 import { FixtureError, issuesFromZod, isParsedFixture, parseFixture, type FixtureInput, type SandboxFixture } from './fixture';
+import { HttpError, readBody, send, sendJson } from './http';
 import { ACTION_HANDLERS, faultErrorMessage, isSandboxOperation, subjectUserOf, type ActionParams, type IamCaller } from './handlers';
 import type { SandboxOrganization } from './organization';
 import {
   isOrganizationFixture,
   isParsedOrganizationFixture,
-  ORGANIZATION_ACCOUNT_STATUSES,
   parseOrganizationFixture,
   type AnySandboxFixture,
   type OrganizationAccountStatus,
@@ -44,8 +45,6 @@ import { errorXml, STS_XML_NAMESPACE, successXml } from './xml';
 export { DEFAULT_SANDBOX_SEED } from './backend';
 
 export const IAM_API_VERSION = '2010-05-08';
-
-const MAX_BODY_BYTES = 1 << 20;
 
 export interface IamSandboxHooks {
   /**
@@ -101,51 +100,6 @@ export interface IamSandbox {
   /** Replaces everything from a fixture of either kind; throws FixtureError and keeps state if invalid. */
   replaceFixture(fixture: AnySandboxFixture | string): void;
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
-  if (res.writableEnded || res.destroyed) return;
-  res.writeHead(status, {
-    'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  if (status === 204) {
-    if (!res.writableEnded && !res.destroyed) res.writeHead(204).end();
-    return;
-  }
-  send(res, status, 'application/json', JSON.stringify(value));
 }
 
 /** Parses a fixture of either kind (JSON text, input form or already parsed). */
@@ -333,119 +287,6 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     }
   }
 
-  // ---------------------------------------------------------------- admin
-
-  /** `?accountId=` picks an account (404 when unknown); without it, the default account. */
-  const adminAccount = (url: URL): string => {
-    const id = url.searchParams.get('accountId');
-    if (id === null) return backend.defaultAccountId;
-    if (!backend.hasAccount(id)) throw new HttpError(404, `no account ${id} in the sandbox`);
-    return id;
-  };
-
-  const organizationSummary = (org: SandboxOrganization) => ({
-    id: org.id,
-    managementAccountId: org.managementAccountId,
-    memberRoleName: org.memberRoleName,
-    rootId: org.rootId,
-    organizationalUnits: org.organizationalUnits().map((ou) => ({ id: ou.id, path: org.pathOf(ou.id) })),
-    accounts: org.accounts().map((a) => ({ accountId: a.accountId, name: a.name, status: a.status, parent: org.pathOf(a.accountId) })),
-  });
-
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname;
-    const route = `${req.method} ${path}`;
-    const jsonBody = async (): Promise<unknown> => {
-      const text = await readBody(req);
-      try {
-        return JSON.parse(text);
-      } catch (e) {
-        throw new HttpError(400, `invalid JSON: ${(e as Error).message}`);
-      }
-    };
-    try {
-      const accountRoute = /^\/_sandbox\/organization\/accounts\/(\d{12})$/.exec(path);
-      if (accountRoute) return await handleAdminAccount(req, res, accountRoute[1]!, jsonBody);
-      switch (route) {
-        case 'GET /_sandbox/healthz': {
-          const state = backend.state(adminAccount(url));
-          const org = backend.organization;
-          return sendJson(res, 200, org ? { status: 'ok', users: state.userCount, organization: org.id, accounts: org.accountCount } : { status: 'ok', users: state.userCount });
-        }
-        case 'GET /_sandbox/calls':
-          return sendJson(res, 200, url.searchParams.has('accountId') ? counters.snapshot(adminAccount(url)) : counters.snapshot());
-        case 'POST /_sandbox/calls/reset':
-          resetCalls();
-          return sendJson(res, 204, null);
-        case 'GET /_sandbox/assume-role-calls':
-          return sendJson(res, 200, backend.assumeRoleLog);
-        case 'GET /_sandbox/organization':
-          if (!backend.organization) throw new HttpError(404, 'the sandbox plays a single account, not an organization');
-          return sendJson(res, 200, organizationSummary(backend.organization));
-        case 'GET /_sandbox/faults':
-          return sendJson(res, 200, backend.getFaults());
-        case 'PUT /_sandbox/faults':
-          setFaults((await jsonBody()) as FaultRuleInput[]);
-          return sendJson(res, 204, null);
-        case 'PUT /_sandbox/fixture':
-          replaceFixture(await readBody(req));
-          return sendJson(res, 204, null);
-        case 'POST /_sandbox/credential-report/invalidate':
-          backend.state(adminAccount(url)).invalidateCredentialReport();
-          return sendJson(res, 204, null);
-        case 'POST /_sandbox/credential-report/expire':
-          backend.state(adminAccount(url)).expireCredentialReport();
-          return sendJson(res, 204, null);
-        case 'PUT /_sandbox/credential-report/age': {
-          const state = backend.state(adminAccount(url));
-          const b = (await jsonBody()) as { ageMs?: unknown };
-          if (typeof b?.ageMs !== 'number' || !Number.isFinite(b.ageMs) || b.ageMs < 0) {
-            throw new HttpError(400, 'body must be {"ageMs": <non-negative number>}');
-          }
-          if (state.credentialReportGeneratedAt() === null) throw new HttpError(409, 'no credential report to age');
-          state.setCredentialReportAge(b.ageMs);
-          return sendJson(res, 204, null);
-        }
-        default:
-          return sendJson(res, 404, { error: `no admin route ${route}` });
-      }
-    } catch (e) {
-      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
-      if (e instanceof FixtureError) return sendJson(res, 400, { error: e.message, issues: e.issues });
-      return sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
-    }
-  }
-
-  /** PATCH {status?, parent?} changes a member account; DELETE removes it from the organization. */
-  async function handleAdminAccount(req: IncomingMessage, res: ServerResponse, accountId: string, jsonBody: () => Promise<unknown>): Promise<void> {
-    const org = backend.organization;
-    if (!org) throw new HttpError(404, 'the sandbox plays a single account, not an organization');
-    if (!org.isMember(accountId)) throw new HttpError(404, `account ${accountId} is not in organization ${org.id}`);
-    if (req.method === 'DELETE') {
-      try {
-        org.removeAccount(accountId);
-      } catch (e) {
-        throw new HttpError(409, (e as Error).message);
-      }
-      return sendJson(res, 204, null);
-    }
-    if (req.method !== 'PATCH') throw new HttpError(405, 'use PATCH {"status"?, "parent"?} or DELETE');
-    const b = (await jsonBody()) as { status?: unknown; parent?: unknown } | null;
-    const status = b?.status;
-    const parent = b?.parent;
-    if (status !== undefined && !(ORGANIZATION_ACCOUNT_STATUSES as readonly unknown[]).includes(status)) {
-      throw new HttpError(400, `status must be one of ${ORGANIZATION_ACCOUNT_STATUSES.join(', ')}`);
-    }
-    if (parent !== undefined && typeof parent !== 'string') throw new HttpError(400, 'parent must be an OU path (Root/…) or id');
-    try {
-      if (parent !== undefined) org.moveAccount(accountId, parent);
-    } catch (e) {
-      throw new HttpError(400, (e as Error).message);
-    }
-    if (status !== undefined) org.setAccountStatus(accountId, status as OrganizationAccountStatus);
-    return sendJson(res, 204, null);
-  }
-
   function resetCalls(): void {
     counters.reset();
     backend.assumeRoleLog.length = 0;
@@ -454,7 +295,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
-      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url);
+      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls });
       const target = req.headers['x-amz-target'];
       if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);
       if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleQuery(req, res, url);
