@@ -186,15 +186,16 @@ const withToken = (body: Record<string, unknown>, nextToken: string | undefined)
 
 // ------------------------------------------------------------ operations
 
-type Handler = (input: Input, org: SandboxOrganization, backend: SandboxBackend) => Record<string, unknown>;
+type Handler = (input: Input, org: SandboxOrganization) => Record<string, unknown>;
 
 function requireParent(org: SandboxOrganization, parentId: string): void {
   if (parentId !== org.rootId && !org.getOrganizationalUnit(parentId)) throw new OrganizationsError('ParentNotFoundException');
 }
 
 const HANDLERS: Readonly<Record<OrganizationsOperation, Handler>> = {
-  DescribeOrganization: (_input, org, backend) => {
-    const mgmt = org.getAccount(org.managementAccountId);
+  DescribeOrganization: (_input, org) => {
+    // The management account cannot leave (SandboxOrganization.removeAccount refuses), so it is always there.
+    const mgmt = org.getAccount(org.managementAccountId)!;
     return {
       Organization: {
         Id: org.id,
@@ -202,7 +203,7 @@ const HANDLERS: Readonly<Record<OrganizationsOperation, Handler>> = {
         FeatureSet: 'ALL',
         MasterAccountArn: org.accountArn(org.managementAccountId),
         MasterAccountId: org.managementAccountId,
-        MasterAccountEmail: mgmt?.email ?? `${backend.defaultAccountId}@example.com`,
+        MasterAccountEmail: mgmt.email,
         // Deprecated by AWS and answered empty.
         AvailablePolicyTypes: [],
       },
@@ -261,5 +262,5 @@ export function handleOrganizationsOperation(
   if (caller.accountId !== org.managementAccountId && op !== 'DescribeOrganization') {
     throw new OrganizationsError('AccessDeniedException');
   }
-  return HANDLERS[op](input, org, backend);
+  return HANDLERS[op](input, org);
 }

@@ -97,9 +97,9 @@ export class SessionStore {
     return [...this.byKey.values()];
   }
 
+  /** Forgets every session; numbering goes on, so a key issued before never comes back with a new meaning. */
   clear(): void {
     this.byKey.clear();
-    this.issued = 0;
   }
 
   /** Who the credentials are; throws CredentialsRefused like AWS refuses a request before reading it. */
