@@ -15,12 +15,14 @@ import { startServer } from './graphql/server';
 import { createLogger, type Logger } from './logger';
 import { FixtureError, loadFixture, parseFixture, type SandboxFixture } from './sandbox/fixture';
 import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
+import { loadSandboxFixture, parseOrganizationFixture } from './sandbox/organization-fixture';
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
 import { AccountGuard } from './services/account-guard';
 import { credentialsOnlyAccounts } from './services/scan-jobs.service';
 import type { Scan } from './generated/prisma/client';
+import { sampleOrganizationFixture } from './sandbox/sample-organization';
 
 const program = new Command('keywarden')
   .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
@@ -219,13 +221,27 @@ scanOptions(program.command('start'))
 
 program
   .command('sandbox')
-  .description('run the built-in IAM sandbox alone (for integrators): point AWS_ENDPOINT_URL_IAM at it')
+  .description('run the built-in sandbox alone (for integrators): IAM, STS and Organizations on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS)')
   .option('--port <port>', 'port to listen on', '4566')
-  .option('--fixture <file>', 'account fixture (default: the sample account)')
+  .option('--fixture <file>', 'account or organization fixture (default: the sample account)')
+  .option('--organization', 'serve the sample organization of three accounts instead of the sample account')
   .action(async (opts) => {
-    const fixture = opts.fixture ? loadFixture(opts.fixture) : parseFixture(sampleAccountFixture);
+    if (opts.fixture && opts.organization) throw new CliError('--fixture and --organization: choose one');
+    const fixture = opts.fixture
+      ? loadSandboxFixture(opts.fixture)
+      : opts.organization
+        ? parseOrganizationFixture(sampleOrganizationFixture)
+        : parseFixture(sampleAccountFixture);
     const sandbox = await startIamSandbox({ fixture, port: Number(opts.port) });
-    console.log(`IAM sandbox at ${sandbox.url} (account ${fixture.accountId})\n  export AWS_ENDPOINT_URL_IAM=${sandbox.url} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox`);
+    const env = `AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox`;
+    if ('organization' in fixture) {
+      const o = fixture.organization;
+      console.log(`IAM, STS and Organizations sandbox at ${sandbox.url} (organization ${o.id}, ${o.accounts.length} accounts; base credentials act in ${o.callerAccountId})`);
+      console.log(`  export AWS_ENDPOINT_URL_IAM=${sandbox.url} AWS_ENDPOINT_URL_STS=${sandbox.url} AWS_ENDPOINT_URL_ORGANIZATIONS=${sandbox.url} ${env}`);
+      console.log(`  member accounts: AssumeRole into arn:aws:iam::<account>:role/${o.memberRoleName}`);
+    } else {
+      console.log(`IAM sandbox at ${sandbox.url} (account ${fixture.accountId})\n  export AWS_ENDPOINT_URL_IAM=${sandbox.url} ${env}`);
+    }
     await untilSignal();
     await sandbox.close();
   });

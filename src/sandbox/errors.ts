@@ -17,6 +17,8 @@ export const IAM_ERROR_CODES = [
   'ReportInProgress',
   'InvalidAction',
   'MissingAuthenticationToken',
+  'InvalidClientTokenId',
+  'ExpiredToken',
 ] as const;
 
 export type IamErrorCode = (typeof IAM_ERROR_CODES)[number];
@@ -53,6 +55,8 @@ export const IAM_ERRORS: Readonly<Record<IamErrorCode, IamErrorSpec>> = {
   ReportInProgress: { status: 404, type: 'Sender', defaultMessage: 'Credential report is being generated.' },
   InvalidAction: { status: 400, type: 'Sender', defaultMessage: 'The action is not valid for this endpoint.' },
   MissingAuthenticationToken: { status: 403, type: 'Sender', defaultMessage: 'Request is missing Authentication Token' },
+  InvalidClientTokenId: { status: 403, type: 'Sender', defaultMessage: 'The security token included in the request is invalid.' },
+  ExpiredToken: { status: 403, type: 'Sender', defaultMessage: 'The security token included in the request is expired' },
 };
 
 /** An IAM error answer; thrown by handlers and turned into an `<ErrorResponse>`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IamError, type IamErrorCode } from './errors';
+import type { IamErrorCode } from './errors';
 
 /** The IAM actions the sandbox implements. */
 export const SANDBOX_OPERATIONS = [
@@ -17,8 +17,36 @@ export const SANDBOX_OPERATIONS = [
 
 export type SandboxOperation = (typeof SANDBOX_OPERATIONS)[number];
 
-/** Codes a fault rule may force (protocol-level ones such as InvalidAction are left out). */
-export const FAULT_ERROR_CODES = [
+/** The STS actions the sandbox implements (Query protocol, Version 2011-06-15). */
+export const STS_OPERATIONS = ['AssumeRole', 'GetCallerIdentity'] as const;
+export type StsOperation = (typeof STS_OPERATIONS)[number];
+
+/** The Organizations operations the sandbox implements (awsJson1_1, X-Amz-Target AWSOrganizationsV20161128.<Op>). */
+export const ORGANIZATIONS_OPERATIONS = [
+  'DescribeOrganization',
+  'DescribeAccount',
+  'DescribeOrganizationalUnit',
+  'ListAccounts',
+  'ListAccountsForParent',
+  'ListOrganizationalUnitsForParent',
+  'ListParents',
+  'ListRoots',
+] as const;
+export type OrganizationsOperation = (typeof ORGANIZATIONS_OPERATIONS)[number];
+
+export type SandboxService = 'iam' | 'sts' | 'organizations';
+
+export const SERVICE_OPERATIONS: Readonly<Record<SandboxService, readonly string[]>> = {
+  iam: SANDBOX_OPERATIONS,
+  sts: STS_OPERATIONS,
+  organizations: ORGANIZATIONS_OPERATIONS,
+};
+
+export const serviceOfOperation = (operation: string): SandboxService | undefined =>
+  (Object.keys(SERVICE_OPERATIONS) as SandboxService[]).find((s) => SERVICE_OPERATIONS[s].includes(operation));
+
+/** IAM codes a fault rule may force (protocol-level ones such as InvalidAction are left out). */
+const IAM_FAULT_CODES = [
   'AccessDenied',
   'NoSuchEntity',
   'ServiceFailure',
@@ -32,12 +60,55 @@ export const FAULT_ERROR_CODES = [
   'ReportInProgress',
 ] as const satisfies readonly IamErrorCode[];
 
+/** Codes that only the Organizations API answers. */
+export const ORGANIZATIONS_FAULT_CODES = [
+  'AWSOrganizationsNotInUseException',
+  'AccessDeniedException',
+  'AccountNotFoundException',
+  'ChildNotFoundException',
+  'OrganizationalUnitNotFoundException',
+  'ParentNotFoundException',
+  'TooManyRequestsException',
+  'ServiceException',
+] as const;
+
+/**
+ * Codes a fault rule may force. AccessDenied, Throttling, ServiceFailure, ServiceUnavailable, ExpiredToken and
+ * InvalidClientTokenId mean the same thing in every service and are answered in each service's own words
+ * (e.g. TooManyRequestsException from Organizations); the others belong to one service.
+ */
+export const FAULT_ERROR_CODES = [
+  ...IAM_FAULT_CODES,
+  'ExpiredToken',
+  'InvalidClientTokenId',
+  'RegionDisabledException',
+  ...ORGANIZATIONS_FAULT_CODES,
+] as const;
+
 export type FaultErrorCode = (typeof FAULT_ERROR_CODES)[number];
+
+const SHARED_FAULT_CODES: readonly FaultErrorCode[] = ['AccessDenied', 'Throttling', 'ServiceFailure', 'ServiceUnavailable', 'ExpiredToken', 'InvalidClientTokenId'];
+
+/** The fault codes each service can answer. */
+export const SERVICE_FAULT_CODES: Readonly<Record<SandboxService, readonly FaultErrorCode[]>> = {
+  iam: [...IAM_FAULT_CODES, 'ExpiredToken', 'InvalidClientTokenId'],
+  sts: [...SHARED_FAULT_CODES, 'ValidationError', 'RegionDisabledException'],
+  organizations: [...SHARED_FAULT_CODES, 'InvalidInput', ...ORGANIZATIONS_FAULT_CODES],
+};
+
+const ALL_OPERATIONS = [...SANDBOX_OPERATIONS, ...STS_OPERATIONS, ...ORGANIZATIONS_OPERATIONS] as const;
 
 export const FaultRuleSchema = z
   .strictObject({
-    /** An operation name, or `*` for all. */
-    operation: z.union([z.literal('*'), z.enum(SANDBOX_OPERATIONS)]),
+    /** An operation name, or `*` for all (of `service` when given). */
+    operation: z.union([z.literal('*'), z.enum(ALL_OPERATIONS)]),
+    /** Only calls to this service; `{ service: 'iam', operation: '*' }` is every IAM call. */
+    service: z.enum(['iam', 'sts', 'organizations']).optional(),
+    /**
+     * Only calls acting in this account: the credentials' account for IAM, GetCallerIdentity and Organizations,
+     * the role's account for AssumeRole.
+     */
+    accountId: z.string().regex(/^\d{12}$/, { message: 'account id must be 12 digits' }).optional(),
     /** Only calls about this user (UserName parameter, or the owner of AccessKeyId); case-insensitive like IAM names. */
     userName: z.string().min(1).optional(),
     latencyMs: z.number().int().min(0).max(120_000).optional(),
@@ -55,7 +126,22 @@ export const FaultRuleSchema = z
   .refine(
     (r) => r.latencyMs !== undefined || r.throttleRate !== undefined || r.errorRate !== undefined || r.error !== undefined,
     { message: 'a fault rule needs at least one of latencyMs, throttleRate, errorRate, error' },
-  );
+  )
+  .superRefine((r, ctx) => {
+    const opService = r.operation === '*' ? undefined : serviceOfOperation(r.operation);
+    if (opService !== undefined && r.service !== undefined && opService !== r.service) {
+      ctx.addIssue({ code: 'custom', path: ['operation'], message: `${r.operation} is not an operation of ${r.service}` });
+    }
+    // A rule about one service must use an error that service has; a `*` rule's error applies where it exists.
+    const service = opService ?? r.service;
+    if (service !== undefined && r.error !== undefined && !SERVICE_FAULT_CODES[service].includes(r.error)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['error'],
+        message: `${r.error} is not an error of ${service}: use one of ${SERVICE_FAULT_CODES[service].join(', ')}`,
+      });
+    }
+  });
 
 export const FaultRulesSchema = z.array(FaultRuleSchema);
 
@@ -74,9 +160,22 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export interface FaultDecision {
+/** What a call is, for matching fault rules. */
+export interface FaultCall {
+  service: SandboxService;
+  operation: string;
+  /** The account the call acts in (see FaultRuleSchema.accountId). */
+  accountId?: string | undefined;
+  /** The IAM user the call is about. */
+  userName?: string | undefined;
+}
+
+/** Turns a fault code into the service's own error, or undefined when the service has no such error. */
+export type FaultErrorFactory<E> = (code: FaultErrorCode, message: string | undefined) => E | undefined;
+
+export interface FaultDecision<E> {
   latencyMs: number;
-  error?: IamError;
+  error?: E;
 }
 
 /** Evaluates fault rules in order. Latencies of all matching rules add up; the first error wins. */
@@ -104,26 +203,28 @@ export class FaultEngine {
     this.random = seededRandom(seed);
   }
 
-  evaluate(operation: string, subjectUser: string | undefined, errorMessage: (code: FaultErrorCode) => string | undefined): FaultDecision {
+  evaluate<E>(call: FaultCall, toError: FaultErrorFactory<E>): FaultDecision<E> {
     let latencyMs = 0;
-    let error: IamError | undefined;
-    const subject = subjectUser?.toLowerCase();
+    let error: E | undefined;
+    const subject = call.userName?.toLowerCase();
     this.rules.forEach((rule, i) => {
-      if (rule.operation !== '*' && rule.operation !== operation) return;
+      if (rule.operation !== '*' && rule.operation !== call.operation) return;
+      if (rule.service !== undefined && rule.service !== call.service) return;
+      if (rule.accountId !== undefined && rule.accountId !== call.accountId) return;
       if (rule.userName !== undefined && rule.userName.toLowerCase() !== subject) return;
       if (rule.times !== undefined && this.matched[i]! >= rule.times) return;
       this.matched[i]! += 1;
       latencyMs += rule.latencyMs ?? 0;
-      if (error) return;
+      if (error !== undefined) return;
       if (rule.error) {
-        error = new IamError(rule.error, rule.message ?? errorMessage(rule.error));
+        error = toError(rule.error, rule.message);
       } else if (rule.throttleRate !== undefined && this.random() < rule.throttleRate) {
-        error = new IamError('Throttling', rule.message ?? 'Rate exceeded');
+        error = toError('Throttling', rule.message ?? 'Rate exceeded');
       } else if (rule.errorRate !== undefined && this.random() < rule.errorRate) {
-        error = new IamError('ServiceFailure', rule.message);
+        error = toError('ServiceFailure', rule.message);
       }
     });
-    return error ? { latencyMs, error } : { latencyMs };
+    return error !== undefined ? { latencyMs, error } : { latencyMs };
   }
 }
 
@@ -167,5 +268,31 @@ export class CallCounter {
 
   reset(): void {
     this.counts = CallCounter.empty();
+  }
+}
+
+/** Call counts in total and per account (the account a call acts in; see FaultRuleSchema.accountId). */
+export class AccountCallCounters {
+  private readonly all = new CallCounter();
+  private readonly accounts = new Map<string, CallCounter>();
+
+  /** `accountId` undefined: the call was refused before an account was known (e.g. an unknown access key). */
+  record(accountId: string | undefined, operation: string, ok: boolean): void {
+    this.all.record(operation, ok);
+    if (accountId === undefined) return;
+    let counter = this.accounts.get(accountId);
+    if (!counter) this.accounts.set(accountId, (counter = new CallCounter()));
+    counter.record(operation, ok);
+  }
+
+  /** All calls, or the calls acting in one account. */
+  snapshot(accountId?: string): SandboxCallCounts {
+    if (accountId === undefined) return this.all.snapshot();
+    return (this.accounts.get(accountId) ?? new CallCounter()).snapshot();
+  }
+
+  reset(): void {
+    this.all.reset();
+    this.accounts.clear();
   }
 }

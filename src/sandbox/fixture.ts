@@ -129,56 +129,65 @@ export const FixtureRootSchema = z.strictObject({
     .default(0),
 });
 
-export const FixtureSchema = z
-  .strictObject({
-    accountId: z.string().regex(/^\d{12}$/, { message: 'account id must be 12 digits' }),
-    accountCreatedAt: TimeSpecSchema,
-    /** User returned by GetUser (and used by ListAccessKeys etc.) when no UserName is given. */
-    callerUserName: UserNameSchema.optional(),
-    /** Seed for fault sampling. */
-    seed: z.number().int().optional(),
-    root: FixtureRootSchema.default({ passwordEnabled: true, mfaActive: false, accessKeys: 0 }),
-    users: z.array(FixtureUserSchema).default([]),
-    credentialReport: z
-      .strictObject({
-        generationDelayMs: z.number().int().min(0).max(3_600_000).default(0),
-        /** Start with a COMPLETE report generated at this time (a snapshot of the fixture). */
-        generatedAt: TimeSpecSchema.optional(),
-      })
-      .default({ generationDelayMs: 0 }),
-    faults: z.array(FaultRuleSchema).default([]),
-  })
-  .superRefine((f, ctx) => {
-    // IAM user names are unique case-insensitively ("Alice" and "alice" cannot coexist).
-    const seenNames = new Map<string, number>();
-    const seenKeys = new Map<string, string>();
-    const noteKey = (id: string | undefined, path: (string | number)[]) => {
-      if (id === undefined) return;
-      const prev = seenKeys.get(id);
-      if (prev !== undefined) ctx.addIssue({ code: 'custom', path, message: `duplicate access key id ${id} (also at ${prev})` });
-      else seenKeys.set(id, formatPath(path));
-    };
-    f.users.forEach((u, i) => {
-      const lower = u.userName.toLowerCase();
-      const prev = seenNames.get(lower);
-      if (prev !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['users', i, 'userName'],
-          message: `duplicate user name ${JSON.stringify(u.userName)} (same as users[${prev}]; IAM names are case-insensitive)`,
-        });
-      } else seenNames.set(lower, i);
-      u.accessKeys.forEach((k, j) => noteKey(k.accessKeyId, ['users', i, 'accessKeys', j, 'accessKeyId']));
-    });
-    if (Array.isArray(f.root.accessKeys)) {
-      f.root.accessKeys.forEach((k, j) => noteKey(k.accessKeyId, ['root', 'accessKeys', j, 'accessKeyId']));
-    }
-    if (f.callerUserName !== undefined && !seenNames.has(f.callerUserName.toLowerCase())) {
-      ctx.addIssue({ code: 'custom', path: ['callerUserName'], message: `no user named ${JSON.stringify(f.callerUserName)}` });
-    }
+const FixtureObjectSchema = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, { message: 'account id must be 12 digits' }),
+  accountCreatedAt: TimeSpecSchema,
+  /** User returned by GetUser (and used by ListAccessKeys etc.) when no UserName is given. */
+  callerUserName: UserNameSchema.optional(),
+  /** Seed for fault sampling. */
+  seed: z.number().int().optional(),
+  root: FixtureRootSchema.default({ passwordEnabled: true, mfaActive: false, accessKeys: 0 }),
+  users: z.array(FixtureUserSchema).default([]),
+  credentialReport: z
+    .strictObject({
+      generationDelayMs: z.number().int().min(0).max(3_600_000).default(0),
+      /** Start with a COMPLETE report generated at this time (a snapshot of the fixture). */
+      generatedAt: TimeSpecSchema.optional(),
+    })
+    .default({ generationDelayMs: 0 }),
+  faults: z.array(FaultRuleSchema).default([]),
+});
+
+type FixtureWithoutAccountId = Omit<z.output<typeof FixtureObjectSchema>, 'accountId'>;
+
+/** Rules across fields: unique names (case-insensitive) and key ids, a callerUserName that exists. */
+function refineFixture(f: FixtureWithoutAccountId, ctx: z.RefinementCtx): void {
+  // IAM user names are unique case-insensitively ("Alice" and "alice" cannot coexist).
+  const seenNames = new Map<string, number>();
+  const seenKeys = new Map<string, string>();
+  const noteKey = (id: string | undefined, path: (string | number)[]) => {
+    if (id === undefined) return;
+    const prev = seenKeys.get(id);
+    if (prev !== undefined) ctx.addIssue({ code: 'custom', path, message: `duplicate access key id ${id} (also at ${prev})` });
+    else seenKeys.set(id, formatPath(path));
+  };
+  f.users.forEach((u, i) => {
+    const lower = u.userName.toLowerCase();
+    const prev = seenNames.get(lower);
+    if (prev !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['users', i, 'userName'],
+        message: `duplicate user name ${JSON.stringify(u.userName)} (same as users[${prev}]; IAM names are case-insensitive)`,
+      });
+    } else seenNames.set(lower, i);
+    u.accessKeys.forEach((k, j) => noteKey(k.accessKeyId, ['users', i, 'accessKeys', j, 'accessKeyId']));
   });
+  if (Array.isArray(f.root.accessKeys)) {
+    f.root.accessKeys.forEach((k, j) => noteKey(k.accessKeyId, ['root', 'accessKeys', j, 'accessKeyId']));
+  }
+  if (f.callerUserName !== undefined && !seenNames.has(f.callerUserName.toLowerCase())) {
+    ctx.addIssue({ code: 'custom', path: ['callerUserName'], message: `no user named ${JSON.stringify(f.callerUserName)}` });
+  }
+}
+
+export const FixtureSchema = FixtureObjectSchema.superRefine(refineFixture);
+
+/** An account's IAM inside an organization fixture: the single-account fixture without `accountId`. */
+export const AccountIamFixtureSchema = FixtureObjectSchema.omit({ accountId: true }).superRefine(refineFixture);
 
 export type FixtureInput = z.input<typeof FixtureSchema>;
+export type AccountIamFixtureInput = z.input<typeof AccountIamFixtureSchema>;
 export type FixtureUserInput = z.input<typeof FixtureUserSchema>;
 export type FixtureAccessKeyInput = z.input<typeof FixtureAccessKeySchema>;
 

@@ -17,8 +17,17 @@ import { el, memberList, wrap } from './xml';
 
 export type ActionParams = Record<string, string>;
 
-/** Returns the inner XML of `<XxxResult>`, or null for operations without output (UpdateAccessKey, DeleteAccessKey). */
-export type ActionHandler = (params: ActionParams, state: SandboxState) => string | null;
+/** Who is calling, when it is not the account's caller user (an assumed-role session has no IAM user). */
+export interface IamCaller {
+  arn: string;
+  isUser: boolean;
+}
+
+/**
+ * Returns the inner XML of `<XxxResult>`, or null for operations without output (UpdateAccessKey, DeleteAccessKey).
+ * Without `caller`, the caller is the account's caller user.
+ */
+export type ActionHandler = (params: ActionParams, state: SandboxState, caller?: IamCaller) => string | null;
 
 // ------------------------------------------------------------ parameter validation
 
@@ -161,13 +170,15 @@ const keySortKey = (k: SandboxAccessKey): string =>
 
 // ------------------------------------------------------------ operations
 
-/** UserName if given (must exist), else the caller. */
-function userOrCaller(state: SandboxState, userName: string | undefined): SandboxUserRecord {
-  return userName === undefined ? state.callerUser() : state.requireUser(userName);
+/** UserName if given (must exist), else the caller, which must then be a user (as IAM insists). */
+function userOrCaller(state: SandboxState, userName: string | undefined, caller?: IamCaller): SandboxUserRecord {
+  if (userName !== undefined) return state.requireUser(userName);
+  if (caller && !caller.isUser) throw new IamError('ValidationError', 'Must specify userName when calling with non-User credentials');
+  return state.callerUser();
 }
 
-function accessDeniedMessage(state: SandboxState, action: string, resource: string): string {
-  return `User: ${state.userArn(state.callerUser())} is not authorized to perform: iam:${action} on resource: ${resource}`;
+function accessDeniedMessage(state: SandboxState, action: string, resource: string, caller?: IamCaller): string {
+  return `User: ${caller?.arn ?? state.userArn(state.callerUser())} is not authorized to perform: iam:${action} on resource: ${resource}`;
 }
 
 const listUsers: ActionHandler = (params, state) => {
@@ -183,11 +194,11 @@ const listUsers: ActionHandler = (params, state) => {
   return memberList('Users', page.users.map((u) => userXml(state, u, false))) + truncation(page.isTruncated, next);
 };
 
-const getUser: ActionHandler = (params, state) => {
+const getUser: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const userName = r.userName(false);
   r.done();
-  return wrap('User', userXml(state, userOrCaller(state, userName), true));
+  return wrap('User', userXml(state, userOrCaller(state, userName, caller), true));
 };
 
 const listUserTags: ActionHandler = (params, state) => {
@@ -215,11 +226,11 @@ const listUserTags: ActionHandler = (params, state) => {
   return memberList('Tags', page.map(tagXml)) + truncation(isTruncated, next);
 };
 
-const getLoginProfile: ActionHandler = (params, state) => {
+const getLoginProfile: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const userName = r.userName(false);
   r.done();
-  const user = userOrCaller(state, userName);
+  const user = userOrCaller(state, userName, caller);
   // Same code (NoSuchEntity) for "no such user" and "no console password"; only the message differs.
   if (!user.loginProfile) throw noSuchLoginProfile(user.userName);
   return wrap(
@@ -230,13 +241,13 @@ const getLoginProfile: ActionHandler = (params, state) => {
   );
 };
 
-const listAccessKeys: ActionHandler = (params, state) => {
+const listAccessKeys: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const userName = r.userName(false);
   const marker = r.marker();
   const maxItems = r.maxItems();
   r.done();
-  const user = userOrCaller(state, userName);
+  const user = userOrCaller(state, userName, caller);
   const owner = user.userName.toLowerCase();
   const after = marker === undefined ? undefined : decodeMarker(marker, 'ListAccessKeys', owner);
   const keys = after === undefined ? user.accessKeys : user.accessKeys.filter((k) => keySortKey(k) > after);
@@ -249,13 +260,13 @@ const listAccessKeys: ActionHandler = (params, state) => {
   );
 };
 
-const getAccessKeyLastUsed: ActionHandler = (params, state) => {
+const getAccessKeyLastUsed: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const accessKeyId = r.accessKeyId();
   r.done();
   const ref = state.findAccessKey(accessKeyId);
   // IAM answers AccessDenied (not NoSuchEntity) for a key that is not in the account.
-  if (!ref) throw new IamError('AccessDenied', accessDeniedMessage(state, 'GetAccessKeyLastUsed', `access key ${accessKeyId}`));
+  if (!ref) throw new IamError('AccessDenied', accessDeniedMessage(state, 'GetAccessKeyLastUsed', `access key ${accessKeyId}`, caller));
   const used = ref.key.lastUsed;
   // Never used: no LastUsedDate, ServiceName and Region are the literal "N/A".
   return (
@@ -282,8 +293,8 @@ const getCredentialReport: ActionHandler = (_params, state) => {
 };
 
 /** Key must belong to the user named (or the caller): otherwise NoSuchEntity about the key. */
-function ownedKey(state: SandboxState, userName: string | undefined, accessKeyId: string): SandboxAccessKey {
-  const user = userOrCaller(state, userName);
+function ownedKey(state: SandboxState, userName: string | undefined, accessKeyId: string, caller?: IamCaller): SandboxAccessKey {
+  const user = userOrCaller(state, userName, caller);
   const ref = state.findAccessKey(accessKeyId);
   if (!ref || ref.user === null || ref.user.userName.toLowerCase() !== user.userName.toLowerCase()) {
     throw noSuchAccessKey(accessKeyId);
@@ -291,22 +302,22 @@ function ownedKey(state: SandboxState, userName: string | undefined, accessKeyId
   return ref.key;
 }
 
-const updateAccessKey: ActionHandler = (params, state) => {
+const updateAccessKey: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const userName = r.userName(false);
   const accessKeyId = r.accessKeyId();
   const status = r.status();
   r.done();
-  ownedKey(state, userName, accessKeyId).status = status;
+  ownedKey(state, userName, accessKeyId, caller).status = status;
   return null;
 };
 
-const deleteAccessKey: ActionHandler = (params, state) => {
+const deleteAccessKey: ActionHandler = (params, state, caller) => {
   const r = new ParamReader(params);
   const userName = r.userName(false);
   const accessKeyId = r.accessKeyId();
   r.done();
-  ownedKey(state, userName, accessKeyId);
+  ownedKey(state, userName, accessKeyId, caller);
   state.deleteAccessKey(accessKeyId);
   return null;
 };
@@ -329,19 +340,29 @@ export const isSandboxOperation = (action: string): action is SandboxOperation =
 
 const USER_SCOPED_WITH_CALLER_DEFAULT = new Set(['GetUser', 'GetLoginProfile', 'ListAccessKeys', 'UpdateAccessKey', 'DeleteAccessKey']);
 
-/** The user a call is about (for per-user fault rules): UserName, else the owner of AccessKeyId, else the caller. */
-export function subjectUserOf(action: string, params: ActionParams, state: SandboxState): string | undefined {
+/**
+ * The user a call is about (for per-user fault rules): UserName, else the owner of AccessKeyId, else the caller
+ * (when the caller is a user).
+ */
+export function subjectUserOf(action: string, params: ActionParams, state: SandboxState, caller?: IamCaller): string | undefined {
   if (params['UserName'] !== undefined) return params['UserName'];
   const keyId = params['AccessKeyId'];
   if (keyId !== undefined) {
     const ref = state.findAccessKey(keyId);
     if (ref) return ref.userName;
   }
+  if (caller && !caller.isUser) return undefined;
   return USER_SCOPED_WITH_CALLER_DEFAULT.has(action) ? state.callerUser().userName : undefined;
 }
 
 /** IAM-like default message for an error forced by a fault rule. */
-export function faultErrorMessage(code: IamErrorCode, action: string, subjectUser: string | undefined, state: SandboxState): string | undefined {
+export function faultErrorMessage(
+  code: IamErrorCode,
+  action: string,
+  subjectUser: string | undefined,
+  state: SandboxState,
+  caller?: IamCaller,
+): string | undefined {
   switch (code) {
     case 'AccessDenied': {
       let resource = '*';
@@ -351,7 +372,7 @@ export function faultErrorMessage(code: IamErrorCode, action: string, subjectUse
       } else if (action === 'ListUsers') {
         resource = `arn:aws:iam::${state.accountId}:user/`;
       }
-      return `${accessDeniedMessage(state, action, resource)} because no identity-based policy allows the iam:${action} action`;
+      return `${accessDeniedMessage(state, action, resource, caller)} because no identity-based policy allows the iam:${action} action`;
     }
     case 'NoSuchEntity':
       return subjectUser !== undefined ? noSuchUser(subjectUser).message : undefined;

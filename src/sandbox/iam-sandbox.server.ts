@@ -1,43 +1,67 @@
 /**
- * IAM sandbox: an HTTP server speaking the IAM Query API (awsQuery) closely enough that
- * @aws-sdk/client-iam cannot tell it from IAM, for the operations in SANDBOX_OPERATIONS.
+ * The sandbox's HTTP server: IAM (awsQuery, 2010-05-08), STS (awsQuery, 2011-06-15) and Organizations
+ * (awsJson1_1) on one port, routed per request, closely enough that the real SDK clients cannot tell.
  *
- * - SigV4 signatures are not verified, but an Authorization header (or presigned X-Amz-Signature) is required.
+ * - SigV4 signatures are not verified, but an Authorization header (or presigned X-Amz-Signature) is required,
+ *   and its access key id decides the account: temporary keys from AssumeRole act in the role's account,
+ *   any other key in the default account (the single account, or the organization's callerAccountId).
  * - GetUser / GetLoginProfile / ListAccessKeys / UpdateAccessKey / DeleteAccessKey without UserName act on the
  *   caller: the fixture's `callerUserName`, else a synthetic unlisted user `keywarden-scanner` of the account.
- * - Admin endpoints (JSON, no auth) under /_sandbox/: GET healthz, GET calls, POST calls/reset, GET|PUT faults,
- *   PUT fixture, POST credential-report/invalidate, POST credential-report/expire, PUT credential-report/age {ageMs}.
+ * - Admin endpoints (JSON, no auth) under /_sandbox/: see src/sandbox/README.md.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IamError } from './errors';
-import { CallCounter, FaultEngine, FaultRulesSchema, type FaultRule, type FaultRuleInput, type SandboxCallCounts } from './faults';
+import { handleAdmin } from './admin';
+import { SandboxBackend, type AssumeRoleRecord, type SandboxAccountHandle } from './backend';
+import { IamError, type IamErrorCode } from './errors';
+import { FaultRulesSchema, SERVICE_FAULT_CODES, type FaultErrorCode, type FaultRule, type FaultRuleInput, type SandboxCallCounts } from './faults';
 import { FixtureError, issuesFromZod, isParsedFixture, parseFixture, type FixtureInput, type SandboxFixture } from './fixture';
-import { ACTION_HANDLERS, faultErrorMessage, isSandboxOperation, subjectUserOf, type ActionParams } from './handlers';
-import { SandboxState } from './state';
-import { errorXml, successXml } from './xml';
+import { HttpError, readBody, send, sendJson } from './http';
+import { ACTION_HANDLERS, faultErrorMessage, isSandboxOperation, subjectUserOf, type ActionParams, type IamCaller } from './handlers';
+import type { SandboxOrganization } from './organization';
+import {
+  isOrganizationFixture,
+  isParsedOrganizationFixture,
+  parseOrganizationFixture,
+  type AnySandboxFixture,
+  type OrganizationAccountStatus,
+  type SandboxOrganizationFixture,
+} from './organization-fixture';
+import {
+  handleOrganizationsOperation,
+  isOrganizationsOperation,
+  ORGANIZATIONS_CONTENT_TYPE,
+  ORGANIZATIONS_TARGET_PREFIX,
+  OrganizationsError,
+  organizationsCredentialsError,
+  organizationsFaultError,
+} from './organizations-api';
+import { CredentialsRefused, requestCredentials, type SandboxCaller, type SandboxSession } from './sessions';
+import type { SandboxState } from './state';
+import { assumeRoleRecord, handleStsAction, isStsOperation, roleArnAccount, STS_API_VERSION, StsError, stsCredentialsError, stsFaultError } from './sts-api';
+import { errorXml, STS_XML_NAMESPACE, successXml } from './xml';
+
+export { DEFAULT_SANDBOX_SEED } from './backend';
 
 export const IAM_API_VERSION = '2010-05-08';
 
-/** Used when neither the options nor the fixture give a seed, so runs stay deterministic. */
-export const DEFAULT_SANDBOX_SEED = 20100508;
-
-const MAX_BODY_BYTES = 1 << 20;
-
 export interface IamSandboxHooks {
-  /** Runs after auth/action checks and before faults and the handler; may mutate state. Throwing answers an error. */
+  /**
+   * Runs before each IAM action (not STS or Organizations), after auth/action checks and before faults and the
+   * handler, with the IAM state of the account the call acts in; may mutate state. Throwing answers an error.
+   */
   beforeAction?: (action: string, params: Record<string, string>, state: SandboxState) => void | Promise<void>;
 }
 
 export interface IamSandboxOptions {
-  /** Parsed (parseFixture/loadFixture) or input form; input form is parsed against `now()`. */
-  fixture: SandboxFixture | FixtureInput;
+  /** A single account or an organization; parsed, or input form (parsed against `now()`). */
+  fixture: AnySandboxFixture;
   /** 0 (default) = a random free port. */
   port?: number;
   /** Default 127.0.0.1: the sandbox has unauthenticated admin endpoints. */
   host?: string;
-  /** Clock for the credential report (4-hour reuse, generation delay) and fixture time specs. */
+  /** Clock for the credential report, session expiry and fixture time specs. */
   now?: () => Date;
   /** Seed for fault sampling; overrides the fixture's `seed`. */
   seed?: number;
@@ -45,126 +69,138 @@ export interface IamSandboxOptions {
 }
 
 export interface IamSandbox {
-  /** e.g. http://127.0.0.1:54321 — pass as `endpoint` to IAMClient. */
+  /** e.g. http://127.0.0.1:54321 — pass as `endpoint` to IAMClient, STSClient and OrganizationsClient. */
   readonly url: string;
   readonly port: number;
+  /** The single account's IAM; for an organization, the default (callerAccountId, else management) account's. */
   readonly state: SandboxState;
-  calls(): SandboxCallCounts;
+  /** The organization, or null for a single-account fixture. Change account status, parents, membership here. */
+  readonly organization: SandboxOrganization | null;
+  /** An account of the sandbox (throws for an unknown one); its state is created on first use. */
+  account(accountId: string): SandboxAccountHandle;
+  /** Accounts whose IAM state exists yet: a generated organization creates each when first used. */
+  accountsWithState(): string[];
+  /** All calls, or those acting in one account (IAM and GetCallerIdentity: the credentials' account; AssumeRole: the role's). */
+  calls(accountId?: string): SandboxCallCounts;
+  /** Resets the call counts and the AssumeRole log. */
   resetCalls(): void;
+  /** Every AssumeRole since the last reset, refused ones included. */
+  assumeRoleCalls(): AssumeRoleRecord[];
+  /** Every temporary credential issued since the fixture was loaded, expired ones included. */
+  sessions(): SandboxSession[];
   /** Replaces the fault rules (validated) and resets their `times` counters. */
   setFaults(rules: readonly FaultRuleInput[]): void;
   getFaults(): FaultRule[];
-  /** GetCredentialReport answers ReportNotPresent until the next GenerateCredentialReport. */
+  /** GetCredentialReport answers ReportNotPresent until the next GenerateCredentialReport (default account). */
   invalidateCredentialReport(): void;
-  /** GetCredentialReport answers ReportExpired until the next GenerateCredentialReport. */
+  /** GetCredentialReport answers ReportExpired until the next GenerateCredentialReport (default account). */
   expireCredentialReport(): void;
-  /** Makes the current report look `ageMs` old (and complete). */
+  /** Makes the current report look `ageMs` old (and complete) (default account). */
   setCredentialReportAge(ageMs: number): void;
-  /** Replaces the account (users, report, fault rules) from a fixture; throws FixtureError and keeps state if invalid. */
-  replaceFixture(fixture: SandboxFixture | FixtureInput | string): void;
+  /** Replaces everything from a fixture of either kind; throws FixtureError and keeps state if invalid. */
+  replaceFixture(fixture: AnySandboxFixture | string): void;
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/** Parses a fixture of either kind (JSON text, input form or already parsed). */
+export function toSandboxFixture(f: AnySandboxFixture | string, now: Date): SandboxFixture | SandboxOrganizationFixture {
+  let data: unknown = f;
+  if (typeof f === 'string') {
+    try {
+      data = JSON.parse(f);
+    } catch (e) {
+      throw new FixtureError([{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }]);
+    }
   }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  if (isOrganizationFixture(data)) return isParsedOrganizationFixture(data) ? data : parseOrganizationFixture(data, now);
+  const single = data as SandboxFixture | FixtureInput;
+  return typeof single === 'object' && single !== null && isParsedFixture(single) ? single : parseFixture(single, now);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string> = {}): void {
-  if (res.writableEnded || res.destroyed) return;
-  res.writeHead(status, {
-    'Content-Type': contentType,
-    'Content-Length': Buffer.byteLength(body),
-    ...headers,
-  });
-  res.end(body);
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  if (status === 204) {
-    if (!res.writableEnded && !res.destroyed) res.writeHead(204).end();
-    return;
-  }
-  send(res, status, 'application/json', JSON.stringify(value));
-}
+const IAM_FAULT_CODES: readonly FaultErrorCode[] = SERVICE_FAULT_CODES.iam;
 
 export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandbox> {
   const now = opts.now ?? (() => new Date());
-  const toFixture = (f: SandboxFixture | FixtureInput | string): SandboxFixture =>
-    typeof f === 'string' ? parseFixture(f, now()) : isParsedFixture(f) ? f : parseFixture(f, now());
-
-  const fixture = toFixture(opts.fixture);
-  const state = new SandboxState(fixture, now);
-  const faults = new FaultEngine(fixture.faults, opts.seed ?? fixture.seed ?? DEFAULT_SANDBOX_SEED);
-  const counter = new CallCounter();
+  const backend = new SandboxBackend(toSandboxFixture(opts.fixture, now()), now, opts.seed);
+  const { counters } = backend;
 
   const setFaults = (rules: readonly FaultRuleInput[]): void => {
     const parsed = FaultRulesSchema.safeParse(rules);
     if (!parsed.success) throw new FixtureError(issuesFromZod(parsed.error), 'Invalid fault rules');
-    faults.setRules(parsed.data);
+    backend.faults.setRules(parsed.data);
   };
 
-  const replaceFixture = (f: SandboxFixture | FixtureInput | string): void => {
-    const next = toFixture(f); // throws before anything changes
-    state.load(next);
-    faults.setRules(next.faults);
-    if (opts.seed === undefined && next.seed !== undefined) faults.reseed(next.seed);
+  const replaceFixture = (f: AnySandboxFixture | string): void => {
+    backend.load(toSandboxFixture(f, now())); // parsing throws before anything changes
   };
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const requestId = randomUUID();
+  const resolveCaller = (req: IncomingMessage, query: URLSearchParams): SandboxCaller =>
+    backend.sessions.resolve(requestCredentials(req.headers, query), backend.defaultAccountId, now());
+
+  /** IAM answers AccessDenied for an account that is no longer ACTIVE (suspended accounts cannot be used). */
+  const inactiveAccount = (accountId: string): OrganizationAccountStatus | undefined => {
+    const status = backend.organization?.getAccount(accountId)?.status;
+    return status !== undefined && status !== 'ACTIVE' ? status : undefined;
+  };
+
+  // ---------------------------------------------------------------- IAM and STS (awsQuery)
+
+  async function handleQuery(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = req.method === 'POST' ? await readBody(req) : '';
     const params: ActionParams = {};
     // awsQuery: the SDK POSTs a form body; GET with a query string is also valid IAM usage.
     for (const source of [url.searchParams, new URLSearchParams(body)]) {
       for (const [k, v] of source) if (!(k in params)) params[k] = v;
     }
+    if (params['Version'] === STS_API_VERSION) return handleSts(req, res, params);
+    return handleIam(req, res, params);
+  }
+
+  async function handleIam(req: IncomingMessage, res: ServerResponse, params: ActionParams): Promise<void> {
+    const requestId = randomUUID();
     const action = params['Action'] ?? '';
     const opName = action === '' ? '(none)' : action;
+    let accountId: string | undefined;
     const reply = (status: number, xml: string, ok: boolean): void => {
-      counter.record(opName, ok);
+      counters.record(accountId, opName, ok);
       send(res, status, 'text/xml', xml, { 'x-amzn-RequestId': requestId });
     };
     const replyError = (err: IamError): void => reply(err.status, errorXml(err, requestId), false);
 
     try {
-      if (!req.headers['authorization'] && params['X-Amz-Signature'] === undefined) {
-        throw new IamError('MissingAuthenticationToken');
+      let caller: SandboxCaller;
+      try {
+        caller = resolveCaller(req, new URLSearchParams(params));
+      } catch (e) {
+        if (e instanceof CredentialsRefused) throw new IamError(e.problem);
+        throw e;
       }
+      accountId = caller.accountId;
       const version = params['Version'];
       if (version !== IAM_API_VERSION || !isSandboxOperation(action)) {
         throw new IamError('InvalidAction', `Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`);
       }
+      const iamCaller: IamCaller | undefined = caller.kind === 'assumed-role' ? { arn: backend.callerArn(caller), isUser: false } : undefined;
+      const inactive = inactiveAccount(caller.accountId);
+      if (inactive) {
+        throw new IamError(
+          'AccessDenied',
+          `User: ${backend.callerArn(caller)} is not authorized to perform: iam:${action} because account ${caller.accountId} is ${inactive}`,
+        );
+      }
+      const state = backend.state(caller.accountId);
       await opts.hooks?.beforeAction?.(action, { ...params }, state);
-      const subject = subjectUserOf(action, params, state);
-      const decision = faults.evaluate(action, subject, (code) => faultErrorMessage(code, action, subject, state));
+      const subject = subjectUserOf(action, params, state, iamCaller);
+      const decision = backend.faults.evaluate({ service: 'iam', operation: action, accountId, userName: subject }, (code, message) =>
+        IAM_FAULT_CODES.includes(code)
+          ? new IamError(code as IamErrorCode, message ?? faultErrorMessage(code as IamErrorCode, action, subject, state, iamCaller))
+          : undefined,
+      );
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (decision.error) throw decision.error;
-      const result = ACTION_HANDLERS[action](params, state);
+      const result = ACTION_HANDLERS[action](params, state, iamCaller);
       reply(200, successXml(action, result, requestId), true);
     } catch (e) {
       if (e instanceof IamError) replyError(e);
@@ -172,64 +208,98 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     }
   }
 
-  async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const route = `${req.method} ${path}`;
-    const jsonBody = async (): Promise<unknown> => {
-      const text = await readBody(req);
-      try {
-        return JSON.parse(text);
-      } catch (e) {
-        throw new HttpError(400, `invalid JSON: ${(e as Error).message}`);
-      }
+  async function handleSts(req: IncomingMessage, res: ServerResponse, params: ActionParams): Promise<void> {
+    const requestId = randomUUID();
+    const action = params['Action'] ?? '';
+    let accountId: string | undefined;
+    let caller: SandboxCaller | undefined;
+    const reply = (status: number, xml: string, ok: boolean): void => {
+      counters.record(accountId, action === '' ? '(none)' : action, ok);
+      send(res, status, 'text/xml', xml, { 'x-amzn-RequestId': requestId });
     };
     try {
-      switch (route) {
-        case 'GET /_sandbox/healthz':
-          return sendJson(res, 200, { status: 'ok', users: state.userCount });
-        case 'GET /_sandbox/calls':
-          return sendJson(res, 200, counter.snapshot());
-        case 'POST /_sandbox/calls/reset':
-          counter.reset();
-          return sendJson(res, 204, null);
-        case 'GET /_sandbox/faults':
-          return sendJson(res, 200, faults.getRules());
-        case 'PUT /_sandbox/faults':
-          setFaults((await jsonBody()) as FaultRuleInput[]);
-          return sendJson(res, 204, null);
-        case 'PUT /_sandbox/fixture':
-          replaceFixture(await readBody(req));
-          return sendJson(res, 204, null);
-        case 'POST /_sandbox/credential-report/invalidate':
-          state.invalidateCredentialReport();
-          return sendJson(res, 204, null);
-        case 'POST /_sandbox/credential-report/expire':
-          state.expireCredentialReport();
-          return sendJson(res, 204, null);
-        case 'PUT /_sandbox/credential-report/age': {
-          const b = (await jsonBody()) as { ageMs?: unknown };
-          if (typeof b?.ageMs !== 'number' || !Number.isFinite(b.ageMs) || b.ageMs < 0) {
-            throw new HttpError(400, 'body must be {"ageMs": <non-negative number>}');
-          }
-          if (state.credentialReportGeneratedAt() === null) throw new HttpError(409, 'no credential report to age');
-          state.setCredentialReportAge(b.ageMs);
-          return sendJson(res, 204, null);
-        }
-        default:
-          return sendJson(res, 404, { error: `no admin route ${route}` });
+      try {
+        caller = resolveCaller(req, new URLSearchParams(params));
+      } catch (e) {
+        if (e instanceof CredentialsRefused) throw stsCredentialsError(e.problem);
+        throw e;
       }
+      if (!isStsOperation(action)) throw new StsError('InvalidAction', `Could not find operation ${action} for version ${STS_API_VERSION}`);
+      // AssumeRole is about the role's account: that is where its faults and counts go.
+      accountId = action === 'AssumeRole' ? roleArnAccount(params['RoleArn']) : caller.accountId;
+      const who = caller;
+      const decision = backend.faults.evaluate({ service: 'sts', operation: action, accountId }, (code, message) =>
+        stsFaultError(code, message, () =>
+          action === 'AssumeRole'
+            ? `User: ${backend.callerArn(who)} is not authorized to perform: sts:AssumeRole on resource: ${params['RoleArn'] ?? ''}`
+            : `User: ${backend.callerArn(who)} is not authorized to perform: sts:${action}`,
+        ),
+      );
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.error) throw decision.error;
+      const { resultXml, session } = handleStsAction(action, params, caller, backend);
+      if (session) backend.assumeRoleLog.push(assumeRoleRecord(backend, caller, params, session));
+      reply(200, successXml(action, resultXml, requestId, STS_XML_NAMESPACE), true);
     } catch (e) {
-      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message });
-      if (e instanceof FixtureError) return sendJson(res, 400, { error: e.message, issues: e.issues });
-      return sendJson(res, 500, { error: e instanceof Error ? e.message : String(e) });
+      const err = e instanceof StsError ? e : new StsError('InternalFailure', e instanceof Error ? e.message : String(e));
+      if (action === 'AssumeRole' && caller) backend.assumeRoleLog.push(assumeRoleRecord(backend, caller, params, err));
+      reply(err.status, errorXml(err, requestId, STS_XML_NAMESPACE), false);
     }
+  }
+
+  // ---------------------------------------------------------------- Organizations (awsJson1_1)
+
+  async function handleOrganizations(req: IncomingMessage, res: ServerResponse, url: URL, target: string): Promise<void> {
+    const requestId = randomUUID();
+    const op = target.startsWith(ORGANIZATIONS_TARGET_PREFIX) ? target.slice(ORGANIZATIONS_TARGET_PREFIX.length) : target;
+    let accountId: string | undefined;
+    const reply = (status: number, value: unknown, ok: boolean): void => {
+      counters.record(accountId, op === '' ? '(none)' : op, ok);
+      send(res, status, ORGANIZATIONS_CONTENT_TYPE, JSON.stringify(value), { 'x-amzn-RequestId': requestId });
+    };
+    try {
+      const body = await readBody(req);
+      let caller: SandboxCaller;
+      try {
+        caller = resolveCaller(req, url.searchParams);
+      } catch (e) {
+        if (e instanceof CredentialsRefused) throw organizationsCredentialsError(e.problem);
+        throw e;
+      }
+      accountId = caller.accountId;
+      if (!target.startsWith(ORGANIZATIONS_TARGET_PREFIX) || !isOrganizationsOperation(op)) {
+        throw new OrganizationsError('UnknownOperationException', `Unknown operation ${target}`);
+      }
+      let input: unknown;
+      try {
+        input = body.trim() === '' ? {} : JSON.parse(body);
+      } catch {
+        throw new OrganizationsError('SerializationException');
+      }
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new OrganizationsError('SerializationException');
+      const decision = backend.faults.evaluate({ service: 'organizations', operation: op, accountId }, organizationsFaultError);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.error) throw decision.error;
+      reply(200, handleOrganizationsOperation(op, input as Record<string, unknown>, caller, backend), true);
+    } catch (e) {
+      const err = e instanceof OrganizationsError ? e : new OrganizationsError('ServiceException', e instanceof Error ? e.message : String(e));
+      reply(err.status, err.toJSON(), false);
+    }
+  }
+
+  function resetCalls(): void {
+    counters.reset();
+    backend.assumeRoleLog.length = 0;
   }
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
-      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url.pathname);
-      if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleApi(req, res, url);
-      sendJson(res, 404, { error: 'not found: the IAM API is served at POST /' });
+      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls });
+      const target = req.headers['x-amz-target'];
+      if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);
+      if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleQuery(req, res, url);
+      sendJson(res, 404, { error: 'not found: the IAM, STS and Organizations APIs are served at POST /' });
     };
     run().catch((e: unknown) => {
       if (e instanceof HttpError) sendJson(res, e.status, { error: e.message });
@@ -254,14 +324,23 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
   return {
     url,
     port,
-    state,
-    calls: () => counter.snapshot(),
-    resetCalls: () => counter.reset(),
+    get state() {
+      return backend.state(backend.defaultAccountId);
+    },
+    get organization() {
+      return backend.organization;
+    },
+    account: (accountId) => backend.account(accountId),
+    accountsWithState: () => backend.accountsWithState(),
+    calls: (accountId) => counters.snapshot(accountId),
+    resetCalls,
+    assumeRoleCalls: () => backend.assumeRoleLog.map((r) => ({ ...r })),
+    sessions: () => backend.sessions.all(),
     setFaults,
-    getFaults: () => faults.getRules(),
-    invalidateCredentialReport: () => state.invalidateCredentialReport(),
-    expireCredentialReport: () => state.expireCredentialReport(),
-    setCredentialReportAge: (ageMs) => state.setCredentialReportAge(ageMs),
+    getFaults: () => backend.getFaults(),
+    invalidateCredentialReport: () => backend.state(backend.defaultAccountId).invalidateCredentialReport(),
+    expireCredentialReport: () => backend.state(backend.defaultAccountId).expireCredentialReport(),
+    setCredentialReportAge: (ageMs) => backend.state(backend.defaultAccountId).setCredentialReportAge(ageMs),
     replaceFixture,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,7 +1,13 @@
 /** awsQuery XML response building for the IAM sandbox. */
-import type { IamError } from './errors';
-
 export const IAM_XML_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
+export const STS_XML_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+/** What an awsQuery error envelope carries (IAM and STS use the same one). */
+export interface QueryErrorLike {
+  type: 'Sender' | 'Receiver';
+  code: string;
+  message: string;
+}
 
 // Characters XML 1.0 cannot carry at all; dropped rather than producing unparseable output.
 const INVALID_XML_CHARS = /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
@@ -35,20 +41,20 @@ export const memberList = (name: string, items: readonly string[]): string =>
   wrap(name, items.map((i) => wrap('member', i)).join(''));
 
 /** `<XxxResponse><XxxResult>..</XxxResult><ResponseMetadata>..</ResponseMetadata></XxxResponse>`; no Result for unit outputs. */
-export function successXml(action: string, resultXml: string | null, requestId: string): string {
+export function successXml(action: string, resultXml: string | null, requestId: string, namespace = IAM_XML_NAMESPACE): string {
   const result = resultXml === null ? '' : wrap(`${action}Result`, resultXml);
   return (
-    `<${action}Response xmlns="${IAM_XML_NAMESPACE}">` +
+    `<${action}Response xmlns="${namespace}">` +
     result +
     wrap('ResponseMetadata', el('RequestId', requestId)) +
     `</${action}Response>\n`
   );
 }
 
-/** IAM's error envelope (the SDK reads Error/Code and maps it to an exception class). */
-export function errorXml(err: IamError, requestId: string): string {
+/** IAM's (and STS's) error envelope (the SDK reads Error/Code and maps it to an exception class). */
+export function errorXml(err: QueryErrorLike, requestId: string, namespace = IAM_XML_NAMESPACE): string {
   return (
-    `<ErrorResponse xmlns="${IAM_XML_NAMESPACE}">` +
+    `<ErrorResponse xmlns="${namespace}">` +
     wrap('Error', el('Type', err.type) + el('Code', err.code) + el('Message', err.message)) +
     el('RequestId', requestId) +
     `</ErrorResponse>\n`
