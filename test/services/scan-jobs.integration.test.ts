@@ -29,7 +29,8 @@ describe('scans are queued jobs', () => {
   afterEach(() => stack?.close());
 
   it('startScan returns a QUEUED scan at once; polling shows it RUNNING with progress, then COMPLETED', async () => {
-    stack = await startStack(FIXTURE, { faults: [{ operation: 'GetLoginProfile', latencyMs: 700 }] });
+    stack = await startStack(FIXTURE);
+    stack.sandbox.setFaults([{ operation: 'GetLoginProfile', latencyMs: 700 }]);
     const res: any = await stack.gql(`mutation { startScan(input: { mode: PER_USER_API }) { scans { ${SCAN} } skipped { accountId } userErrors { code } } }`);
     expect(res.data.startScan.userErrors).toEqual([]);
     const [queued] = res.data.startScan.scans;
