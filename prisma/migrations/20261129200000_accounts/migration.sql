@@ -28,8 +28,9 @@ CREATE TABLE "account" (
 
 -- What the API and the CLI refuse is refused by the database too: an account id is 12 digits, and a role ARN is a
 -- role of that very account (assuming a role elsewhere would read another account under the id of this one).
+-- PostgreSQL regexes repeat at most 255 times: the length of the name is bounded by IAM's 2048 for a whole ARN.
 ALTER TABLE "account" ADD CONSTRAINT "account_id_is_12_digits" CHECK ("account_id" ~ '^[0-9]{12}$');
 ALTER TABLE "account" ADD CONSTRAINT "account_role_arn_in_account"
-  CHECK ("role_arn" IS NULL OR "role_arn" ~ ('^arn:aws[-a-z]*:iam::' || "account_id" || ':role/[A-Za-z0-9_+=,.@/-]{1,512}$'));
+  CHECK ("role_arn" IS NULL OR ("role_arn" ~ ('^arn:aws[-a-z]*:iam::' || "account_id" || ':role/[A-Za-z0-9_+=,.@/-]+$') AND char_length("role_arn") <= 2048));
 -- A configured account is read only through the role it was added with.
 ALTER TABLE "account" ADD CONSTRAINT "account_configured_has_role" CHECK ("source" <> 'CONFIGURED' OR "role_arn" IS NOT NULL);
