@@ -2,7 +2,10 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { AwsAccess } from './adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { AccountGuard } from './services/account-guard';
+import { AccountsService } from './services/accounts.service';
 import { createScanService, formatPruneResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
@@ -79,7 +82,7 @@ scanOptions(program.command('reconcile'))
   .action(async (opts) => {
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
-      const settled = await remediationService(db.prisma, iam.client, config).reconcile(Number(opts.olderThan) * 1000);
+      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(opts.olderThan) * 1000);
       for (const a of settled) console.log(`${a.id} ${a.kind} ${a.accessKeyId}: ${a.status} (${a.errorMessage})`);
       console.log(`${settled.length} pending remediation action(s) reconciled`);
     } finally {
@@ -145,9 +148,9 @@ program
     const config = loadConfig(process.env, { port: opts.port });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const iam = createIamClient();
-    await reconcileAtStart(db.prisma, iam, config, log);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam) });
+    const aws = awsAccess(config);
+    await reconcileAtStart(db.prisma, aws, config, log);
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws) });
     console.log(`GraphQL API at ${server.url} (database: ${db.description}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
@@ -163,9 +166,9 @@ scanOptions(program.command('start'))
     console.log(`IAM: ${iam.description}`);
     const summary = await scanAndPrune(config, db.prisma, iam.client);
     console.log(formatScanSummary(summary));
-    await reconcileAtStart(db.prisma, iam.client, config, log);
+    await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.client) });
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws) });
     console.log(`\nGraphQL API at ${server.url}`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
@@ -201,6 +204,12 @@ program
 
 class CliError extends Error {}
 
+/** The environment's AWS access (SDK chain and AWS_ENDPOINT_URL_*), with the member role from the configuration. */
+function awsAccess(config: Config): AwsAccess {
+  return new AwsAccess({ memberRoleName: config.memberRoleName, externalId: config.externalId });
+}
+
+
 function parseBool(value: string): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
@@ -224,6 +233,8 @@ function logger(config: Config): Logger {
 
 interface IamConnection {
   client: CountingIamClient;
+  /** The same base credentials and endpoints, for what reaches other accounts (remediation, reconcile). */
+  aws: AwsAccess;
   description: string;
   close(): Promise<void>;
 }
@@ -246,20 +257,20 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
   return { shown: created.token, message: `a local admin token was created (shown once, only its hash is kept):\n  ${created.token}` };
 }
 
-function remediationSetup(config: Config, iam: CountingIamClient) {
-  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
+function remediationSetup(config: Config, aws: AwsAccess) {
+  return { aws, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
 }
 
-function remediationService(prisma: PrismaClient, iam: CountingIamClient, config: Config): RemediationService {
+function remediationService(prisma: PrismaClient, aws: AwsAccess, config: Config): RemediationService {
   return new RemediationService({
-    prisma, iam, scans: createScanService(prisma, iam), scanRequest: scanRequest(config), recentUseDays: config.recentUseDays,
-    findings: async () => [],
+    prisma, guard: new AccountGuard(new AccountsService(prisma, aws)), scans: createScanService(prisma, aws.baseIamClient()),
+    scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, findings: async () => [],
   });
 }
 
 /** A process that stopped mid-remediation left PENDING rows: settle them before serving. */
-async function reconcileAtStart(prisma: PrismaClient, iam: CountingIamClient, config: Config, log: Logger): Promise<void> {
-  const settled = await remediationService(prisma, iam, config).reconcile().catch((err) => {
+async function reconcileAtStart(prisma: PrismaClient, aws: AwsAccess, config: Config, log: Logger): Promise<void> {
+  const settled = await remediationService(prisma, aws, config).reconcile().catch((err) => {
     log.warn({ err }, 'could not reconcile pending remediation actions; run `keywarden reconcile` later');
     return [];
   });
@@ -273,7 +284,7 @@ async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: b
   const target = chooseIam(opts);
   const db = await openDatabase(config, log);
   try {
-    return { config, log, db, iam: await connectIam(target, log) };
+    return { config, log, db, iam: await connectIam(target, config, log) };
   } catch (err) {
     await db.close();
     throw err;
@@ -295,14 +306,20 @@ function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTar
   return { fixture: opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture), sandboxFixture: opts.sandboxFixture };
 }
 
-async function connectIam({ fixture, sandboxFixture }: IamTarget, log: Logger): Promise<IamConnection> {
+async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
   if (!fixture) {
-    return { client: createIamClient(), description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {} };
+    return {
+      client: createIamClient(), aws: awsAccess(config),
+      description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {},
+    };
   }
   const sandbox: IamSandbox = await startIamSandbox({ fixture });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
+  const credentials = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' };
   return {
-    client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' } }),
+    client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials }),
+    // The built-in sandbox serves IAM only: its account is proven by GetUser, as IAM user credentials allow.
+    aws: new AwsAccess({ region: 'us-east-1', endpoints: { iam: sandbox.url }, credentials, baseIdentity: 'IAM_GET_USER', memberRoleName: config.memberRoleName, externalId: config.externalId }),
     description: `built-in IAM sandbox at ${sandbox.url} (${sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
     close: () => sandbox.close(),
   };

@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import type { AccessException, PrismaClient, RemediationAction } from '../generated/prisma/client';
-import type { CountingIamClient } from '../adapters/iam/iam-client';
+import type { AwsAccess } from '../adapters/aws/aws-access';
 import { ScanStore } from '../adapters/store/scan.store';
 import { AccountGuard } from '../services/account-guard';
+import { AccountsService } from '../services/accounts.service';
 import { ExceptionsService } from '../services/exceptions.service';
 import { runFullScan } from '../services/full-scan';
 import { RemediationActionsService } from '../services/remediation-actions.service';
@@ -19,6 +20,7 @@ import { ScansService, type ScanView } from '../services/scans.service';
 import { TrendsService } from '../services/trends.service';
 
 export interface Services {
+  accounts: AccountsService;
   findings: FindingsService;
   iamUsers: IamUsersService;
   scans: ScansService;
@@ -30,9 +32,10 @@ export interface Services {
   startScan: () => Promise<ScanSummary>;
 }
 
-/** What remediation and scans need beyond the database: IAM, how to scan (and re-evaluate a user), retention. */
+/** What remediation and scans need beyond the database: AWS, how to scan (and re-evaluate a user), retention. */
 export interface RemediationSetup {
-  iam: CountingIamClient;
+  /** The base credentials, endpoints and member role: IAM in each account goes through AccountsService.iamClientFor. */
+  aws: AwsAccess;
   scanRequest: ScanRequest;
   recentUseDays: number;
   afterPending?: (actionId: string) => Promise<void>;
@@ -43,6 +46,8 @@ export interface RemediationSetup {
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
+  /** Per account id: its most recent scan, whatever its status (Account.lastScan). */
+  accountLastScan: DataLoader<string, ScanView | null>;
   /** Per scan: the horizon that pruned part of its detail, or null (Scan.detailPruned, findings, iamUsers). */
   scanDetailPrunedBefore: DataLoader<string, Date | null>;
   finding: DataLoader<string, FindingView | null>;
@@ -65,13 +70,14 @@ export interface Context {
 
 export function createServices(prisma: PrismaClient, setup: RemediationSetup): Services {
   const findings = new FindingsService(prisma);
-  const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
-  // One proof of the credentials' account for every mutation (one GetUser per process).
-  const guard = new AccountGuard(setup.iam);
+  // startScan reads the base credentials' account, as before (the fleet's queue scans the others).
+  const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.aws.baseIamClient() });
+  // One AccountsService per server: the base credentials' account is proven once per process (STS).
+  const accounts = new AccountsService(prisma, setup.aws);
+  const guard = new AccountGuard(accounts);
   const scans = new ScanQueue();
   const remediation = new RemediationService({
     prisma,
-    iam: setup.iam,
     guard,
     scans: scanService,
     scanRequest: setup.scanRequest,
@@ -85,6 +91,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     },
   });
   return {
+    accounts,
     findings,
     iamUsers: new IamUsersService(prisma),
     scans: new ScansService(prisma),
@@ -94,8 +101,8 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     exceptions: new ExceptionsService({
       prisma,
       guard,
-      reevaluate: async (accountId, userNames) => {
-        await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+      reevaluate: async (accountId, userNames, iam) => {
+        await scanService.runForUsers(accountId, userNames, setup.scanRequest, 'PASSED', iam);
       },
     }),
     // One line per account: the server's credentials read one account (named by the fleet work later).
@@ -111,6 +118,7 @@ export function createContext(services: Services, actor: string, principal: Prin
     requestId,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
+      accountLastScan: new DataLoader((accountIds) => services.scans.latestOf(accountIds)),
       scanDetailPrunedBefore: new DataLoader((ids) => services.scans.detailPrunedBefore(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
       accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),

@@ -60,28 +60,30 @@ export class ScanService {
   /** A full scan of the account. */
   run(request: ScanRequest): Promise<ScanSummary> {
     const { setupWindowSeconds, gracePeriodSeconds } = request.control;
-    return this.execute(request, {}, () => collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now }));
+    return this.execute(this.deps.iam, request, {}, () => collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now }));
   }
 
   /**
    * A targeted scan of a few users, read live right after a remediation (or an exception) so their
-   * findings resolve or reopen at once; the rest of the account is carried over.
+   * findings resolve or reopen at once; the rest of the account is carried over. `iam` acts in the account
+   * (AccountsService.iamClientFor); default: this service's client.
    */
-  runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED'): Promise<ScanSummary> {
+  runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED', iam: CountingIamClient = this.deps.iam): Promise<ScanSummary> {
     const scope = new Set(userNames);
-    return this.execute({ ...request, collect: { ...request.collect, mode: 'PER_USER_API' } }, { scope: [...scope], resolution }, () =>
-      collectUsers(this.deps.iam, accountId, [...scope], { ...request.collect, now: this.now }),
+    return this.execute(iam, { ...request, collect: { ...request.collect, mode: 'PER_USER_API' } }, { scope: [...scope], resolution }, () =>
+      collectUsers(iam, accountId, [...scope], { ...request.collect, now: this.now }),
     );
   }
 
   private async execute(
+    iam: CountingIamClient,
     request: ScanRequest,
     target: { scope?: string[]; resolution?: Resolution },
     collect: () => Promise<AccountInventory>,
   ): Promise<ScanSummary> {
     const startedAt = this.now();
-    const callsBefore = this.deps.iam.stats();
-    const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
+    const callsBefore = iam.stats();
+    const callsSince = (): IamCallStats => diffStats(iam.stats(), callsBefore);
     const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null, ...target };
     const scanId = await this.deps.store.startScan(request.collect.mode, startedAt, settings);
     running.add(scanId);
