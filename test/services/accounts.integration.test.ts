@@ -123,6 +123,15 @@ describe('accounts', () => {
       fake.options.organization = saved;
       expect(await prisma.account.findMany({ orderBy: { accountId: 'asc' } })).toEqual(before);
     });
+
+    it('an account state this build does not know fails the sync, naming the account, and changes nothing', async () => {
+      const before = await prisma.account.findMany({ orderBy: { accountId: 'asc' } });
+      const dev = fake.options.organization!.accounts.find((a) => a.id === DEV)!;
+      dev.state = 'HIBERNATING' as 'ACTIVE';
+      await expect(service.sync()).rejects.toThrow(`ListAccounts gave account ${DEV} the state HIBERNATING, which this Keywarden does not know; nothing was changed`);
+      dev.state = 'ACTIVE';
+      expect(await prisma.account.findMany({ orderBy: { accountId: 'asc' } })).toEqual(before);
+    });
   });
 
   describe('add, list and remove', () => {

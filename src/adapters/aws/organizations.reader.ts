@@ -45,7 +45,7 @@ export async function readOrganizationAccounts(client: OrganizationsClient): Pro
     if (!parent) {
       parent = client.send(new ListParentsCommand({ ChildId: childId })).then((out) => {
         const p = out.Parents?.[0];
-        if (!p?.Id) throw new Error(`ListParents named no parent of ${childId}`);
+        if (!p?.Id) throw new OrganizationUnreadableError(`Organizations ListParents named no parent of ${childId}; nothing was changed`);
         return { id: p.Id, isRoot: p.Type === 'ROOT' };
       });
       parents.set(childId, parent);
@@ -60,7 +60,7 @@ export async function readOrganizationAccounts(client: OrganizationsClient): Pro
       if (parent.isRoot) return ids.join('/');
       child = parent.id;
     }
-    throw new Error(`account ${accountId} is more than ${MAX_DEPTH} levels under the root`);
+    throw new OrganizationUnreadableError(`account ${accountId} is more than ${MAX_DEPTH} levels under the organization's root; nothing was changed`);
   };
   const limit = pLimit(PARENT_CONCURRENCY);
   try {
@@ -68,13 +68,15 @@ export async function readOrganizationAccounts(client: OrganizationsClient): Pro
       listed.map((a) =>
         limit(async (): Promise<OrganizationAccount> => {
           const status = accountStatusOf(a.State, a.Status);
-          if (!a.Id || !status) throw new Error(`ListAccounts gave account ${a.Id ?? '(no id)'} the state ${a.State ?? a.Status ?? '(none)'}, which this Keywarden does not know`);
+          if (!a.Id || !status) {
+            throw new OrganizationUnreadableError(`ListAccounts gave account ${a.Id ?? '(no id)'} the state ${a.State ?? a.Status ?? '(none)'}, which this Keywarden does not know; nothing was changed`);
+          }
           return { accountId: a.Id, name: a.Name ?? null, email: a.Email ?? null, status, organizationalUnitPath: await pathOf(a.Id) };
         }),
       ),
     );
   } catch (err) {
-    throw err instanceof Error && !('$metadata' in err) ? new OrganizationUnreadableError(err.message) : unreadable('ListParents', err);
+    throw err instanceof OrganizationUnreadableError ? err : unreadable('ListParents', err);
   }
 }
 
