@@ -51,14 +51,18 @@ export class ExceptionsService {
     const id = randomUUID();
     const access = await this.deps.guard.access(input.accountId, `keywarden-exception-${id}`);
     if (access.refusal) return { exception: null, userErrors: [access.refusal] };
-    const exception = await this.deps.prisma.accessException.create({
-      data: {
-        id, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
-        justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
-      },
-    });
-    await this.deps.reevaluate(input.accountId, [input.userName], access.iam);
-    return { exception, userErrors: [] };
+    try {
+      const exception = await this.deps.prisma.accessException.create({
+        data: {
+          id, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
+          justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
+        },
+      });
+      await this.deps.reevaluate(input.accountId, [input.userName], access.iam);
+      return { exception, userErrors: [] };
+    } finally {
+      access.iam.client.destroy();
+    }
   }
 
   async revoke(id: string, actor: string): Promise<ExceptionResult> {
@@ -68,9 +72,13 @@ export class ExceptionsService {
     const { iam, refusal } = await this.deps.guard.access(found.accountId, `keywarden-exception-${id}`);
     // The input names the exception, not the account: the error points at `id`.
     if (refusal) return { exception: null, userErrors: [refusal.field === 'accountId' ? { ...refusal, field: 'id', message: `exception ${id} is for account ${found.accountId}: ${refusal.message}` } : refusal] };
-    const exception = await this.deps.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
-    await this.deps.reevaluate(found.accountId, [found.userName], iam);
-    return { exception, userErrors: [] };
+    try {
+      const exception = await this.deps.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
+      await this.deps.reevaluate(found.accountId, [found.userName], iam);
+      return { exception, userErrors: [] };
+    } finally {
+      iam.client.destroy();
+    }
   }
 
   async list(filter: { accountId?: string | null; userName?: string | null; active?: boolean | null }, first: number, after?: string): Promise<Page<AccessException>> {

@@ -130,11 +130,16 @@ export class RemediationService {
       const actionId = randomUUID();
       const access = await (options.access ?? ((accountId: string) => this.deps.guard.access(accountId, `keywarden-remediate-${actionId}`)))(input.accountId);
       if (access.refusal) return { action: await audit(REFUSED_CODES.has(access.refusal.code) ? 'REFUSED' : 'FAILED', access.refusal, actionId), userErrors: [access.refusal] };
-      const dryRun = input.dryRun ?? false;
-      // One request per key at a time (across processes): the unique PENDING row is the lock.
-      const row = dryRun ? await this.insert(actionId, kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(actionId, kind, input, actor, options.findingId);
-      if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
-      return this.act(row, input, access.iam, options.reevaluate ?? true);
+      try {
+        const dryRun = input.dryRun ?? false;
+        // One request per key at a time (across processes): the unique PENDING row is the lock.
+        const row = dryRun ? await this.insert(actionId, kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(actionId, kind, input, actor, options.findingId);
+        if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
+        return await this.act(row, input, access.iam, options.reevaluate ?? true);
+      } finally {
+        // A client made for this action only: its connections are not left for IAM to close.
+        if (!options.access) access.iam.client.destroy();
+      }
     }, { reused });
   }
 
@@ -191,9 +196,13 @@ export class RemediationService {
       }
       return { findingId, ...result };
     })));
-    for (const [accountId, users] of touched) {
-      const { iam } = await access(accountId);
-      if (iam) await this.reevaluate(accountId, [...users], input.action, iam);
+    try {
+      for (const [accountId, users] of touched) {
+        const { iam } = await access(accountId);
+        if (iam) await this.reevaluate(accountId, [...users], input.action, iam);
+      }
+    } finally {
+      for (const made of accesses.values()) void made.then(({ iam }) => iam?.client.destroy());
     }
     return { action: null, results, userErrors: [] };
   }
@@ -218,25 +227,29 @@ export class RemediationService {
     const settled: RemediationAction[] = [];
     for (const row of stale) {
       const { iam } = await this.deps.guard.access(row.accountId!, `keywarden-reconcile-${row.id}`);
-      const live = iam ? await this.liveState(iam, row.userName!, row.accessKeyId!).catch(() => null) : null;
-      if (live === null) continue; // IAM unreadable now (or the account's role): try again at the next reconcile
-      const target = REMEDIATIONS[row.kind].target;
-      const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
-      settled.push(
-        await this.deps.prisma.remediationAction.update({
-          where: { id: row.id },
-          data: {
-            status: applied ? 'SUCCEEDED' : 'FAILED',
-            stateAfter: stateJson(live),
-            completedAt: this.now(),
-            errorCode: applied ? null : 'INTERRUPTED',
-            errorMessage: applied
-              ? 'reconciled: the process stopped after the IAM write took effect'
-              : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
-          },
-        }),
-      );
-      if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind, iam!);
+      try {
+        const live = iam ? await this.liveState(iam, row.userName!, row.accessKeyId!).catch(() => null) : null;
+        if (live === null) continue; // IAM unreadable now (or the account's role): try again at the next reconcile
+        const target = REMEDIATIONS[row.kind].target;
+        const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
+        settled.push(
+          await this.deps.prisma.remediationAction.update({
+            where: { id: row.id },
+            data: {
+              status: applied ? 'SUCCEEDED' : 'FAILED',
+              stateAfter: stateJson(live),
+              completedAt: this.now(),
+              errorCode: applied ? null : 'INTERRUPTED',
+              errorMessage: applied
+                ? 'reconciled: the process stopped after the IAM write took effect'
+                : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
+            },
+          }),
+        );
+        if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind, iam!);
+      } finally {
+        iam?.client.destroy();
+      }
     }
     return settled;
   }
