@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { ListUsersCommand } from '@aws-sdk/client-iam';
 import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import { createScanService } from '../../src/app';
@@ -227,6 +229,21 @@ describe('accounts', () => {
       expect(twin.credentials).toEqual({ accessKeyId: fake.calls.at(-1)!.accessKeyId, secretAccessKey: expect.any(String), sessionToken: expect.any(String) });
     });
 
+    it('in the built app, the credential report worker reads the member account with the role\'s session, not the base credentials', async () => {
+      // The compiled module: only there does the report run in a worker thread (a twin client made from workerOptions).
+      const built = path.resolve(__dirname, '../../dist/src/adapters/iam/credential-report.source.js');
+      if (!fs.existsSync(built)) throw new Error('dist/ is missing: run `npm run build` first');
+      const { readCredentialReport } = require(built) as typeof import('../../src/adapters/iam/credential-report.source');
+      const iam = await service.iamClientFor(PROD, 'keywarden-scan-worker');
+      const sessionKey = fake.calls.filter((c) => c.action === 'GetCallerIdentity').at(-1)!.accessKeyId;
+      const before = fake.calls.length;
+      const report = await readCredentialReport(iam, { initialDelayMs: 10 });
+      expect(report.rows.map((r) => r.arn)).toEqual([`arn:aws:iam::${PROD}:root`, `arn:aws:iam::${PROD}:user/alice`]);
+      const workerCalls = fake.calls.slice(before);
+      expect(new Set(workerCalls.map((c) => c.accessKeyId))).toEqual(new Set([sessionKey]));
+      expect(iam.stats().byOperation.GetCredentialReport).toBe(1); // the worker's calls are counted on the client
+    });
+
     it('a scan through a member account\'s client stores that account\'s users under its id', async () => {
       const iam = await service.iamClientFor(PROD, 'keywarden-scan-test');
       const summary = await createScanService(prisma, iam).run({ collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS });
@@ -276,6 +293,13 @@ describe('accounts', () => {
       const iam = await new AccountsService(prisma, access({ memberRoleName: 'OrgAuditor' })).iamClientFor(DEV, 'keywarden-scan-6');
       expect(iam.account).toBe(DEV);
       expect(fake.calls.filter((c) => c.action === 'AssumeRole').at(-1)!.params.RoleArn).toBe(roleArn(DEV, 'OrgAuditor'));
+    });
+
+    it('the built-in sandbox, which serves IAM only, proves the base account with IAM GetUser', async () => {
+      const sandboxAccess = new AwsAccess({ region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'x' }, endpoints: { iam: prodIam.url }, baseIdentity: 'IAM_GET_USER' });
+      const stsCalls = fake.count('sts');
+      expect(await sandboxAccess.baseIdentity()).toEqual({ account: PROD, arn: `arn:aws:iam::${PROD}:user/keywarden-scanner` });
+      expect(fake.count('sts')).toBe(stsCalls);
     });
 
     it('when the base credentials change account, the earlier base account is no longer CREDENTIALS', async () => {
