@@ -2,7 +2,11 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { AwsAccess } from './adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { validateAccountInput, type AccountInputError } from './domain/accounts';
+import { AccountGuard } from './services/account-guard';
+import { AccountsService, type AccountRecord } from './services/accounts.service';
 import { createScanService, formatPruneResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
@@ -19,8 +23,6 @@ import { loadSandboxFixture, parseOrganizationFixture } from './sandbox/organiza
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
-import { AccountGuard } from './services/account-guard';
-import { credentialsOnlyAccounts } from './services/scan-jobs.service';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
 
@@ -97,7 +99,7 @@ scanOptions(program.command('reconcile'))
   .action(async (opts) => {
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
-      const settled = await remediationService(db.prisma, iam.client, config).reconcile(Number(opts.olderThan) * 1000);
+      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(opts.olderThan) * 1000);
       for (const a of settled) console.log(`${a.id} ${a.kind} ${a.accessKeyId}: ${a.status} (${a.errorMessage})`);
       console.log(`${settled.length} pending remediation action(s) reconciled`);
     } finally {
@@ -165,11 +167,11 @@ program
     const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const iam = createIamClient();
-    const fleet = await openFleet(config, db, iam, log);
-    await reconcileAtStart(db.prisma, iam, config, log);
+    const aws = awsAccess(config);
+    const fleet = await openFleet(config, db, aws, log);
+    await reconcileAtStart(db.prisma, aws, config, log);
     if (opts.worker) await fleet.startWorker();
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam), scans: fleet.setup });
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
     console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
@@ -185,7 +187,7 @@ program
     const config = loadConfig(process.env, { workerConcurrency: opts.concurrency });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const fleet = await openFleet(config, db, createIamClient(), log);
+    const fleet = await openFleet(config, db, awsAccess(config), log);
     await fleet.startWorker();
     console.log(`scan worker running ${config.workerConcurrency} account scans at a time (database: ${db.description}); stop with Ctrl-C`);
     await untilSignal();
@@ -201,14 +203,14 @@ scanOptions(program.command('start'))
     const { config, log, db, iam } = await openScanEnvironment(opts);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
-    const fleet = await openFleet(config, db, iam.client, log);
+    const fleet = await openFleet(config, db, iam.aws, log);
     await fleet.startWorker();
     // The first scan goes through the queue, as every scan does, and this process's worker runs it.
     const { scans } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start' });
     for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
-    await reconcileAtStart(db.prisma, iam.client, config, log);
+    await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.client), scans: fleet.setup });
+    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
     console.log(`\nGraphQL API at ${server.url}`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
@@ -217,6 +219,64 @@ scanOptions(program.command('start'))
     await fleet.close();
     await iam.close();
     await db.close();
+  });
+
+const accounts = program.command('accounts').description('the AWS accounts Keywarden reads: sync them from Organizations, or add, list and remove them');
+accounts
+  .command('sync')
+  .description('list the organization\'s accounts (Organizations ListAccounts, ListParents) with the base credentials: the management account or a delegated administrator')
+  .action(async () => {
+    await withAccounts(async (service) => {
+      const r = await service.sync();
+      console.log(`organization: ${r.total} account(s); ${r.added.length} added, ${r.updated.length} updated, ${r.left.length} left (kept, not scanned)`);
+      for (const [what, ids] of [['added', r.added], ['updated', r.updated], ['left', r.left]] as const) if (ids.length > 0) console.log(`  ${what} ${ids.join(', ')}`);
+    });
+  });
+accounts
+  .command('add <accountId>')
+  .description('read an account through a role of its own: for accounts outside the organization, or when Organizations is not readable')
+  .requiredOption('--role-arn <arn>', 'the role to assume, in that account: arn:aws:iam::<accountId>:role/<name>')
+  .option('--external-id <id>', 'sts:ExternalId the role\'s trust policy requires (default KEYWARDEN_EXTERNAL_ID)')
+  .option('--name <name>', 'a name to show for it')
+  .action(async (accountId: string, opts: { roleArn: string; externalId?: string; name?: string }) => {
+    const input = { accountId, roleArn: opts.roleArn, externalId: opts.externalId, name: opts.name };
+    // Checked before the database is opened: bad input changes nothing and says which argument is wrong.
+    const [invalid] = validateAccountInput(input);
+    if (invalid) throw new CliError(cliMessage(invalid));
+    await withAccounts(async (service) => {
+      const a = await service.add(input);
+      console.log(`account ${a.accountId} added: read through ${a.roleArn}${opts.externalId ? ' with its external id' : ''}${a.inOrganization ? ' (it is in the organization too)' : ''}`);
+    });
+  });
+accounts
+  .command('list')
+  .description('every account Keywarden knows, whether it is scanned, and why not')
+  .option('--json', 'print the accounts as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    await withAccounts(async (service) => {
+      const all: AccountRecord[] = [];
+      for (let after: string | undefined, more = true; more; ) {
+        const page = await service.list({}, 100, after);
+        all.push(...page.nodes);
+        more = page.hasNextPage;
+        after = page.nodes.length ? page.cursorOf(page.nodes[page.nodes.length - 1]) : undefined;
+      }
+      if (opts.json) return void console.log(JSON.stringify(all, null, 2));
+      if (all.length === 0) return void console.log('no accounts yet: `keywarden accounts sync` (an organization) or `keywarden accounts add <accountId> --role-arn <arn>`');
+      for (const a of all) console.log(formatAccount(a));
+    });
+  });
+accounts
+  .command('remove <accountId>')
+  .description('undo `accounts add`: forget an account outside the organization (its scans and findings are kept)')
+  .action(async (accountId: string) => {
+    const invalid = validateAccountInput({ accountId, roleArn: `arn:aws:iam::${accountId}:role/x` })[0];
+    if (invalid) throw new CliError(cliMessage(invalid));
+    await withAccounts(async (service) => {
+      if (!(await service.remove(accountId))) throw new CliError(`Keywarden does not know account ${accountId}; nothing was changed`);
+      const left = await service.get(accountId);
+      console.log(left ? `account ${accountId}: its role is no longer configured; it stays, read through the organization's member role` : `account ${accountId} removed (its scans and findings are kept)`);
+    });
   });
 
 program
@@ -259,6 +319,34 @@ program
 
 class CliError extends Error {}
 
+const CLI_ARGUMENTS: Record<AccountInputError['field'], string> = { accountId: 'accountId', roleArn: '--role-arn', externalId: '--external-id', name: '--name' };
+
+/** An input error as the command line names it: `--role-arn must be …`. */
+function cliMessage(error: AccountInputError): string {
+  return error.message.startsWith(error.field) ? CLI_ARGUMENTS[error.field] + error.message.slice(error.field.length) : error.message;
+}
+
+function formatAccount(a: AccountRecord): string {
+  const where = a.inOrganization ? a.organizationalUnitPath ?? 'organization' : a.source === 'ORGANIZATION' ? 'left the organization' : 'outside the organization';
+  const how = a.source === 'CREDENTIALS' ? 'base credentials' : a.roleArn ?? 'member role';
+  return [a.accountId, a.status.padEnd(18), a.source.padEnd(12), JSON.stringify(a.name ?? ''), where, how, a.skipReason ? `not scanned: ${a.skipReason}` : 'scanned'].join('  ');
+}
+
+/** The environment's AWS access (SDK chain and AWS_ENDPOINT_URL_*), with the member role from the configuration. */
+function awsAccess(config: Config): AwsAccess {
+  return new AwsAccess({ memberRoleName: config.memberRoleName, externalId: config.externalId });
+}
+
+async function withAccounts(work: (service: AccountsService) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const db = await openDatabase(config, logger(config));
+  try {
+    await work(new AccountsService(db.prisma, awsAccess(config)));
+  } finally {
+    await db.close();
+  }
+}
+
 function parseBool(value: string): boolean {
   if (value === 'true') return true;
   if (value === 'false') return false;
@@ -282,6 +370,8 @@ function logger(config: Config): Logger {
 
 interface IamConnection {
   client: CountingIamClient;
+  /** The same base credentials and endpoints, for what reaches other accounts (remediation, reconcile). */
+  aws: AwsAccess;
   description: string;
   close(): Promise<void>;
 }
@@ -304,20 +394,20 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
   return { shown: created.token, message: `a local admin token was created (shown once, only its hash is kept):\n  ${created.token}` };
 }
 
-function remediationSetup(config: Config, iam: CountingIamClient) {
-  return { iam, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
+function remediationSetup(config: Config, aws: AwsAccess) {
+  return { aws, scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, retentionDays: config.retentionDays };
 }
 
-function remediationService(prisma: PrismaClient, iam: CountingIamClient, config: Config): RemediationService {
+function remediationService(prisma: PrismaClient, aws: AwsAccess, config: Config): RemediationService {
   return new RemediationService({
-    prisma, iam, scans: createScanService(prisma, iam), scanRequest: scanRequest(config), recentUseDays: config.recentUseDays,
-    findings: async () => [],
+    prisma, guard: new AccountGuard(new AccountsService(prisma, aws)), scans: createScanService(prisma, aws.baseIamClient()),
+    scanRequest: scanRequest(config), recentUseDays: config.recentUseDays, findings: async () => [],
   });
 }
 
 /** A process that stopped mid-remediation left PENDING rows: settle them before serving. */
-async function reconcileAtStart(prisma: PrismaClient, iam: CountingIamClient, config: Config, log: Logger): Promise<void> {
-  const settled = await remediationService(prisma, iam, config).reconcile().catch((err) => {
+async function reconcileAtStart(prisma: PrismaClient, aws: AwsAccess, config: Config, log: Logger): Promise<void> {
+  const settled = await remediationService(prisma, aws, config).reconcile().catch((err) => {
     log.warn({ err }, 'could not reconcile pending remediation actions; run `keywarden reconcile` later');
     return [];
   });
@@ -331,7 +421,7 @@ async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: b
   const target = chooseIam(opts);
   const db = await openDatabase(config, log);
   try {
-    return { config, log, db, iam: await connectIam(target, log) };
+    return { config, log, db, iam: await connectIam(target, config, log) };
   } catch (err) {
     await db.close();
     throw err;
@@ -353,23 +443,28 @@ function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTar
   return { fixture: opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture), sandboxFixture: opts.sandboxFixture };
 }
 
-async function connectIam({ fixture, sandboxFixture }: IamTarget, log: Logger): Promise<IamConnection> {
+async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
   if (!fixture) {
-    return { client: createIamClient(), description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {} };
+    return {
+      client: createIamClient(), aws: awsAccess(config),
+      description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {},
+    };
   }
   const sandbox: IamSandbox = await startIamSandbox({ fixture });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
+  const credentials = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' };
   return {
-    client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' } }),
+    client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials }),
+    // The built-in sandbox serves IAM only: its account is proven by GetUser, as IAM user credentials allow.
+    aws: new AwsAccess({ region: 'us-east-1', endpoints: { iam: sandbox.url }, credentials, baseIdentity: 'IAM_GET_USER', memberRoleName: config.memberRoleName, externalId: config.externalId }),
     description: `built-in IAM sandbox at ${sandbox.url} (${sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
     close: () => sandbox.close(),
   };
 }
 
-/** The queue and its scan jobs; accounts are the base credentials' own until accounts are configured. */
-function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, iam: CountingIamClient, log: Logger): Promise<ScanFleet> {
-  const guard = new AccountGuard(iam);
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: credentialsOnlyAccounts(iam, () => guard.credentialsAccount()), scanRequest: scanRequest(config), config, logger: log });
+/** The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced). */
+function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger): Promise<ScanFleet> {
+  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log });
 }
 
 const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);
@@ -402,7 +497,7 @@ function formatScanRow(s: Scan): string {
 /** `scan --account/--all-accounts`: queue, then (unless --no-wait) work the queue here until those scans end. */
 async function queuedScan(opts: Record<string, unknown> & { account?: string[]; allAccounts?: boolean; wait?: boolean }): Promise<void> {
   const { config, log, db, iam } = await openScanEnvironment(opts);
-  const fleet = await openFleet(config, db, iam.client, log);
+  const fleet = await openFleet(config, db, iam.aws, log);
   try {
     const result = await fleet.jobs.enqueue({ accountIds: opts.account ?? null, allAccounts: !!opts.allAccounts, requestedBy: `cli:${os.userInfo().username}` });
     for (const k of result.skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { DEFAULT_CONTROL_SETTINGS } from './controls/no-access-keys-at-setup/control';
 import { DEFAULT_JWT_MAX_AGE_SECONDS } from './auth/jwt.verifier';
 import { DEFAULT_RECENT_USE_DAYS } from './domain/remediation';
+import { DEFAULT_MEMBER_ROLE_NAME, EXTERNAL_ID_PATTERN, ROLE_NAME_PATTERN } from './domain/accounts';
 
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -45,6 +46,10 @@ const ConfigSchema = z.object({
   jwtMaxAgeSeconds: intFromEnv(60, 7 * 86_400).default(DEFAULT_JWT_MAX_AGE_SECONDS),
   /** Requests per token per minute. */
   rateLimitPerMinute: intFromEnv(1, 1_000_000).default(600),
+  /** The role read in member accounts (README, "Accounts and roles": its trust and read-only policies). */
+  memberRoleName: z.string().regex(ROLE_NAME_PATTERN, 'must be an IAM role name: 1-64 characters of letters, digits and +=,.@_-').default(DEFAULT_MEMBER_ROLE_NAME),
+  /** Sent as sts:ExternalId when assuming member roles (an account added with --external-id sends its own). Unset: none. */
+  externalId: z.string().regex(EXTERNAL_ID_PATTERN, 'must be 2-1224 characters of letters, digits and +=,.@:/-_').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Org-wide scans by themselves: a cron in UTC, or `off`. Every 6 hours by default: IAM reuses a credential
@@ -109,6 +114,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   workerConcurrency: 'KEYWARDEN_WORKER_CONCURRENCY',
   scanTimeoutSeconds: 'KEYWARDEN_SCAN_TIMEOUT_SECONDS',
   scanRetryDelaySeconds: 'KEYWARDEN_SCAN_RETRY_DELAY_SECONDS',
+  memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
+  externalId: 'KEYWARDEN_EXTERNAL_ID',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

@@ -1,8 +1,9 @@
 import DataLoader from 'dataloader';
 import type { AccessException, PrismaClient, RemediationAction } from '../generated/prisma/client';
-import type { CountingIamClient } from '../adapters/iam/iam-client';
+import type { AwsAccess } from '../adapters/aws/aws-access';
 import { ScanStore } from '../adapters/store/scan.store';
 import { AccountGuard } from '../services/account-guard';
+import { AccountsService } from '../services/accounts.service';
 import { ExceptionsService } from '../services/exceptions.service';
 import { RemediationActionsService } from '../services/remediation-actions.service';
 import { RemediationService } from '../services/remediation.service';
@@ -17,6 +18,7 @@ import { ScansService, type ScanView } from '../services/scans.service';
 import { TrendsService } from '../services/trends.service';
 
 export interface Services {
+  accounts: AccountsService;
   findings: FindingsService;
   iamUsers: IamUsersService;
   scans: ScansService;
@@ -36,9 +38,10 @@ export interface ScanSetup {
   schedule: () => { cron: string | null; nextRunAt: Date | null };
 }
 
-/** What remediation and scans need beyond the database: IAM, how to scan (and re-evaluate a user), retention. */
+/** What remediation and scans need beyond the database: AWS, how to scan (and re-evaluate a user), retention. */
 export interface RemediationSetup {
-  iam: CountingIamClient;
+  /** The base credentials, endpoints and member role: IAM in each account goes through AccountsService.iamClientFor. */
+  aws: AwsAccess;
   scanRequest: ScanRequest;
   recentUseDays: number;
   afterPending?: (actionId: string) => Promise<void>;
@@ -47,6 +50,8 @@ export interface RemediationSetup {
 /** Per-request batching so a page of 100 users costs one query per field, not 100. */
 export interface Loaders {
   scan: DataLoader<string, ScanView | null>;
+  /** Per account id: its most recent scan, whatever its status (Account.lastScan). */
+  accountLastScan: DataLoader<string, ScanView | null>;
   /** Per scan: the horizon that pruned part of its detail, or null (Scan.detailPruned, findings, iamUsers). */
   scanDetailPrunedBefore: DataLoader<string, Date | null>;
   finding: DataLoader<string, FindingView | null>;
@@ -69,12 +74,13 @@ export interface Context {
 
 export function createServices(prisma: PrismaClient, setup: RemediationSetup, scanSetup: ScanSetup | null = null): Services {
   const findings = new FindingsService(prisma);
-  const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.iam });
-  // One proof of the credentials' account for every mutation (one GetUser per process).
-  const guard = new AccountGuard(setup.iam);
+  // Plain scans read the base credentials' account (the queue's jobs read each account through its role).
+  const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.aws.baseIamClient() });
+  // One AccountsService per server: the base credentials' account is proven once per process (STS).
+  const accounts = new AccountsService(prisma, setup.aws);
+  const guard = new AccountGuard(accounts);
   const remediation = new RemediationService({
     prisma,
-    iam: setup.iam,
     guard,
     scans: scanService,
     scanRequest: setup.scanRequest,
@@ -88,6 +94,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup, sc
     },
   });
   return {
+    accounts,
     findings,
     iamUsers: new IamUsersService(prisma),
     scans: new ScansService(prisma),
@@ -97,8 +104,8 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup, sc
     exceptions: new ExceptionsService({
       prisma,
       guard,
-      reevaluate: async (accountId, userNames) => {
-        await scanService.runForUsers(accountId, userNames, setup.scanRequest);
+      reevaluate: async (accountId, userNames, iam) => {
+        await scanService.runForUsers(accountId, userNames, setup.scanRequest, 'PASSED', iam);
       },
     }),
     scanJobs: scanSetup?.jobs ?? null,
@@ -114,6 +121,7 @@ export function createContext(services: Services, actor: string, principal: Prin
     requestId,
     loaders: {
       scan: new DataLoader((ids) => services.scans.byIds(ids)),
+      accountLastScan: new DataLoader((accountIds) => services.scans.latestOf(accountIds)),
       scanDetailPrunedBefore: new DataLoader((ids) => services.scans.detailPrunedBefore(ids)),
       finding: new DataLoader((ids) => services.findings.byIds(ids)),
       accessKeys: new DataLoader((users) => services.iamUsers.accessKeysOf(users), { cacheKeyFn: userAtKey }),

@@ -12,8 +12,10 @@ import { IamUsersResolver } from './users/iam-users.resolver';
 import { TrendsResolver } from './trends/trends.resolver';
 import { RemediationResolver } from './remediation/remediation.resolver';
 import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
+import { AccountsResolver } from './accounts/accounts.resolver';
 
 export const RESOLVERS = [
+  AccountsResolver,
   FindingsResolver,
   IamUsersResolver,
   ScansResolver,

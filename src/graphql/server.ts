@@ -12,7 +12,7 @@ import { rateLimit } from 'express-rate-limit';
 import { GraphQLError, visit, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { createIamClient } from '../adapters/iam/iam-client';
+import { AwsAccess } from '../adapters/aws/aws-access';
 import { Authenticator, type AuthSettings } from '../auth/authenticator';
 import { actorOf, callerKey, type Principal } from '../auth/scopes';
 import { TokensService } from '../auth/tokens.service';
@@ -61,7 +61,7 @@ export interface ServerOptions {
   host?: string;
   auth?: AuthSettings;
   limits?: Partial<Limits>;
-  /** IAM for remediation and scans; default: the SDK's standard chain. */
+  /** AWS for remediation and scans; default: the SDK's standard chain and endpoints, the default member role. */
   remediation?: Partial<RemediationSetup>;
   /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
   scans?: ScanSetup | null;
@@ -137,7 +137,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   });
   await apollo.start();
   const services = createServices(prisma, {
-    iam: remediation.iam ?? createIamClient(),
+    aws: remediation.aws ?? new AwsAccess(),
     scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,

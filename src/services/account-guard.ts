@@ -1,7 +1,6 @@
-import { GetUserCommand } from '@aws-sdk/client-iam';
 import { errorCode, errorMessage, type CountingIamClient } from '../adapters/iam/iam-client';
-import { accountOf } from '../adapters/iam/inventory.collector';
 import type { RemediationErrorCode, UserErrorData } from '../domain/remediation';
+import { AccountMismatchError, AssumeRoleDeniedError, UnknownAccountError, type AccountsService } from './accounts.service';
 
 const IAM_CODES: Record<string, RemediationErrorCode> = {
   AccessDenied: 'IAM_ACCESS_DENIED',
@@ -16,36 +15,31 @@ export function iamUserError(err: unknown): UserErrorData {
   return { code: IAM_CODES[code] ?? 'IAM_ERROR', field: null, message: `IAM ${code}: ${errorMessage(err)}` };
 }
 
+/** IAM in the account a mutation names, or why it may not act there (and nothing may change). */
+export type AccountAccess = { iam: CountingIamClient; refusal: null } | { iam: null; refusal: UserErrorData };
+
 /**
- * The one account a mutation may act on: the account Keywarden's IAM credentials read, proven by IAM's
- * own answer (the caller's ARN from GetUser), never taken from the request. An `accountId` naming any
- * other account would have Keywarden read its own account and store the answer under the other one.
+ * The only way a mutation reaches IAM: in the account it names, through AccountsService.iamClientFor, whose
+ * credentials are proven to act in that account (STS GetCallerIdentity) before anything is read. An account
+ * Keywarden does not know is UNKNOWN_ACCOUNT; credentials that act elsewhere are ACCOUNT_MISMATCH. Without the
+ * proof, Keywarden would read one account and store the answer under another.
  */
 export class AccountGuard {
-  private account: Promise<string> | undefined;
+  constructor(private readonly accounts: AccountsService) {}
 
-  constructor(private readonly iam: CountingIamClient) {}
-
-  /** The credentials' account, read once per process (a failed read is retried next time). */
-  credentialsAccount(): Promise<string> {
-    this.account ??= this.iam.client.send(new GetUserCommand({})).then((out) => {
-      const id = accountOf(out.User?.Arn);
-      if (!id) throw new Error('GetUser returned no account ARN');
-      return id;
-    });
-    this.account.catch(() => (this.account = undefined));
-    return this.account;
-  }
-
-  /** Null when `accountId` is the credentials' account; otherwise the refusal to answer (nothing may change). */
-  async refusal(accountId: string): Promise<UserErrorData | null> {
-    let account: string;
+  /** `sessionName` says which action it is (`keywarden-remediate-<actionId>`): CloudTrail shows it in the account. */
+  async access(accountId: string, sessionName: string): Promise<AccountAccess> {
     try {
-      account = await this.credentialsAccount();
+      return { iam: await this.accounts.iamClientFor(accountId, sessionName), refusal: null };
     } catch (err) {
-      return iamUserError(err);
+      return { iam: null, refusal: refusalOf(accountId, err) };
     }
-    if (account === accountId) return null;
-    return { code: 'ACCOUNT_MISMATCH', field: 'accountId', message: `Keywarden's IAM credentials are for account ${account}, not ${accountId}; nothing was changed` };
   }
+}
+
+function refusalOf(accountId: string, err: unknown): UserErrorData {
+  if (err instanceof UnknownAccountError) return { code: 'UNKNOWN_ACCOUNT', field: 'accountId', message: err.message };
+  if (err instanceof AccountMismatchError) return { code: 'ACCOUNT_MISMATCH', field: 'accountId', message: err.message };
+  if (err instanceof AssumeRoleDeniedError) return { code: 'ASSUME_ROLE_DENIED', field: null, message: `account ${accountId}: ${err.message}; nothing was changed` };
+  return iamUserError(err);
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { CountingIamClient } from '../adapters/iam/iam-client';
 import type { AccessException, PrismaClient } from '../generated/prisma/client';
 import { ACCESS_KEY_ID_PATTERN, ACCOUNT_ID_PATTERN, USER_NAME_PATTERN, type UserErrorData } from '../domain/remediation';
 import type { AccountGuard } from './account-guard';
@@ -23,9 +25,9 @@ export const MAX_JUSTIFICATION_LENGTH = 1000;
 
 export interface ExceptionsDeps {
   prisma: PrismaClient;
-  /** Re-reads the users live (a targeted scan) so their findings turn EXCEPTED, or reopen, at once. */
-  reevaluate: (accountId: string, userNames: string[]) => Promise<void>;
-  /** Only the account the IAM credentials read may get (or lose) an exception: it is re-read at once. */
+  /** Re-reads the users live (a targeted scan, with IAM in their account) so their findings turn EXCEPTED, or reopen, at once. */
+  reevaluate: (accountId: string, userNames: string[], iam: CountingIamClient) => Promise<void>;
+  /** Only an account whose IAM Keywarden can prove it reads may get (or lose) an exception: it is re-read at once. */
   guard: AccountGuard;
   now?: () => Date;
 }
@@ -45,28 +47,38 @@ export class ExceptionsService {
   async create(input: CreateExceptionInput, actor: string): Promise<ExceptionResult> {
     const userErrors = validate(input, this.now());
     if (userErrors.length > 0) return { exception: null, userErrors };
-    const refusal = await this.deps.guard.refusal(input.accountId);
-    if (refusal) return { exception: null, userErrors: [refusal] };
-    const exception = await this.deps.prisma.accessException.create({
-      data: {
-        accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
-        justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
-      },
-    });
-    await this.deps.reevaluate(input.accountId, [input.userName]);
-    return { exception, userErrors: [] };
+    // The role session is named after the exception it is for: CloudTrail in the account shows it.
+    const id = randomUUID();
+    const access = await this.deps.guard.access(input.accountId, `keywarden-exception-${id}`);
+    if (access.refusal) return { exception: null, userErrors: [access.refusal] };
+    try {
+      const exception = await this.deps.prisma.accessException.create({
+        data: {
+          id, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId ?? null,
+          justification: input.justification.trim(), expiresAt: input.expiresAt, createdBy: actor,
+        },
+      });
+      await this.deps.reevaluate(input.accountId, [input.userName], access.iam);
+      return { exception, userErrors: [] };
+    } finally {
+      access.iam.client.destroy();
+    }
   }
 
   async revoke(id: string, actor: string): Promise<ExceptionResult> {
     const found = await this.deps.prisma.accessException.findUnique({ where: { id } });
     if (!found) return { exception: null, userErrors: [{ code: 'EXCEPTION_NOT_FOUND', field: 'id', message: `no exception ${id}` }] };
     if (found.revokedAt) return { exception: found, userErrors: [] }; // revoking twice changes nothing
-    const refusal = await this.deps.guard.refusal(found.accountId);
+    const { iam, refusal } = await this.deps.guard.access(found.accountId, `keywarden-exception-${id}`);
     // The input names the exception, not the account: the error points at `id`.
-    if (refusal) return { exception: null, userErrors: [refusal.code === 'ACCOUNT_MISMATCH' ? { ...refusal, field: 'id', message: `exception ${id} is for account ${found.accountId}: ${refusal.message}` } : refusal] };
-    const exception = await this.deps.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
-    await this.deps.reevaluate(found.accountId, [found.userName]);
-    return { exception, userErrors: [] };
+    if (refusal) return { exception: null, userErrors: [refusal.field === 'accountId' ? { ...refusal, field: 'id', message: `exception ${id} is for account ${found.accountId}: ${refusal.message}` } : refusal] };
+    try {
+      const exception = await this.deps.prisma.accessException.update({ where: { id }, data: { revokedAt: this.now(), revokedBy: actor } });
+      await this.deps.reevaluate(found.accountId, [found.userName], iam);
+      return { exception, userErrors: [] };
+    } finally {
+      iam.client.destroy();
+    }
   }
 
   async list(filter: { accountId?: string | null; userName?: string | null; active?: boolean | null }, first: number, after?: string): Promise<Page<AccessException>> {

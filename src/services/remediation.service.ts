@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteAccessKeyCommand,
   GetAccessKeyLastUsedCommand,
@@ -22,7 +22,7 @@ import {
   type UserErrorData,
 } from '../domain/remediation';
 import type { Prisma, PrismaClient, RemediationAction } from '../generated/prisma/client';
-import { AccountGuard, iamUserError as iamError } from './account-guard';
+import { iamUserError as iamError, type AccountAccess, type AccountGuard } from './account-guard';
 import type { ScanRequest, ScanService } from './scan.service';
 
 export interface RemediationResult {
@@ -84,16 +84,18 @@ export interface RemediationDeps {
   prisma: PrismaClient;
   /** Resolves finding ids (as given by the caller) to their targets; null for an unknown id. */
   findings: (ids: string[]) => Promise<(FindingTarget | null)[]>;
-  iam: CountingIamClient;
+  /** IAM in the finding's account (the base credentials, or the account's role), proven before any call. */
+  guard: AccountGuard;
   scans: ScanService;
   scanRequest: ScanRequest;
   recentUseDays: number;
-  /** Proves the account the credentials act on; default: one over `iam`. Share one between services. */
-  guard?: AccountGuard;
   now?: () => Date;
   /** Fault injection for tests: runs after the PENDING row is committed, before the IAM write. */
   afterPending?: (actionId: string) => Promise<void>;
 }
+
+// Refusals of the request itself; other failures to reach the account (a role STS refused, IAM errors) are FAILED.
+const REFUSED_CODES = new Set<RemediationErrorCode>(['ACCOUNT_MISMATCH', 'UNKNOWN_ACCOUNT']);
 
 // A concurrent request for the same key waits this long for the one in flight.
 const WAIT_FOR_PENDING_MS = 30_000;
@@ -107,29 +109,42 @@ const POLL_MS = 50;
  */
 export class RemediationService {
   private readonly now: () => Date;
-  private readonly guard: AccountGuard;
 
   constructor(private readonly deps: RemediationDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.guard = deps.guard ?? new AccountGuard(deps.iam);
   }
 
-  async run(kind: RemediationKind, input: KeyActionInput, actor: string, options: { findingId?: string; reevaluate?: boolean } = {}): Promise<RemediationResult> {
+  /**
+   * `options.access`: IAM in the account, when the caller already has it (a bulk assumes each account's role once).
+   * Otherwise the role session is named after the audit row: `keywarden-remediate-<action id>`.
+   */
+  async run(
+    kind: RemediationKind,
+    input: KeyActionInput,
+    actor: string,
+    options: { findingId?: string; reevaluate?: boolean; access?: (accountId: string) => Promise<AccountAccess> } = {},
+  ): Promise<RemediationResult> {
     const contract = REMEDIATIONS[kind];
-    const audit = (status: 'REFUSED' | 'FAILED', error: UserErrorData) => this.auditOnly(kind, input, actor, status, error, options.findingId);
+    const audit = (status: 'REFUSED' | 'FAILED', error: UserErrorData, id?: string) => this.auditOnly(kind, input, actor, status, error, options.findingId, id);
     const invalid = validateKeyAction(contract, input, options.findingId ? BULK_ITEM_KEY_LENGTH : MAX_IDEMPOTENCY_KEY_LENGTH);
     if (invalid.length > 0) return { action: await audit('REFUSED', invalid[0]), userErrors: invalid };
 
     const key = { operation: contract.mutation, principal: actor, key: input.idempotencyKey ?? null };
     const reused = async (error: UserErrorData) => ({ action: await audit('REFUSED', error), userErrors: [error] });
     return this.idempotent(key, { kind, ...normalize(input) }, async () => {
-      const refusal = await this.guard.refusal(input.accountId);
-      if (refusal) return { action: await audit(refusal.code === 'ACCOUNT_MISMATCH' ? 'REFUSED' : 'FAILED', refusal), userErrors: [refusal] };
-      const dryRun = input.dryRun ?? false;
-      // One request per key at a time (across processes): the unique PENDING row is the lock.
-      const row = dryRun ? await this.insert(kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(kind, input, actor, options.findingId);
-      if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
-      return this.act(row, input, options.reevaluate ?? true);
+      const actionId = randomUUID();
+      const access = await (options.access ?? ((accountId: string) => this.deps.guard.access(accountId, `keywarden-remediate-${actionId}`)))(input.accountId);
+      if (access.refusal) return { action: await audit(REFUSED_CODES.has(access.refusal.code) ? 'REFUSED' : 'FAILED', access.refusal, actionId), userErrors: [access.refusal] };
+      try {
+        const dryRun = input.dryRun ?? false;
+        // One request per key at a time (across processes): the unique PENDING row is the lock.
+        const row = dryRun ? await this.insert(actionId, kind, input, actor, 'DRY_RUN', options.findingId) : await this.acquire(actionId, kind, input, actor, options.findingId);
+        if (!dryRun && this.deps.afterPending) await this.deps.afterPending(row.id);
+        return await this.act(row, input, access.iam, options.reevaluate ?? true);
+      } finally {
+        // A client made for this action only: its connections are not left for IAM to close.
+        if (!options.access) access.iam.client.destroy();
+      }
     }, { reused });
   }
 
@@ -155,6 +170,14 @@ export class RemediationService {
   private async bulk(input: BulkInput, actor: string): Promise<BulkResult> {
     const findings = await this.deps.findings(input.findingIds);
     const touched = new Map<string, Set<string>>();
+    // One role session per account for the whole request, not one AssumeRole per finding.
+    const session = `keywarden-remediate-bulk-${randomUUID()}`;
+    const accesses = new Map<string, Promise<AccountAccess>>();
+    const access = (accountId: string) => {
+      let found = accesses.get(accountId);
+      if (!found) accesses.set(accountId, (found = this.deps.guard.access(accountId, session)));
+      return found;
+    };
     const limit = pLimit(4);
     const results = await Promise.all(input.findingIds.map((findingId, i) => limit(async (): Promise<BulkItem> => {
       const finding = findings[i];
@@ -169,7 +192,7 @@ export class RemediationService {
           dryRun: input.dryRun, force: false, idempotencyKey: `${input.idempotencyKey}/${findingId}`,
         },
         actor,
-        { findingId: finding.localId, reevaluate: false },
+        { findingId: finding.localId, reevaluate: false, access },
       );
       if (result.action?.status === 'SUCCEEDED') {
         const users = touched.get(finding.accountId) ?? new Set<string>();
@@ -178,7 +201,14 @@ export class RemediationService {
       }
       return { findingId, ...result };
     })));
-    for (const [accountId, users] of touched) await this.reevaluate(accountId, [...users], input.action);
+    try {
+      for (const [accountId, users] of touched) {
+        const { iam } = await access(accountId);
+        if (iam) await this.reevaluate(accountId, [...users], input.action, iam);
+      }
+    } finally {
+      for (const made of accesses.values()) void made.then(({ iam }) => iam?.client.destroy());
+    }
     return { action: null, results, userErrors: [] };
   }
 
@@ -201,36 +231,41 @@ export class RemediationService {
     });
     const settled: RemediationAction[] = [];
     for (const row of stale) {
-      const live = await this.liveState(row.userName!, row.accessKeyId!).catch(() => null);
-      if (live === null) continue; // IAM unreadable now: try again at the next reconcile
-      const target = REMEDIATIONS[row.kind].target;
-      const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
-      settled.push(
-        await this.deps.prisma.remediationAction.update({
-          where: { id: row.id },
-          data: {
-            status: applied ? 'SUCCEEDED' : 'FAILED',
-            stateAfter: stateJson(live),
-            completedAt: this.now(),
-            errorCode: applied ? null : 'INTERRUPTED',
-            errorMessage: applied
-              ? 'reconciled: the process stopped after the IAM write took effect'
-              : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
-          },
-        }),
-      );
-      if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind);
+      const { iam } = await this.deps.guard.access(row.accountId!, `keywarden-reconcile-${row.id}`);
+      try {
+        const live = iam ? await this.liveState(iam, row.userName!, row.accessKeyId!).catch(() => null) : null;
+        if (live === null) continue; // IAM unreadable now (or the account's role): try again at the next reconcile
+        const target = REMEDIATIONS[row.kind].target;
+        const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
+        settled.push(
+          await this.deps.prisma.remediationAction.update({
+            where: { id: row.id },
+            data: {
+              status: applied ? 'SUCCEEDED' : 'FAILED',
+              stateAfter: stateJson(live),
+              completedAt: this.now(),
+              errorCode: applied ? null : 'INTERRUPTED',
+              errorMessage: applied
+                ? 'reconciled: the process stopped after the IAM write took effect'
+                : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
+            },
+          }),
+        );
+        if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind, iam!);
+      } finally {
+        iam?.client.destroy();
+      }
     }
     return settled;
   }
 
-  private async act(row: RemediationAction, input: KeyActionInput, reevaluate: boolean): Promise<RemediationResult> {
+  private async act(row: RemediationAction, input: KeyActionInput, iam: CountingIamClient, reevaluate: boolean): Promise<RemediationResult> {
     const contract = REMEDIATIONS[row.kind];
     const complete = (data: Prisma.RemediationActionUpdateInput) =>
       this.deps.prisma.remediationAction.update({ where: { id: row.id }, data: { ...data, completedAt: this.now() } });
     let live: LiveKeyState;
     try {
-      live = await this.liveState(input.userName, input.accessKeyId);
+      live = await this.liveState(iam, input.userName, input.accessKeyId);
     } catch (err) {
       const error = iamError(err);
       return { action: await complete({ status: row.dryRun ? 'DRY_RUN' : 'FAILED', errorCode: error.code, errorMessage: error.message }), userErrors: [error] };
@@ -253,26 +288,26 @@ export class RemediationService {
     try {
       const out =
         contract.target === null
-          ? await this.deps.iam.client.send(new DeleteAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId }))
-          : await this.deps.iam.client.send(new UpdateAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId, Status: contract.target }));
+          ? await iam.client.send(new DeleteAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId }))
+          : await iam.client.send(new UpdateAccessKeyCommand({ UserName: input.userName, AccessKeyId: input.accessKeyId, Status: contract.target }));
       requestId = out.$metadata.requestId;
     } catch (err) {
       const error = iamError(err);
       return { action: await complete({ status: 'FAILED', stateBefore: before, plan: decision.plan, errorCode: error.code, errorMessage: error.message }), userErrors: [error] };
     }
-    const after = await this.liveState(input.userName, input.accessKeyId).then(stateJson, () => null);
+    const after = await this.liveState(iam, input.userName, input.accessKeyId).then(stateJson, () => null);
     const action = await complete({ status: 'SUCCEEDED', stateBefore: before, stateAfter: after ?? undefined, plan: decision.plan, iamRequestId: requestId ?? null });
-    if (reevaluate) await this.reevaluate(input.accountId, [input.userName], row.kind);
+    if (reevaluate) await this.reevaluate(input.accountId, [input.userName], row.kind, iam);
     return { action, userErrors: [] };
   }
 
-  /** Re-reads the users live so their findings resolve (REMEDIATED) or reopen now, not at the next scan. */
-  async reevaluate(accountId: string, userNames: string[], kind: RemediationKind): Promise<void> {
-    await this.deps.scans.runForUsers(accountId, userNames, this.deps.scanRequest, kind === 'REACTIVATE' ? 'PASSED' : 'REMEDIATED');
+  /** Re-reads the users live, with IAM in their account, so their findings resolve (REMEDIATED) or reopen now, not at the next scan. */
+  async reevaluate(accountId: string, userNames: string[], kind: RemediationKind, iam: CountingIamClient): Promise<void> {
+    await this.deps.scans.runForUsers(accountId, userNames, this.deps.scanRequest, kind === 'REACTIVATE' ? 'PASSED' : 'REMEDIATED', iam);
   }
 
-  private async liveState(userName: string, accessKeyId: string): Promise<LiveKeyState> {
-    const iam = this.deps.iam.client;
+  private async liveState(counting: CountingIamClient, userName: string, accessKeyId: string): Promise<LiveKeyState> {
+    const iam = counting.client;
     let keys: AccessKeyMetadata[];
     try {
       keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
@@ -299,11 +334,11 @@ export class RemediationService {
     };
   }
 
-  private async acquire(kind: RemediationKind, input: KeyActionInput, actor: string, findingId?: string): Promise<RemediationAction> {
+  private async acquire(id: string, kind: RemediationKind, input: KeyActionInput, actor: string, findingId?: string): Promise<RemediationAction> {
     const deadline = Date.now() + WAIT_FOR_PENDING_MS;
     for (;;) {
       try {
-        return await this.insert(kind, input, actor, 'PENDING', findingId);
+        return await this.insert(id, kind, input, actor, 'PENDING', findingId);
       } catch (err) {
         if (!isUniqueViolation(err) || Date.now() > deadline) throw err;
         await sleep(POLL_MS);
@@ -311,10 +346,10 @@ export class RemediationService {
     }
   }
 
-  private insert(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'PENDING' | 'DRY_RUN', findingId?: string): Promise<RemediationAction> {
+  private insert(id: string, kind: RemediationKind, input: KeyActionInput, actor: string, status: 'PENDING' | 'DRY_RUN', findingId?: string): Promise<RemediationAction> {
     return this.deps.prisma.remediationAction.create({
       data: {
-        kind, status, actor, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId,
+        id, kind, status, actor, accountId: input.accountId, userName: input.userName, accessKeyId: input.accessKeyId,
         reason: input.reason, dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: input.idempotencyKey ?? null,
         input: normalize(input) as object, findingId: findingId ?? null,
       },
@@ -326,11 +361,11 @@ export class RemediationService {
    * An 8 kB account id or key id of random text is more than their btree indexes take: the audit insert
    * failed, and the refusal became a masked 500 with no audit row.
    */
-  private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string): Promise<RemediationAction> {
+  private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string, id?: string): Promise<RemediationAction> {
     const asked = normalize(input);
     return this.deps.prisma.remediationAction.create({
       data: {
-        kind, status, actor, accountId: clip(input.accountId), userName: clip(input.userName), accessKeyId: clip(input.accessKeyId),
+        ...(id ? { id } : {}), kind, status, actor, accountId: clip(input.accountId), userName: clip(input.userName), accessKeyId: clip(input.accessKeyId),
         reason: clip(input.reason, AUDITED_REASON) ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: clip(input.idempotencyKey),
         input: { ...asked, accountId: clip(asked.accountId), userName: clip(asked.userName), accessKeyId: clip(asked.accessKeyId), reason: clip(asked.reason, AUDITED_REASON) },
         errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),

@@ -88,30 +88,32 @@ export class ScanService {
 
   private runFull(request: ScanRequest, queued: QueuedScan | null): Promise<ScanSummary> {
     const { setupWindowSeconds, gracePeriodSeconds } = request.control;
-    return this.execute(request, { queued }, (onProgress) =>
+    return this.execute(this.deps.iam, request, { queued }, (onProgress) =>
       collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now, onProgress }),
     );
   }
 
   /**
    * A targeted scan of a few users, read live right after a remediation (or an exception) so their
-   * findings resolve or reopen at once; the rest of the account is carried over.
+   * findings resolve or reopen at once; the rest of the account is carried over. `iam` acts in the account
+   * (AccountsService.iamClientFor); default: this service's client.
    */
-  runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED'): Promise<ScanSummary> {
+  runForUsers(accountId: string, userNames: string[], request: ScanRequest, resolution: Resolution = 'PASSED', iam: CountingIamClient = this.deps.iam): Promise<ScanSummary> {
     const scope = new Set(userNames);
-    return this.execute({ ...request, collect: { ...request.collect, mode: 'PER_USER_API' } }, { scope: [...scope], resolution }, () =>
-      collectUsers(this.deps.iam, accountId, [...scope], { ...request.collect, now: this.now }),
+    return this.execute(iam, { ...request, collect: { ...request.collect, mode: 'PER_USER_API' } }, { scope: [...scope], resolution }, () =>
+      collectUsers(iam, accountId, [...scope], { ...request.collect, now: this.now }),
     );
   }
 
   private async execute(
+    iam: CountingIamClient,
     request: ScanRequest,
     { queued = null, ...target }: { scope?: string[]; resolution?: Resolution; queued?: QueuedScan | null },
     collect: (onProgress: (p: ScanProgress) => void) => Promise<AccountInventory>,
   ): Promise<ScanSummary> {
     const startedAt = this.now();
-    const callsBefore = this.deps.iam.stats();
-    const callsSince = (): IamCallStats => diffStats(this.deps.iam.stats(), callsBefore);
+    const callsBefore = iam.stats();
+    const callsSince = (): IamCallStats => diffStats(iam.stats(), callsBefore);
     const settings = { ...request.control, mode: request.collect.mode, concurrency: request.collect.concurrency ?? null, ...target };
     let scanId: string;
     if (queued) {

@@ -2,6 +2,7 @@ import type { PrismaClient, Scan } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { detailPrunedStatement, resolveInstants, type AccountInstant } from './instants';
 import { newestFirstPage, type Page } from './page';
+import type { Statement } from './statement';
 
 export type ScanView = Scan;
 
@@ -33,6 +34,30 @@ export class ScansService {
     const [instant] = await resolveInstants(this.prisma, accountId);
     return { scan: (await this.prisma.scan.findUnique({ where: { id: instant.scanId } }))!, instant };
   }
+
+  /** The latest COMPLETED or PARTIAL scan of a known account, or null when it has none yet (no error). */
+  async latestCompleted(accountId: string): Promise<{ scan: ScanView; instant: AccountInstant } | null> {
+    const scan = await this.prisma.scan.findFirst({ where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] } }, orderBy: { observedAt: 'desc' } });
+    const instant = scan ? instantOf(scan) : null;
+    return scan && instant ? { scan, instant } : null;
+  }
+
+  /** Per account id: its most recently started scan, whatever its status (a FAILED one says why), or null. */
+  async latestOf(accountIds: readonly string[]): Promise<(ScanView | null)[]> {
+    const { sql, params } = latestScanIdsStatement(accountIds);
+    const ids = await this.prisma.$queryRawUnsafe<{ account_id: string; id: string }[]>(sql, ...params);
+    const rows = new Map((await this.byIds(ids.map((r) => r.id))).filter((r): r is ScanView => r !== null).map((r) => [r.accountId, r]));
+    return accountIds.map((id) => rows.get(id) ?? null);
+  }
+}
+
+/** The newest scan id of each account (by start), one lateral lookup per account asked. */
+export function latestScanIdsStatement(accountIds: readonly string[]): Statement {
+  return {
+    sql: `SELECT a.account_id, s.id::text FROM unnest($1::text[]) AS a(account_id)
+      CROSS JOIN LATERAL (SELECT id FROM scan WHERE scan.account_id = a.account_id ORDER BY started_at DESC, id DESC LIMIT 1) s`,
+    params: [[...accountIds]],
+  };
 }
 
 /** The instant a stored scan describes; null for a scan that recorded no state (RUNNING or FAILED). */

@@ -62,7 +62,7 @@ describe('JWT bearer tokens verified against a JWKS', () => {
       logger: log.logger,
       port: 0,
       auth: { jwt: { jwksUrl, issuer: ISSUER, audience: AUDIENCE } },
-      remediation: { iam: stack.iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
+      remediation: { aws: stack.aws, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
     });
   });
   afterAll(async () => {
@@ -242,7 +242,7 @@ describe('JWT bearer tokens verified against a JWKS', () => {
     const orphan = await startServer({
       prisma: stack.prisma, logger: memoryLogger('info').logger, port: 0,
       auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: ISSUER, audience: AUDIENCE } },
-      remediation: { iam: stack.iam },
+      remediation: { aws: stack.aws },
     });
     try {
       const started = Date.now();

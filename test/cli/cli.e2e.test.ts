@@ -8,6 +8,7 @@ import { startIamSandbox, type IamSandbox } from '../../src/sandbox/iam-sandbox.
 import { createScanService, scanRequest } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { resetDatabase, sandboxIamClient, testPrisma } from '../support/stack';
+import { startFakeAws, type FakeAws } from '../support/fake-aws';
 
 /**
  * The BUILT CLI (dist/src/cli.js) as a child process, with real parts only: the IAM sandbox over
@@ -443,6 +444,8 @@ describe('remediation across a real crash: serve killed with SIGKILL mid-request
   /** While set, the IAM call of that stage hangs (after applying the write, for after-write) until released. */
   let hold: { stage: Stage; reached: () => void; released: Promise<void> } | null = null;
   let iam: IamSandbox;
+  // A mutation acts only in an account whose credentials STS proves (issue #9): GetCallerIdentity.
+  let sts: FakeAws;
 
   beforeAll(async () => {
     iam = await startIamSandbox({
@@ -462,13 +465,19 @@ describe('remediation across a real crash: serve killed with SIGKILL mid-request
       },
     });
   });
-  afterAll(() => iam?.close());
+  beforeAll(async () => {
+    sts = await startFakeAws({ identities: { AKIAIOSFODNN7EXAMPLE: { account: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/keywarden` } } });
+  });
+  afterAll(async () => {
+    await iam?.close();
+    await sts?.close();
+  });
 
   it('leaves a PENDING audit row that `keywarden reconcile` settles against live IAM: not applied, or applied', async () => {
     expect((await createScanService(prisma, sandboxIamClient(iam)).run(scanRequest(loadConfig({})))).status).toBe('COMPLETED');
     const bootstrap = 'cli-crash-bootstrap-token-0123456789';
     const env = baseEnv({
-      AWS_ENDPOINT_URL_IAM: iam.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET,
+      AWS_ENDPOINT_URL_IAM: iam.url, AWS_ENDPOINT_URL_STS: sts.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET,
       DATABASE_URL: databaseUrl, PORT: '0', KEYWARDEN_BOOTSTRAP_TOKEN: bootstrap,
     });
     const crashes: [Stage, string, string][] = [['before-write', 'alice', ALICE_KEY], ['after-write', 'carol', CAROL_KEY]];

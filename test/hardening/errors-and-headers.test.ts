@@ -62,7 +62,7 @@ describe('masked errors, request ids and security headers', () => {
     // A server whose database is unreachable: every resolver that reads data fails for real.
     downPrisma = createPrismaClient('postgresql://postgres@127.0.0.1:1/nowhere');
     downLog = memoryLogger('info');
-    down = await startServer({ prisma: downPrisma, logger: downLog.logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, remediation: { iam: stack.iam } });
+    down = await startServer({ prisma: downPrisma, logger: downLog.logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, remediation: { aws: stack.aws } });
   });
   afterAll(async () => {
     await down?.close().catch(() => undefined); // close() marks running scans FAILED, which needs the database

@@ -71,7 +71,7 @@ describe('limits refuse before any resolver runs', () => {
       logger: memoryLogger('info').logger,
       port: 0,
       auth: { bootstrapToken: TEST_ADMIN_TOKEN },
-      remediation: { iam: stack.iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
+      remediation: { aws: stack.aws, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
     });
   });
   afterAll(async () => {
@@ -209,7 +209,7 @@ describe('limits refuse before any resolver runs', () => {
   it('a response larger than maxResponseBytes is replaced by RESPONSE_TOO_LARGE, with its request id; a smaller one is sent', async () => {
     const small = await startServer({
       prisma: counted.prisma, logger: memoryLogger('info').logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: { maxResponseBytes: 20_000 },
-      remediation: { iam: stack.iam, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
+      remediation: { aws: stack.aws, scanRequest: { collect: { mode: 'CREDENTIAL_REPORT' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 7 },
     });
     try {
       const post = async (query: string) => {

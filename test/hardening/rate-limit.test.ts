@@ -95,7 +95,7 @@ describe('one bucket per caller: a JWT sub cannot name another caller\'s bucket'
       prisma: stack.prisma, logger: memoryLogger('info').logger, port: 0,
       auth: { bootstrapToken: TEST_ADMIN_TOKEN, jwt: jwks.settings },
       limits: { ratePerMinute: 3 },
-      remediation: { iam: stack.iam },
+      remediation: { aws: stack.aws },
     });
     const created = await new TokensService(stack.prisma).create({ name: 'victim', scopes: ['findings:read'], createdBy: 'test' });
     apiToken = { token: created.token, id: created.record.id };

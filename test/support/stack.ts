@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from '../../src/adapters/iam/iam-client';
 import { createPrismaClient } from '../../src/adapters/db/prisma';
 import { createScanService } from '../../src/app';
@@ -8,9 +9,9 @@ import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../src/sandbox/iam-sandbox.server';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import type { ScanRequest, ScanSummary } from '../../src/services/scan.service';
-import { AccountGuard } from '../../src/services/account-guard';
-import { credentialsOnlyAccounts } from '../../src/services/scan-jobs.service';
 import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
+import { AccountsService } from '../../src/services/accounts.service';
+import { startFakeAws, type FakeAws, type FakeOrganization } from './fake-aws';
 
 /** The test database made by global-setup; tables are emptied between test files. */
 export function testPrisma(): PrismaClient {
@@ -20,7 +21,7 @@ export function testPrisma(): PrismaClient {
 }
 
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
-  await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan CASCADE');
+  await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan, account CASCADE');
   // The queue's jobs, once a stack has created its schema.
   await prisma.$executeRawUnsafe(`DO $$ BEGIN IF to_regclass('pgboss.job') IS NOT NULL THEN EXECUTE 'DELETE FROM pgboss.job'; END IF; END $$`);
 }
@@ -28,12 +29,18 @@ export async function resetDatabase(prisma: PrismaClient): Promise<void> {
 /** Accepted as an admin token by every test server (KEYWARDEN_BOOTSTRAP_TOKEN's role). */
 export const TEST_ADMIN_TOKEN = 'test-bootstrap-token-0123456789abcdef';
 
+/** The keys every test's base IAM client signs with; the fake STS knows them as the fixture account's scanner. */
+export const TEST_ACCESS_KEY_ID = 'AKIATESTTESTTESTTEST';
+/** The member role every member account of a stack has (KEYWARDEN_MEMBER_ROLE_NAME's default). */
+export const MEMBER_ROLE = 'KeywardenAudit';
+export const scannerArn = (accountId: string) => `arn:aws:iam::${accountId}:user/keywarden-scanner`;
+
 export function sandboxIamClient(sandbox: IamSandbox, maxAttempts = 4): CountingIamClient {
   return createIamClient({
     endpoint: sandbox.url,
     region: 'us-east-1',
     maxAttempts,
-    credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' },
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: 'test' },
   });
 }
 
@@ -42,6 +49,12 @@ export interface Stack {
   sandbox: IamSandbox;
   server: RunningServer;
   iam: CountingIamClient;
+  /** The server's AWS access: the base keys on the sandbox's IAM, STS and Organizations on `fakeAws`. */
+  aws: AwsAccess;
+  /** STS and Organizations (and, with members, every account's IAM). */
+  fakeAws: FakeAws;
+  /** Member accounts' IAM sandboxes, by account id. */
+  members: Record<string, IamSandbox>;
   /** `at` fixes the scan's clock (when it reads IAM), for histories spread over days. */
   scan(request?: Partial<ScanRequest['collect']>, control?: Partial<ScanRequest['control']>, at?: Date): Promise<ScanSummary>;
   /** POSTs a GraphQL request over HTTP, as the test admin unless `token` says otherwise (null: no token). */
@@ -63,26 +76,49 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   retentionDays?: number;
   /** Run the queue's worker in this process (default true). */
   worker?: boolean;
+  /**
+   * Member accounts, each with its own IAM sandbox and a role named MEMBER_ROLE that trusts the base credentials.
+   * With members, IAM goes through fakeAws, which routes each request to the caller's account.
+   */
+  members?: FixtureInput[];
+  organization?: FakeOrganization | null;
+  /** KEYWARDEN_EXTERNAL_ID for the server. */
+  externalId?: string;
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
+  const members: Record<string, IamSandbox> = {};
+  for (const member of memberFixtures) members[member.accountId] = await startIamSandbox({ fixture: member });
+  const base = sandbox.state.accountId;
+  const fakeAws = await startFakeAws({
+    identities: { [TEST_ACCESS_KEY_ID]: { account: base, arn: scannerArn(base) } },
+    roles: Object.fromEntries(Object.keys(members).map((id) => [`arn:aws:iam::${id}:role/${MEMBER_ROLE}`, { trusted: [scannerArn(base)], ...(externalId ? { externalId } : {}) }])),
+    organization: organization ?? null,
+    iam: { [base]: sandbox.url, ...Object.fromEntries(Object.entries(members).map(([id, m]) => [id, m.url])) },
+  });
+  const aws = new AwsAccess({
+    region: 'us-east-1',
+    maxAttempts: 4,
+    credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: 'test' },
+    endpoints: { iam: memberFixtures.length > 0 ? fakeAws.url : sandbox.url, sts: fakeAws.url, organizations: fakeAws.url },
+    externalId,
+  });
   const logger = pino({ level: 'silent' });
   const scanRequest: ScanRequest = { collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 } }, control: DEFAULT_CONTROL_SETTINGS };
-  const guard = new AccountGuard(iam);
   const fleet = await openScanFleet({
-    url: process.env.DATABASE_URL!, prisma, accounts: credentialsOnlyAccounts(iam, () => guard.credentialsAccount()), scanRequest,
+    url: process.env.DATABASE_URL!, prisma, accounts: new AccountsService(prisma, aws), scanRequest,
     config: { scanSchedule: 'off', workerConcurrency: 2, scanTimeoutSeconds: 60, retentionDays }, logger: options.logger ?? logger,
     pollingIntervalSeconds: 0.5, retryDelaySeconds: 1,
   });
   if (worker) await fleet.startWorker();
   const server = await startServer({
     prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
-    remediation: { iam, scanRequest, recentUseDays: 7, afterPending },
+    remediation: { aws, scanRequest, recentUseDays: 7, afterPending },
     scans: fleet.setup,
   });
   return {
@@ -90,6 +126,9 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
     sandbox,
     server,
     iam,
+    aws,
+    fakeAws,
+    members,
     scan: (collect = {}, control = {}, at) =>
       createScanService(prisma, iam, at ? () => at : undefined).run({
         collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 }, ...collect },
@@ -116,6 +155,8 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
       await server.close();
       await fleet.close(5_000);
       await sandbox.close();
+      for (const member of Object.values(members)) await member.close();
+      await fakeAws.close();
       await prisma.$disconnect();
     },
   };

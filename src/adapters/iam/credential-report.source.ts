@@ -28,7 +28,7 @@ export async function readCredentialReport(iam: CountingIamClient, options: Fetc
     const fetched = await fetchCredentialReport(iam.client, options);
     return { rows: parseCredentialReport(fetched.content), generatedAt: fetched.generatedAt };
   }
-  const worker = new Worker(WORKER, { workerData: { client: iam.options, report: options } });
+  const worker = new Worker(WORKER, { workerData: { client: await iam.workerOptions(), report: options } });
   try {
     const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
       worker.once('message', resolve);

@@ -1,4 +1,7 @@
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+
+/** Keys, or a provider of them (the SDK's chain, an assumed role): what every SDK client accepts. */
+export type AwsCredentials = NonNullable<IAMClientConfig['credentials']>;
 
 silenceSdkNodeVersionWarning();
 
@@ -10,8 +13,19 @@ export interface IamCallStats {
 
 export interface CountingIamClient {
   client: IAMClient;
-  /** How this client was made, so a worker thread can make its twin. */
+  /** How this client was made. */
   options: IamClientOptions;
+  /**
+   * The account these credentials act in, when Keywarden proved it (STS GetCallerIdentity): set by
+   * AccountsService.iamClientFor. IAM's GetUser cannot tell it under role credentials.
+   */
+  account?: string;
+  /**
+   * Options for a twin client in a worker thread (the credential report). A credentials provider cannot cross
+   * the thread boundary: the twin gets the keys it resolves to now (an assumed role's session keys), so it reads
+   * the same account; the SDK refreshes them long before they expire.
+   */
+  workerOptions(): Promise<IamClientOptions>;
   stats(): IamCallStats;
   /** Adds calls made by a twin client (the credential-report worker). */
   addCalls(byOperation: Record<string, number>): void;
@@ -23,7 +37,8 @@ export interface IamClientOptions {
   maxAttempts?: number;
   /** Explicit endpoint (the built-in sandbox); otherwise the SDK reads AWS_ENDPOINT_URL_IAM itself. */
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Keys, or a provider (an assumed role: fromTemporaryCredentials); default: the SDK's standard chain. */
+  credentials?: AwsCredentials;
 }
 
 /**
@@ -51,6 +66,12 @@ export function createIamClient(options: IamClientOptions = {}): CountingIamClie
   return {
     client,
     options,
+    workerOptions: async () => {
+      if (typeof options.credentials !== 'function') return options;
+      // The client's own memoized provider: no second AssumeRole.
+      const { accessKeyId, secretAccessKey, sessionToken } = await client.config.credentials();
+      return { ...options, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
+    },
     addCalls: (calls) => {
       for (const [op, n] of Object.entries(calls)) byOperation[op] = (byOperation[op] ?? 0) + n;
     },

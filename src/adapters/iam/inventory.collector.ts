@@ -176,6 +176,8 @@ class Collector {
   }
 
   private async callerAccount(): Promise<string> {
+    // Proven through STS for role credentials, under which GetUser without a user name is refused.
+    if (this.counting.account) return this.counting.account;
     try {
       const caller = await this.iam.send(new GetUserCommand({}));
       const id = accountOf(caller.User?.Arn);

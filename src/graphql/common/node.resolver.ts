@@ -5,6 +5,7 @@ import { toScan } from '../scans/scan.mapper';
 import { toIamUser } from '../users/iam-user.mapper';
 import { toRemediationAction } from '../remediation/remediation.mapper';
 import { toAccessException } from '../exceptions/exceptions.resolver';
+import { toAccount } from '../accounts/account.mapper';
 import { assertNever, BadUserInputError } from './errors';
 import { fromGlobalId, Node } from './node';
 
@@ -36,6 +37,10 @@ export class NodeResolver {
       case 'AccessException': {
         const e = await loaders.exception.load(localId);
         return e ? toAccessException(e) : null;
+      }
+      case 'Account': {
+        const a = await services.accounts.get(localId);
+        return a ? toAccount(a) : null;
       }
       default:
         return assertNever(type);

@@ -2,8 +2,8 @@ import { Field, ID, InterfaceType } from 'type-graphql';
 import { isStorableText } from '../../services/page';
 import { BadUserInputError } from './errors';
 
-export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException';
-const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction', 'AccessException'];
+export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException' | 'Account';
+const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction', 'AccessException', 'Account'];
 
 // Resolvers return plain objects, so the concrete type is told by the global id's prefix.
 @InterfaceType({
@@ -27,11 +27,12 @@ export function fromGlobalId(globalId: string): { type: NodeType; localId: strin
   const type = decoded.slice(0, colon) as NodeType;
   const localId = decoded.slice(colon + 1);
   if (colon < 1 || !NODE_TYPES.includes(type)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
-  // Every type but IamUser (account/user) has a UUID row id; anything else used to reach PostgreSQL's
-  // uuid cast and fail there as an INTERNAL_SERVER_ERROR.
-  if (type === 'IamUser' ? !isStorableText(localId) : !UUID.test(localId)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
+  // Every type but IamUser (account/user) and Account (its 12-digit id) has a UUID row id; anything else used to
+  // reach PostgreSQL's uuid cast and fail there as an INTERNAL_SERVER_ERROR.
+  const valid = type === 'IamUser' ? isStorableText(localId) : type === 'Account' ? /^\d{12}$/.test(localId) : UUID.test(localId);
+  if (!valid) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
   // One spelling per row: a UUID in capitals is the same row (and the same idempotency key, the same loader key).
-  return { type, localId: type === 'IamUser' ? localId : localId.toLowerCase() };
+  return { type, localId: type === 'IamUser' || type === 'Account' ? localId : localId.toLowerCase() };
 }
 
 /** The local id of a global id of the given type, or null when it is not one (for ids given in bulk). */

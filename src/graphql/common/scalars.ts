@@ -1,6 +1,7 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { registerEnumType } from 'type-graphql';
+import { ACCOUNT_SOURCES, ACCOUNT_STATUSES } from '../../domain/accounts';
 import { COMPLIANCE_STATUSES, FINDING_REASONS } from '../../domain/finding';
 import { FINDING_STATES, RESOLUTIONS } from '../../domain/lifecycle';
 import { isoInstant } from './iso-instant';
@@ -48,6 +49,15 @@ export const RemediationStatusEnum = enumOf(['PENDING', 'SUCCEEDED', 'NO_CHANGE'
 registerEnumType(RemediationStatusEnum, {
   name: 'RemediationStatus',
   description: 'PENDING: written before the IAM call, completed after (a crash leaves it for reconcile). NO_CHANGE: already in the target state.',
+});
+
+export const AccountStatusEnum = enumOf(ACCOUNT_STATUSES);
+registerEnumType(AccountStatusEnum, { name: 'AccountStatus', description: 'The account\'s State in AWS Organizations (ACTIVE for an account outside one). Only ACTIVE accounts are scanned.' });
+
+export const AccountSourceEnum = enumOf(ACCOUNT_SOURCES);
+registerEnumType(AccountSourceEnum, {
+  name: 'AccountSource',
+  description: 'ORGANIZATION: listed by `keywarden accounts sync`. CONFIGURED: added with `keywarden accounts add`. CREDENTIALS: the account Keywarden\'s own credentials act on, read directly.',
 });
 
 const MIN_STORABLE = Date.parse('0001-01-01T00:00:00.000Z');

@@ -1,0 +1,65 @@
+import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context';
+import { BadUserInputError } from '../common/errors';
+import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { FindingConnection, FindingFilter } from '../findings/finding.type';
+import { toFinding } from '../findings/finding.mapper';
+import { Scan, ScanConnection } from '../scans/scan.type';
+import { toScan } from '../scans/scan.mapper';
+import { ComplianceSummary } from '../summary/compliance-summary.type';
+import { complianceSummaryOf } from '../summary/compliance-summary.resolver';
+import { Account, AccountConnection, AccountFilter } from './account.type';
+import { toAccount } from './account.mapper';
+
+const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => '' };
+
+@Authorized('findings:read')
+@Resolver(() => Account)
+export class AccountsResolver {
+  @Query(() => AccountConnection, { description: 'The accounts Keywarden knows, in account id order: scanned ones, and those kept but not scanned (see skipReason).' })
+  async accounts(
+    @Arg('filter', () => AccountFilter, { nullable: true }) filter: AccountFilter | undefined,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() { services }: Context,
+  ): Promise<AccountConnection> {
+    return toConnection(await services.accounts.list(filter ?? {}, pageSize(first), after), toAccount);
+  }
+
+  @Query(() => Account, { nullable: true, description: 'One account by its id (12 digits); null when Keywarden does not know it.' })
+  async account(@Arg('accountId') accountId: string, @Ctx() { services }: Context): Promise<Account | null> {
+    const found = await services.accounts.get(accountId);
+    return found ? toAccount(found) : null;
+  }
+
+  @FieldResolver(() => Scan, { nullable: true, description: 'Its most recent scan, whatever its status (a FAILED one says why); null before the first.' })
+  async lastScan(@Root() account: Account, @Ctx() { loaders }: Context): Promise<Scan | null> {
+    const scan = await loaders.accountLastScan.load(account.accountId);
+    return scan ? toScan(scan) : null;
+  }
+
+  @FieldResolver(() => ScanConnection, { description: 'Its scans, newest first.' })
+  async scans(@Root() account: Account, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { services }: Context): Promise<ScanConnection> {
+    return toConnection(await services.scans.list(account.accountId, pageSize(first), after), toScan);
+  }
+
+  @FieldResolver(() => FindingConnection, { description: 'Its findings as its latest completed scan left them (empty before the first); `filter.accountId` may only name this account.' })
+  async findings(
+    @Root() account: Account,
+    @Arg('filter', () => FindingFilter, { nullable: true }) filter: FindingFilter | undefined,
+    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Ctx() { services }: Context,
+  ): Promise<FindingConnection> {
+    if (filter?.accountId != null && filter.accountId !== account.accountId) {
+      throw new BadUserInputError(`filter.accountId ${JSON.stringify(filter.accountId).slice(0, 40)} is not this account (${account.accountId}): leave it out`, 'filter.accountId');
+    }
+    const size = pageSize(first);
+    if (!(await services.scans.latestCompleted(account.accountId))) return toConnection(EMPTY, toFinding);
+    return toConnection(await services.findings.list({ ...filter, accountId: account.accountId }, size, after), toFinding);
+  }
+
+  @FieldResolver(() => ComplianceSummary, { nullable: true, description: 'Its standing from its latest completed scan; null before the first.' })
+  async complianceSummary(@Root() account: Account, @Ctx() { services }: Context): Promise<ComplianceSummary | null> {
+    const latest = await services.scans.latestCompleted(account.accountId);
+    return latest ? complianceSummaryOf(account.accountId, latest, services) : null;
+  }
+}
