@@ -50,7 +50,9 @@ export class Finding extends Node {
 
 @InputType()
 export class FindingFilter {
-  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => String, { nullable: true, deprecationReason: 'Use accountIds: [id]. Not with accountIds.' }) accountId?: string;
+  @Field(() => [String], { nullable: true, description: 'The accounts to list (at most 1,000); omitted: every account. An id without a completed scan is BAD_USER_INPUT.' })
+  accountIds?: string[];
   @Field(() => [ComplianceStatusEnum], { nullable: true }) status?: ComplianceStatus[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => String, { nullable: true }) controlId?: string;

@@ -40,7 +40,9 @@ export class IamUser extends Node {
 
 @InputType()
 export class IamUserFilter {
-  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => String, { nullable: true, deprecationReason: 'Use accountIds: [id]. Not with accountIds.' }) accountId?: string;
+  @Field(() => [String], { nullable: true, description: 'The accounts to list (at most 1,000); omitted: every account. An id without a completed scan is BAD_USER_INPUT.' })
+  accountIds?: string[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => Boolean, { nullable: true }) hasConsolePassword?: boolean;
 }
