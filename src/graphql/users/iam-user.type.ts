@@ -1,6 +1,6 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType } from 'type-graphql';
 import { Node } from '../common/node';
-import { PageInfo } from '../common/pagination';
+import { Connection } from '../common/connection';
 
 @ObjectType({ description: 'An access key\'s metadata. Keywarden never reads or stores secret key material.' })
 export class AccessKey {
@@ -48,15 +48,4 @@ export class IamUserFilter {
 }
 
 @ObjectType()
-export class IamUserEdge {
-  @Field() cursor!: string;
-  @Field(() => IamUser) node!: IamUser;
-}
-
-@ObjectType()
-export class IamUserConnection {
-  @Field(() => [IamUserEdge]) edges!: IamUserEdge[];
-  @Field(() => [IamUser]) nodes!: IamUser[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export class IamUserConnection extends Connection(IamUser, 'IamUser') {}
