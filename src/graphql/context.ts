@@ -12,6 +12,7 @@ import { ScanQueue } from '../services/scan-queue';
 import { ScanService, type ScanRequest, type ScanSummary } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
+import { ComplianceSummaryService } from '../services/compliance-summary.service';
 import { FindingsService, type FindingView } from '../services/findings.service';
 import { IamUsersService, type AccessKeyView } from '../services/iam-users.service';
 import type { UserInstant } from '../services/instants';
@@ -23,6 +24,7 @@ export interface Services {
   iamUsers: IamUsersService;
   scans: ScansService;
   trends: TrendsService;
+  complianceSummary: ComplianceSummaryService;
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
@@ -89,6 +91,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
     iamUsers: new IamUsersService(prisma),
     scans: new ScansService(prisma),
     trends: new TrendsService(prisma),
+    complianceSummary: new ComplianceSummaryService(prisma, findings),
     remediation,
     remediationActions: new RemediationActionsService(prisma),
     exceptions: new ExceptionsService({
