@@ -142,20 +142,12 @@ export function accountBreakdownStatement(query: AccountBreakdownQuery): Stateme
   const p = (value: unknown) => `$${params.push(value)}`;
   const column = SORT_COLUMN[query.orderBy];
   const dir = query.direction === 'ASC' ? 'ASC' : 'DESC';
-  const cursor = decodeCursor(query.after, 4, ['text', 'text', query.orderBy === 'LAST_SCAN_AT' ? 'instant' : 'text', 'text']);
+  const after = breakdownCursor(query, dir);
   let keyset = 'true';
-  if (cursor) {
-    const [field, direction, value, accountId] = cursor;
-    if (field !== query.orderBy || direction !== dir) {
-      throw new InvalidInputError(`after was issued for orderBy { field: ${field}, direction: ${direction} }: ask that order, or start again without after`, 'after');
-    }
-    if (column === null) keyset = `l.account_id ${dir === 'ASC' ? '>' : '<'} ${p(accountId)}`;
-    else {
-      if (query.orderBy !== 'LAST_SCAN_AT' && !/^\d{1,10}$/.test(value)) throw new InvalidInputError('after is not a cursor returned by this API', 'after');
-      const v = p(query.orderBy === 'LAST_SCAN_AT' ? value : Number(value));
-      const cast = query.orderBy === 'LAST_SCAN_AT' ? '::timestamptz' : '::int';
-      keyset = `(l.${column} ${dir === 'ASC' ? '>' : '<'} ${v}${cast} OR (l.${column} = ${v}${cast} AND l.account_id > ${p(accountId)}))`;
-    }
+  if (after && column === null) keyset = `l.account_id ${dir === 'ASC' ? '>' : '<'} ${p(after.accountId)}`;
+  else if (after) {
+    const value = `${p(after.value)}::${query.orderBy === 'LAST_SCAN_AT' ? 'timestamptz' : 'bigint'}`;
+    keyset = `(l.${column} ${dir === 'ASC' ? '>' : '<'} ${value} OR (l.${column} = ${value} AND l.account_id > ${p(after.accountId)}))`;
   }
   const orderBy = column === null ? `l.account_id ${dir}` : `l.${column} ${dir}, l.account_id ASC`;
   const limit = p(query.first + 1);
@@ -169,6 +161,25 @@ export function accountBreakdownStatement(query: AccountBreakdownQuery): Stateme
       ORDER BY ${orderBy}`,
     params,
   };
+}
+
+/**
+ * A breakdown cursor: the order it was issued for, the sort value and the account id. Its value means
+ * nothing under another order, so a cursor of another order is refused, saying which it was issued for.
+ */
+function breakdownCursor(query: AccountBreakdownQuery, dir: 'ASC' | 'DESC'): { value: string; accountId: string } | null {
+  const cursor = decodeCursor(query.after, 4);
+  if (!cursor) return null;
+  const [field, direction, value, accountId] = cursor;
+  const isInstant = (v: string) => !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
+  const valueOk = field === 'LAST_SCAN_AT' ? isInstant(value) : field === 'ACCOUNT_ID' || /^\d{1,10}$/.test(value);
+  if (!Object.hasOwn(SORT_COLUMN, field) || (direction !== 'ASC' && direction !== 'DESC') || !valueOk) {
+    throw new InvalidInputError('after is not a cursor returned by this API', 'after');
+  }
+  if (field !== query.orderBy || direction !== dir) {
+    throw new InvalidInputError(`after was issued for orderBy { field: ${field}, direction: ${direction} }: ask that order, or start again without after`, 'after');
+  }
+  return { value, accountId };
 }
 
 interface SummarySqlRow {
