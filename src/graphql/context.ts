@@ -86,12 +86,13 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup): S
       return localIds.map((id) => (id ? byId.get(id) ?? null : null));
     },
   });
+  const scanReads = new ScansService(prisma);
   return {
     findings,
     iamUsers: new IamUsersService(prisma),
-    scans: new ScansService(prisma),
+    scans: scanReads,
     trends: new TrendsService(prisma),
-    complianceSummary: new ComplianceSummaryService(prisma, findings),
+    complianceSummary: new ComplianceSummaryService(prisma, scanReads, findings),
     remediation,
     remediationActions: new RemediationActionsService(prisma),
     exceptions: new ExceptionsService({

@@ -2,9 +2,9 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { StatusCounts } from '../domain/finding';
 import { InvalidInputError } from './errors';
 import type { FindingsService } from './findings.service';
-import { accountsCte, accountScope, assertKnownAccounts, resolveInstants } from './instants';
+import { accountsCte, accountScope, assertKnownAccounts } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import type { ScanView } from './scans.service';
+import type { ScansService, ScanView } from './scans.service';
 import type { Statement } from './statement';
 
 /** One account's standing from its latest scan, or several accounts' summed from each one's latest scan. */
@@ -48,6 +48,7 @@ export const DEFAULT_BREAKDOWN_ORDER = { orderBy: 'FAIL_COUNT', direction: 'DESC
 export class ComplianceSummaryService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly scans: ScansService,
     private readonly findings: FindingsService,
   ) {}
 
@@ -62,8 +63,7 @@ export class ComplianceSummaryService {
 
   /** One account, exactly as complianceSummary(accountId) answered before accounts could be summed. */
   private async accountSummary(accountId: string): Promise<ComplianceSummaryView> {
-    const [instant] = await resolveInstants(this.prisma, accountId);
-    const scan = (await this.prisma.scan.findUnique({ where: { id: instant.scanId } }))!;
+    const { scan, instant } = await this.scans.latest(accountId);
     const counts = { pass: scan.passCount, fail: scan.failCount, notApplicable: scan.notApplicableCount, error: scan.errorCount, excepted: scan.exceptedCount };
     return {
       accountId,
