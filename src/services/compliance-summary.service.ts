@@ -57,7 +57,7 @@ export class ComplianceSummaryService {
     if (accounts?.field === 'accountId') return this.accountSummary(accounts.ids[0]);
     const { sql, params } = summaryStatement(accounts?.ids ?? null);
     const [[row]] = await Promise.all([this.prisma.$queryRawUnsafe<SummarySqlRow[]>(sql, ...params), assertKnownAccounts(this.prisma, accounts)]);
-    if (Number(row.accounts) === 0) throw new InvalidInputError('no account has a completed scan yet: run a scan first', 'accountId');
+    if (Number(row.accounts) === 0) throw new InvalidInputError('no account has a completed scan yet: run a scan first');
     return toView(row);
   }
 

@@ -42,6 +42,23 @@ interface Stored {
   summary: ScanSummary;
 }
 
+describe('organisation-wide reads before any account is scanned', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(FIXTURE_A);
+  });
+  afterAll(() => stack.close());
+
+  it('the summary says to run a scan first; the trend has null figures; the breakdown is empty', async () => {
+    const summary: any = await stack.gql('{ complianceSummary { accounts } }');
+    expect(summary.errors[0]).toMatchObject({ message: 'no account has a completed scan yet: run a scan first', extensions: { code: 'BAD_USER_INPUT' } });
+    const trend: any = await stack.gql(`{ complianceTrend(from: "${at(0, 0).toISOString()}", to: "${at(2, 0).toISOString()}", interval: DAY) { scans accounts fail opened } }`);
+    expect(trend.data.complianceTrend).toEqual([{ scans: 0, accounts: 0, fail: null, opened: null }, { scans: 0, accounts: 0, fail: null, opened: null }]);
+    const breakdown: any = await stack.gql('{ accountCompliance { totalCount nodes { accountId } pageInfo { hasNextPage } } }');
+    expect(breakdown.data.accountCompliance).toEqual({ totalCount: 0, nodes: [], pageInfo: { hasNextPage: false } });
+  });
+});
+
 describe('organisation-wide reads over three accounts', () => {
   let stack: Stack;
   let sandboxB: IamSandbox;
