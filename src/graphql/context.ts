@@ -11,6 +11,7 @@ import type { ScanJobsService } from '../services/scan-jobs.service';
 import { ScanService, type ScanRequest } from '../services/scan.service';
 import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
+import { ComplianceSummaryService } from '../services/compliance-summary.service';
 import { FindingsService, type FindingView } from '../services/findings.service';
 import { IamUsersService, type AccessKeyView } from '../services/iam-users.service';
 import type { UserInstant } from '../services/instants';
@@ -23,6 +24,7 @@ export interface Services {
   iamUsers: IamUsersService;
   scans: ScansService;
   trends: TrendsService;
+  complianceSummary: ComplianceSummaryService;
   remediation: RemediationService;
   remediationActions: RemediationActionsService;
   exceptions: ExceptionsService;
@@ -93,12 +95,14 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup, sc
       return localIds.map((id) => (id ? byId.get(id) ?? null : null));
     },
   });
+  const scanReads = new ScansService(prisma);
   return {
     accounts,
     findings,
     iamUsers: new IamUsersService(prisma),
-    scans: new ScansService(prisma),
+    scans: scanReads,
     trends: new TrendsService(prisma),
+    complianceSummary: new ComplianceSummaryService(prisma, scanReads, findings),
     remediation,
     remediationActions: new RemediationActionsService(prisma),
     exceptions: new ExceptionsService({

@@ -7,6 +7,7 @@ import { DateTimeScalar } from './common/scalars';
 import { ControlsResolver } from './controls/controls.resolver';
 import { FindingsResolver } from './findings/findings.resolver';
 import { ScansResolver } from './scans/scans.resolver';
+import { AccountComplianceResolver } from './summary/account-compliance.resolver';
 import { ComplianceSummaryResolver } from './summary/compliance-summary.resolver';
 import { IamUsersResolver } from './users/iam-users.resolver';
 import { TrendsResolver } from './trends/trends.resolver';
@@ -20,6 +21,7 @@ export const RESOLVERS = [
   IamUsersResolver,
   ScansResolver,
   ComplianceSummaryResolver,
+  AccountComplianceResolver,
   TrendsResolver,
   RemediationResolver,
   ExceptionsResolver,

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
-import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
+import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import type { Statement } from './statement';
 
@@ -26,7 +26,10 @@ export interface FindingView {
 }
 
 export interface FindingQuery {
+  /** One account; deprecated in the API in favour of accountIds. Not with accountIds. */
   accountId?: string | null;
+  /** Several accounts; neither this nor accountId: every account. */
+  accountIds?: readonly string[] | null;
   status?: ComplianceStatus[] | null;
   state?: FindingState[] | null;
   userName?: string | null;
@@ -78,7 +81,7 @@ export class FindingsService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async list(query: FindingQuery, first: number, after?: string, options: { asOf?: Date | null; order?: FindingOrder | null } = {}): Promise<Page<FindingView>> {
-    const instants = await resolveInstants(this.prisma, query.accountId, options.asOf);
+    const instants = await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), options.asOf);
     return this.listAt(instants, query, first, after, options.asOf ? 'asOf' : 'current', options.order ?? DEFAULT_ORDER);
   }
 

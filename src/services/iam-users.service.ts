@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import { INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
+import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import type { Statement } from './statement';
 
@@ -32,7 +32,10 @@ export interface AccessKeyView {
 }
 
 export interface IamUserQuery {
+  /** One account; deprecated in the API in favour of accountIds. Not with accountIds. */
   accountId?: string | null;
+  /** Several accounts; neither this nor accountId: every account. */
+  accountIds?: readonly string[] | null;
   userName?: string | null;
   hasConsolePassword?: boolean | null;
 }
@@ -47,7 +50,7 @@ export class IamUsersService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async list(query: IamUserQuery, first: number, after?: string, asOf?: Date | null): Promise<Page<IamUserView>> {
-    return this.listAt(await resolveInstants(this.prisma, query.accountId, asOf), query, first, after);
+    return this.listAt(await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), asOf), query, first, after);
   }
 
   async listAt(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): Promise<Page<IamUserView>> {

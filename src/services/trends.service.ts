@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import { resolveInstants } from './instants';
+import { accountsCte, accountScope, assertKnownAccounts, resolveInstants } from './instants';
 import type { Statement } from './statement';
 
 export type TrendInterval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
@@ -9,6 +9,8 @@ export interface TrendPointView {
   at: Date;
   endsAt: Date;
   scans: number;
+  /** Accounts whose state the figures sum (one account's trend: 1 when the bucket has a scan). */
+  accounts: number;
   pass: number | null;
   fail: number | null;
   notApplicable: number | null;
@@ -27,11 +29,13 @@ export const MAX_BUCKETS = 10_000;
  * so a MONTH step is a calendar month (clamped: Jan 31 + 1 month is Feb 28/29); the last ends at `to`.
  * Parameters: see trendStatement.
  */
-const TREND_SQL = `WITH b AS (
+const BUCKETS_CTE = `b AS (
     SELECT start_at, LEAST((($1::timestamptz AT TIME ZONE 'UTC') + $3::interval * (i + 1)) AT TIME ZONE 'UTC', $2::timestamptz) AS end_at
     FROM generate_series(0, $4::int - 1) AS i
     CROSS JOIN LATERAL (SELECT (($1::timestamptz AT TIME ZONE 'UTC') + $3::interval * i) AT TIME ZONE 'UTC' AS start_at) s
-    WHERE start_at < $2::timestamptz)
+    WHERE start_at < $2::timestamptz)`;
+
+const TREND_SQL = `WITH ${BUCKETS_CTE}
   SELECT b.start_at, b.end_at, count(s.id) AS scans,
          (array_agg(s.pass_count ORDER BY s.observed_at DESC))[1] AS pass,
          (array_agg(s.fail_count ORDER BY s.observed_at DESC))[1] AS fail,
@@ -49,6 +53,81 @@ const STEP: Record<TrendInterval, string> = { HOUR: '1 hour', DAY: '1 day', WEEK
 
 /** TREND_SQL's parameters, after checking the range: at most MAX_BUCKETS buckets. */
 export function trendStatement(accountId: string, from: Date, to: Date, interval: TrendInterval): Statement {
+  return { sql: TREND_SQL, params: [from, to, STEP[interval], checkedBucketCount(from, to, interval), accountId] };
+}
+
+/**
+ * Several accounts (or every account: null) summed per bucket. Each account counts with its state after
+ * its last COMPLETED or PARTIAL scan before the bucket's end, carried forward through buckets where it
+ * was not scanned; an account counts from its first scan on. Opened, resolved and the scan count sum the
+ * scans inside the bucket.
+ *
+ * Scans' states are summed as changes: a scan adds its counts minus its predecessor's (the account's last
+ * scan before `from` for its first scan in the range), and a bucket's figures are the running sum of the
+ * changes up to it, started from the accounts' states at `from`. So each scan row is read once, per
+ * account in index order (no sort), and no (account × bucket) grid is built. With 200 accounts scanned every
+ * 6 hours and 90 DAY buckets, a LATERAL per account and bucket made 18,000 index probes (about 60 ms on a
+ * 2-core machine), and a window over all 72,000 scans of the range sorted them on disk (work_mem), about 90 ms.
+ * Each row read here is a heap fetch, unless an index on scan (account_id, observed_at DESC) includes the
+ * counts: then it is an index-only scan, about twice as fast.
+ */
+export function orgTrendStatement(accountIds: readonly string[] | null, from: Date, to: Date, interval: TrendInterval): Statement {
+  const params: unknown[] = [from, to, STEP[interval], checkedBucketCount(from, to, interval)];
+  const cte = accountsCte(accountIds ? `$${params.push([...accountIds])}` : null);
+  // date_bin is exact integer arithmetic on the bucket grid; it cannot step by months, so MONTH buckets
+  // (calendar months, clamped) are found by a binary search of their starts.
+  const bucketOf = interval === 'MONTH'
+    ? '(SELECT starts.a[width_bucket(s.observed_at, starts.a)] FROM starts)'
+    : 'date_bin($3::interval, s.observed_at, $1::timestamptz)';
+  return { sql: orgTrendSql(cte, bucketOf), params };
+}
+
+const orgTrendSql = (accountsCte: string, bucketOf: string) => `WITH RECURSIVE ${accountsCte},
+  ${BUCKETS_CTE},
+  starts AS (SELECT array_agg(start_at ORDER BY start_at) AS a FROM b),
+  -- Each account's state at from: its last scan before it (none for an account first scanned later).
+  base AS (
+    SELECT a.account_id, p.observed_at IS NOT NULL AS known, p.pass_count, p.fail_count, p.not_applicable_count, p.error_count
+    FROM accounts a LEFT JOIN LATERAL (
+      SELECT p.observed_at, p.pass_count, p.fail_count, p.not_applicable_count, p.error_count FROM scan p
+      WHERE p.account_id = a.account_id AND p.status IN ('COMPLETED', 'PARTIAL') AND p.observed_at < $1::timestamptz
+      ORDER BY p.observed_at DESC LIMIT 1) p ON true),
+  changes AS (
+    SELECT '-infinity'::timestamptz AS bucket, 0 AS scans, 0 AS opened, 0 AS resolved, 0::float8 AS resolve_seconds,
+      pass_count AS pass, fail_count AS fail, not_applicable_count AS not_applicable, error_count AS error, 1 AS known
+    FROM base WHERE known
+    UNION ALL
+    SELECT d.bucket, 1, d.opened_count, d.resolved_count, d.resolve_seconds_total,
+      d.pass_count - COALESCE(d.prev[1], base.pass_count, 0), d.fail_count - COALESCE(d.prev[2], base.fail_count, 0),
+      d.not_applicable_count - COALESCE(d.prev[3], base.not_applicable_count, 0), d.error_count - COALESCE(d.prev[4], base.error_count, 0),
+      (d.prev IS NULL AND NOT base.known)::int
+    FROM base CROSS JOIN LATERAL (
+      -- Newest first, as the index (account_id, observed_at DESC) is ordered: lead() is the scan before.
+      SELECT ${bucketOf} AS bucket, s.opened_count, s.resolved_count, s.resolve_seconds_total,
+        s.pass_count, s.fail_count, s.not_applicable_count, s.error_count,
+        lead(ARRAY[s.pass_count, s.fail_count, s.not_applicable_count, s.error_count]) OVER (ORDER BY s.observed_at DESC) AS prev
+      FROM scan s
+      WHERE s.account_id = base.account_id AND s.status IN ('COMPLETED', 'PARTIAL')
+        AND s.observed_at >= $1::timestamptz AND s.observed_at < $2::timestamptz) d),
+  per_bucket AS (
+    SELECT bucket, sum(scans) AS scans, sum(opened) AS opened, sum(resolved) AS resolved, sum(resolve_seconds) AS resolve_seconds,
+      sum(pass) AS pass, sum(fail) AS fail, sum(not_applicable) AS not_applicable, sum(error) AS error, sum(known) AS known
+    FROM changes GROUP BY bucket),
+  running AS (
+    SELECT k.bucket, p.scans, p.opened, p.resolved, p.resolve_seconds,
+      (sum(p.pass) OVER w)::bigint AS pass, (sum(p.fail) OVER w)::bigint AS fail, (sum(p.not_applicable) OVER w)::bigint AS not_applicable,
+      (sum(p.error) OVER w)::bigint AS error, COALESCE(sum(p.known) OVER w, 0)::bigint AS accounts
+    FROM (SELECT '-infinity'::timestamptz AS bucket UNION ALL SELECT start_at FROM b) k
+    LEFT JOIN per_bucket p ON p.bucket = k.bucket
+    WINDOW w AS (ORDER BY k.bucket))
+  SELECT b.start_at, b.end_at, COALESCE(r.scans, 0) AS scans, r.accounts,
+    r.pass, r.fail, r.not_applicable, r.error,
+    COALESCE(r.opened, 0) AS opened, COALESCE(r.resolved, 0) AS resolved,
+    r.resolve_seconds / NULLIF(r.resolved, 0) AS mttr
+  FROM b JOIN running r ON r.bucket = b.start_at
+  ORDER BY b.start_at`;
+
+function checkedBucketCount(from: Date, to: Date, interval: TrendInterval): number {
   if (!(from.getTime() < to.getTime())) {
     throw new InvalidInputError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`, 'from');
   }
@@ -56,21 +135,55 @@ export function trendStatement(accountId: string, from: Date, to: Date, interval
   if (count > MAX_BUCKETS) {
     throw new InvalidInputError(`${count} ${interval} buckets between from and to; at most ${MAX_BUCKETS}: narrow the range or use a longer interval`, 'interval');
   }
-  return { sql: TREND_SQL, params: [from, to, STEP[interval], count, accountId] };
+  return count;
 }
 
 const STEP_MS: Record<Exclude<TrendInterval, 'MONTH'>, number> = { HOUR: 3_600_000, DAY: 86_400_000, WEEK: 7 * 86_400_000 };
 
+/** Which accounts a trend sums: one (`accountId`), several (`accountIds`), or every account (neither). */
+export interface TrendScope {
+  accountId?: string | null;
+  accountIds?: readonly string[] | null;
+}
+
 /**
- * Compliance over time from the per-scan summaries (kept when retention prunes detail). Each bucket
- * reports the state after its last scan and the transitions inside it; a bucket without a scan has
- * null figures, not zeros. Buckets are in UTC; MONTH buckets are calendar months.
+ * Compliance over time from the per-scan summaries (kept when retention prunes detail). Buckets are in
+ * UTC; MONTH buckets are calendar months.
+ * - One account (`accountId`): each bucket reports the state after its last scan and the transitions
+ *   inside it; a bucket without a scan has null figures, not zeros.
+ * - Several or every account: each bucket sums every account's state after its last scan before the
+ *   bucket's end, carried forward when the account was not scanned inside the bucket; figures are null
+ *   only before any of the accounts' first scans.
  */
 export class TrendsService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async trend(accountId: string | null | undefined, from: Date, to: Date, interval: TrendInterval): Promise<TrendPointView[]> {
-    if (!accountId) throw new InvalidInputError('accountId is required: trends are per account', 'accountId');
+  async trend(scope: TrendScope, from: Date, to: Date, interval: TrendInterval): Promise<TrendPointView[]> {
+    const accounts = accountScope(scope.accountId, scope.accountIds);
+    if (accounts?.field === 'accountId') return this.accountTrend(accounts.ids[0], from, to, interval);
+    const { sql, params } = orgTrendStatement(accounts?.ids ?? null, from, to, interval);
+    // A named account without a scan is an error, not a part missing from the sums; checked alongside.
+    const [rows] = await Promise.all([this.prisma.$queryRawUnsafe<OrgTrendSqlRow[]>(sql, ...params), assertKnownAccounts(this.prisma, accounts)]);
+    return rows.map((r) => {
+      const accounts = Number(r.accounts);
+      const n = (v: number | bigint | null) => (accounts === 0 || v === null ? null : Number(v));
+      return {
+        at: r.start_at,
+        endsAt: r.end_at,
+        scans: Number(r.scans),
+        accounts,
+        pass: n(r.pass),
+        fail: n(r.fail),
+        notApplicable: n(r.not_applicable),
+        error: n(r.error),
+        opened: n(r.opened),
+        resolved: n(r.resolved),
+        meanTimeToResolveSeconds: accounts === 0 || r.mttr === null ? null : Number(r.mttr),
+      };
+    });
+  }
+
+  private async accountTrend(accountId: string, from: Date, to: Date, interval: TrendInterval): Promise<TrendPointView[]> {
     const { sql, params } = trendStatement(accountId, from, to, interval);
     // An unknown account is an error, not an empty trend; checked alongside the trend query, not before it.
     const [rows] = await Promise.all([this.prisma.$queryRawUnsafe<TrendSqlRow[]>(sql, ...params), resolveInstants(this.prisma, accountId)]);
@@ -81,6 +194,7 @@ export class TrendsService {
         at: r.start_at,
         endsAt: r.end_at,
         scans,
+        accounts: scans === 0 ? 0 : 1,
         pass: n(r.pass),
         fail: n(r.fail),
         notApplicable: n(r.not_applicable),
@@ -91,6 +205,20 @@ export class TrendsService {
       };
     });
   }
+}
+
+interface OrgTrendSqlRow {
+  start_at: Date;
+  end_at: Date;
+  scans: bigint;
+  accounts: bigint;
+  pass: bigint | null;
+  fail: bigint | null;
+  not_applicable: bigint | null;
+  error: bigint | null;
+  opened: bigint;
+  resolved: bigint;
+  mttr: number | null;
 }
 
 interface TrendSqlRow {

@@ -7,7 +7,7 @@ import { toFinding } from '../findings/finding.mapper';
 import { Scan, ScanConnection } from '../scans/scan.type';
 import { toScan } from '../scans/scan.mapper';
 import { ComplianceSummary } from '../summary/compliance-summary.type';
-import { complianceSummaryOf } from '../summary/compliance-summary.resolver';
+import { toComplianceSummary } from '../summary/compliance-summary.mapper';
 import { Account, AccountConnection, AccountFilter } from './account.type';
 import { toAccount } from './account.mapper';
 
@@ -59,7 +59,7 @@ export class AccountsResolver {
 
   @FieldResolver(() => ComplianceSummary, { nullable: true, description: 'Its standing from its latest completed scan; null before the first.' })
   async complianceSummary(@Root() account: Account, @Ctx() { services }: Context): Promise<ComplianceSummary | null> {
-    const latest = await services.scans.latestCompleted(account.accountId);
-    return latest ? complianceSummaryOf(account.accountId, latest, services) : null;
+    if (!(await services.scans.latestCompleted(account.accountId))) return null;
+    return toComplianceSummary(await services.complianceSummary.summary({ accountId: account.accountId }));
   }
 }

@@ -1,6 +1,6 @@
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { Node } from '../common/node';
-import { PageInfo } from '../common/pagination';
+import { Connection } from '../common/connection';
 import { ComplianceStatusEnum, FindingOrderFieldEnum, FindingReasonEnum, FindingStateEnum, OrderDirectionEnum, ResolutionEnum } from '../common/scalars';
 import type { FindingState, Resolution } from '../../domain/lifecycle';
 import type { FindingOrderField } from '../../services/findings.service';
@@ -50,7 +50,9 @@ export class Finding extends Node {
 
 @InputType()
 export class FindingFilter {
-  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => String, { nullable: true, deprecationReason: 'Use accountIds: [id]. Not with accountIds.' }) accountId?: string;
+  @Field(() => [String], { nullable: true, description: 'The accounts to list (at most 1,000); omitted: every account. An id without a completed scan is BAD_USER_INPUT.' })
+  accountIds?: string[];
   @Field(() => [ComplianceStatusEnum], { nullable: true }) status?: ComplianceStatus[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => String, { nullable: true }) controlId?: string;
@@ -66,15 +68,4 @@ export class FindingOrder {
 }
 
 @ObjectType()
-export class FindingEdge {
-  @Field() cursor!: string;
-  @Field(() => Finding) node!: Finding;
-}
-
-@ObjectType()
-export class FindingConnection {
-  @Field(() => [FindingEdge]) edges!: FindingEdge[];
-  @Field(() => [Finding]) nodes!: Finding[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export class FindingConnection extends Connection(Finding, 'Finding') {}

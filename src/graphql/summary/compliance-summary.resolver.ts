@@ -1,29 +1,27 @@
-import { Authorized, Arg, Ctx, Query, Resolver } from 'type-graphql';
-import { NO_ACCESS_KEYS_AT_SETUP } from '../../controls/no-access-keys-at-setup/control.metadata';
-import type { ScansService } from '../../services/scans.service';
-import type { Context, Services } from '../context';
+import { Authorized, Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context';
+import { Scan } from '../scans/scan.type';
 import { toScan } from '../scans/scan.mapper';
 import { ComplianceSummary } from './compliance-summary.type';
+import { toComplianceSummary } from './compliance-summary.mapper';
 
 @Authorized('findings:read')
 @Resolver(() => ComplianceSummary)
 export class ComplianceSummaryResolver {
-  @Query(() => ComplianceSummary)
-  async complianceSummary(@Arg('accountId') accountId: string, @Ctx() { services }: Context): Promise<ComplianceSummary> {
-    return complianceSummaryOf(accountId, await services.scans.latest(accountId), services);
+  @Query(() => ComplianceSummary, {
+    description: 'With accountId, that account from its latest scan. Otherwise the accounts in accountIds, or every account, summed, each from its latest scan.',
+  })
+  async complianceSummary(
+    @Arg('accountId', () => String, { nullable: true, description: 'One account. Not with accountIds.' }) accountId: string | undefined,
+    @Arg('accountIds', () => [String], { nullable: true, description: 'Several accounts, summed. Omit both for every account.' }) accountIds: string[] | undefined,
+    @Ctx() { services }: Context,
+  ): Promise<ComplianceSummary> {
+    return toComplianceSummary(await services.complianceSummary.summary({ accountId, accountIds }));
   }
-}
 
-/** One account's summary from its latest completed scan: complianceSummary(accountId) and Account.complianceSummary. */
-export async function complianceSummaryOf(accountId: string, latest: Awaited<ReturnType<ScansService['latest']>>, services: Services): Promise<ComplianceSummary> {
-  const scan = toScan(latest.scan);
-  const failingUsers = scan.counts.fail === 0 ? 0 : await services.findings.failingUserCount(latest.instant);
-  return {
-    accountId,
-    control: NO_ACCESS_KEYS_AT_SETUP,
-    scan,
-    counts: scan.counts,
-    compliant: scan.counts.fail === 0 && scan.counts.error === 0,
-    failingUsers,
-  };
+  @FieldResolver(() => Scan, { nullable: true, description: 'The account\'s latest COMPLETED or PARTIAL scan; null when several accounts are summed.' })
+  async scan(@Root() summary: ComplianceSummary, @Ctx() { loaders }: Context): Promise<Scan | null> {
+    if (summary.scanRow) return toScan(summary.scanRow);
+    return summary.scanId ? toScan((await loaders.scan.load(summary.scanId))!) : null;
+  }
 }

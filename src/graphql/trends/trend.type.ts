@@ -1,11 +1,17 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'One bucket of a compliance trend. Figures are null when no scan fell in the bucket.' })
+@ObjectType({
+  description:
+    'One bucket of a compliance trend. For one account, figures are null when no scan fell in the bucket; for several, ' +
+    'each account\'s state is carried forward, and figures are null only before the first scan of any of them.',
+})
 export class TrendPoint {
   @Field({ description: 'Start of the bucket.' }) at!: Date;
   @Field({ description: 'End of the bucket (exclusive).' }) endsAt!: Date;
   @Field(() => Int, { description: 'Completed or partial scans in the bucket.' }) scans!: number;
-  @Field(() => Int, { nullable: true, description: 'State after the bucket\'s last scan.' }) pass!: number | null;
+  @Field(() => Int, { description: 'Accounts the figures sum: for one account, 1 when the bucket has a scan; for several, those scanned by the bucket\'s end.' })
+  accounts!: number;
+  @Field(() => Int, { nullable: true, description: 'State after the bucket\'s last scan (summed over the accounts).' }) pass!: number | null;
   @Field(() => Int, { nullable: true }) fail!: number | null;
   @Field(() => Int, { nullable: true }) notApplicable!: number | null;
   @Field(() => Int, { nullable: true }) error!: number | null;

@@ -7,14 +7,20 @@ import { TrendPoint } from './trend.type';
 @Authorized('findings:read')
 @Resolver(() => TrendPoint)
 export class TrendsResolver {
-  @Query(() => [TrendPoint], { description: 'Compliance of one account over time, one point per bucket (at most 10,000).' })
+  @Query(() => [TrendPoint], {
+    description:
+      'Compliance over time, one point per bucket (at most 10,000). With accountId, that account: a bucket without a scan has null figures. ' +
+      'Otherwise the accounts in accountIds, or every account: each bucket sums every account\'s state after its last scan before the bucket\'s end, ' +
+      'carried forward when it was not scanned inside the bucket.',
+  })
   complianceTrend(
-    @Arg('accountId', () => String, { nullable: true }) accountId: string | undefined,
+    @Arg('accountId', () => String, { nullable: true, description: 'One account. Not with accountIds.' }) accountId: string | undefined,
+    @Arg('accountIds', () => [String], { nullable: true, description: 'Several accounts, summed. Omit both for every account.' }) accountIds: string[] | undefined,
     @Arg('from') from: Date,
     @Arg('to') to: Date,
     @Arg('interval', () => TrendIntervalEnum) interval: TrendInterval,
     @Ctx() { services }: Context,
   ): Promise<TrendPoint[]> {
-    return services.trends.trend(accountId, from, to, interval);
+    return services.trends.trend({ accountId, accountIds }, from, to, interval);
   }
 }

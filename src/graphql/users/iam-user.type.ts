@@ -1,6 +1,6 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, ObjectType } from 'type-graphql';
 import { Node } from '../common/node';
-import { PageInfo } from '../common/pagination';
+import { Connection } from '../common/connection';
 
 @ObjectType({ description: 'An access key\'s metadata. Keywarden never reads or stores secret key material.' })
 export class AccessKey {
@@ -40,21 +40,12 @@ export class IamUser extends Node {
 
 @InputType()
 export class IamUserFilter {
-  @Field(() => String, { nullable: true }) accountId?: string;
+  @Field(() => String, { nullable: true, deprecationReason: 'Use accountIds: [id]. Not with accountIds.' }) accountId?: string;
+  @Field(() => [String], { nullable: true, description: 'The accounts to list (at most 1,000); omitted: every account. An id without a completed scan is BAD_USER_INPUT.' })
+  accountIds?: string[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => Boolean, { nullable: true }) hasConsolePassword?: boolean;
 }
 
 @ObjectType()
-export class IamUserEdge {
-  @Field() cursor!: string;
-  @Field(() => IamUser) node!: IamUser;
-}
-
-@ObjectType()
-export class IamUserConnection {
-  @Field(() => [IamUserEdge]) edges!: IamUserEdge[];
-  @Field(() => [IamUser]) nodes!: IamUser[];
-  @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
-}
+export class IamUserConnection extends Connection(IamUser, 'IamUser') {}
