@@ -41,7 +41,9 @@ import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
  * REFUSED remediation_action row (seen in its response) and, when it carried a valid idempotency key, one
  * completed idempotency_record row pointing at such a row. The final check counts both against the
  * responses. createException is fuzzed only with inputs that are invalid at least twice over (so it writes
- * nothing), and startScan is left out (a scan is a write by design).
+ * nothing), and startScan is left out (a scan is a write by design). The documents test mutates a refused
+ * deactivateAccessKey document (SAFE_DEACTIVATE): a mutant that is still valid is one such refusal, counted
+ * from its response too.
  *
  * Runs (numRuns): queries 400, mutations 200, mutated/structural documents 300, raw HTTP 200 (1,100
  * GraphQL requests), and 400 CSV documents. Set FUZZ_SEED to replay a run.
@@ -55,6 +57,12 @@ const users: FixtureUserInput[] = [
   { userName: 'svc-api', createdAt: 'now-100d', accessKeys: [{ accessKeyId: 'AKIAFUZZSERVICEKEY01', status: 'Inactive', createdAt: 'now-100d' }] },
 ];
 const FIXTURE: FixtureInput = { accountId: ACCOUNT, accountCreatedAt: 'now-900d', users };
+/**
+ * The deactivateAccessKey document the documents test mutates. It is refused (malformed account, key and reason)
+ * but every call that reaches the resolver is audited: when its edits leave it valid (a 0-character delete or
+ * duplicate, a truncation at its end, an insertion inside a string), it adds one REFUSED row, shown in its response.
+ */
+const SAFE_DEACTIVATE = 'mutation { deactivateAccessKey(input: { accountId: "99999999999", userName: "", accessKeyId: "AKIA", reason: "" }) { action { id } userErrors { code } } }';
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 /** Like fast-check's default report, with the counterexample cut short (some are 50 kB strings). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fast-check types the reporter by each property's value tuple
@@ -317,6 +325,8 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
   let keyStates: string[];
   const refusedActionIds = new Set<string>();
   let bulkRefusals = 0;
+  /** Refusals by mutated documents whose selection no longer shows the action's id (counted, not by id). */
+  let documentRefusals = 0;
   const stats = { documents: 0, requests: 0, reachedResolvers: 0 };
   const BASELINE_QUERY = `{ findings(first: 100) { totalCount nodes { id status reasons userName accessKeyId } } iamUsers { totalCount } scans { totalCount } }`;
 
@@ -361,6 +371,20 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
   }
 
   const gql = (call: Call) => post(JSON.stringify({ query: call.query, variables: call.variables }), { 'content-type': 'application/json' });
+
+  /**
+   * Counts the audited refusals a mutated document's response shows. Only SAFE_DEACTIVATE's mutants can run a
+   * resolver that writes (createException's stays invalid twice over, revokeException's id names nothing): each
+   * non-null root payload is one call of deactivateAccessKey, one REFUSED row; by id when the selection still has it.
+   */
+  function accountDocumentRefusals(query: string, res: Sent) {
+    if (!query.includes('deactivateAccessKey') || !res.json?.data || typeof res.json.data !== 'object') return;
+    for (const payload of Object.values(res.json.data as Record<string, any>)) {
+      if (!payload || typeof payload !== 'object') continue;
+      if (typeof payload.action?.id === 'string') refusedActionIds.add(localId(payload.action.id));
+      else documentRefusals++;
+    }
+  }
 
   function assertClean(res: Sent, inputs: string[]) {
     const problem = violation(res, inputs);
@@ -476,9 +500,25 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
     );
   }, 60_000);
 
+  it('documents: SAFE_DEACTIVATE left valid by its edits writes one audited refusal, and the final check counts it (FUZZ_SEED=2 sent it unchanged)', async () => {
+    const rows = () => stack.prisma.remediationAction.count();
+    const counted = () => refusedActionIds.size + bulkRefusals + documentRefusals;
+    // The exact request: the document unchanged, with junk variables (the operation declares none).
+    const idLess = SAFE_DEACTIVATE.replace('action { id }', 'action { status }');
+    for (const [query, variables] of [[SAFE_DEACTIVATE, { '<': '~hh_l' }], [idLess, undefined]] as const) {
+      const [rows0, counted0] = [await rows(), counted()];
+      const res = await post(JSON.stringify({ query, variables }), { 'content-type': 'application/json' });
+      assertClean(res, [query]);
+      expect(res.json.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT' });
+      accountDocumentRefusals(query, res);
+      expect((await rows()) - rows0).toBe(1);
+      expect(counted() - counted0).toBe(1);
+    }
+  });
+
   it('documents: valid ones mutated at random, deep nesting, alias and directive floods, fragment cycles, many operations', async () => {
     const safeMutations = [
-      'mutation { deactivateAccessKey(input: { accountId: "99999999999", userName: "", accessKeyId: "AKIA", reason: "" }) { action { id } userErrors { code } } }',
+      SAFE_DEACTIVATE,
       'mutation { createException(input: { accountId: "x", userName: "", justification: "", expiresAt: "2001-01-01T00:00:00Z" }) { exception { id } userErrors { code } } }',
       'mutation { revokeException(input: { id: "nope" }) { userErrors { code } } }',
     ];
@@ -538,6 +578,7 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
         if (Buffer.byteLength(body) > 99_000) return; // the body limit is tested in limits.test.ts
         const res = await post(body, { 'content-type': 'application/json' });
         assertClean(res, [query, ...allStrings(vars), ...(op ? [op] : [])]);
+        accountDocumentRefusals(query, res);
       }),
       params(300),
     );
@@ -665,7 +706,7 @@ describe('fuzzing the GraphQL endpoint (fast-check)', () => {
     expect(added.filter((r) => r.accountId === ACCOUNT)).toEqual([]); // never the sandbox's account: IAM was never asked to act
     const addedIds = new Set(added.map((r) => r.id));
     for (const id of refusedActionIds) expect(addedIds.has(id)).toBe(true);
-    expect(added.length).toBe(refusedActionIds.size + bulkRefusals);
+    expect(added.length).toBe(refusedActionIds.size + bulkRefusals + documentRefusals);
     expect(refusedActionIds.size).toBeGreaterThan(20); // the generator did reach the resolvers
 
     // idempotency_record: one completed row per accepted key, pointing only at those refusals.
