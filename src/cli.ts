@@ -17,9 +17,9 @@ import os from 'node:os';
 import { printKeywardenSchema } from './graphql/schema';
 import { startServer } from './graphql/server';
 import { createLogger, type Logger } from './logger';
-import { FixtureError, loadFixture, parseFixture, type SandboxFixture } from './sandbox/fixture';
+import { FixtureError, parseFixture, type SandboxFixture } from './sandbox/fixture';
+import { loadSandboxFixture, parseOrganizationFixture, type SandboxOrganizationFixture } from './sandbox/organization-fixture';
 import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
-import { loadSandboxFixture, parseOrganizationFixture } from './sandbox/organization-fixture';
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
@@ -205,8 +205,11 @@ scanOptions(program.command('start'))
     console.log(`IAM: ${iam.description}`);
     const fleet = await openFleet(config, db, iam.aws, log);
     await fleet.startWorker();
-    // The first scan goes through the queue, as every scan does, and this process's worker runs it.
-    const { scans } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start' });
+    // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
+    // account of the organization (the sandbox's sample one), else the account the credentials act on.
+    if (iam.organization) await new AccountsService(db.prisma, iam.aws).sync();
+    const { scans, skipped } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start', allAccounts: iam.organization });
+    for (const k of skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
     for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
     await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
@@ -372,6 +375,8 @@ interface IamConnection {
   client: CountingIamClient;
   /** The same base credentials and endpoints, for what reaches other accounts (remediation, reconcile). */
   aws: AwsAccess;
+  /** An organization to sync before org-wide scans (the built-in sandbox's sample one, or Organizations when readable). */
+  organization?: boolean;
   description: string;
   close(): Promise<void>;
 }
@@ -429,7 +434,8 @@ async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: b
 }
 
 interface IamTarget {
-  fixture: SandboxFixture | null;
+  /** A single account, or an organization (the sample one by default: three accounts behind one sandbox). */
+  fixture: SandboxFixture | SandboxOrganizationFixture | null;
   sandboxFixture?: string;
 }
 
@@ -440,7 +446,7 @@ interface IamTarget {
 function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTarget {
   const useSandbox = opts.sandbox ?? (opts.sandboxFixture !== undefined || !(awsCredentialsConfigured() || process.env.AWS_ENDPOINT_URL_IAM));
   if (!useSandbox) return { fixture: null };
-  return { fixture: opts.sandboxFixture ? loadFixture(opts.sandboxFixture) : parseFixture(sampleAccountFixture), sandboxFixture: opts.sandboxFixture };
+  return { fixture: opts.sandboxFixture ? loadSandboxFixture(opts.sandboxFixture) : parseOrganizationFixture(sampleOrganizationFixture), sandboxFixture: opts.sandboxFixture };
 }
 
 async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
@@ -453,11 +459,19 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
   const sandbox: IamSandbox = await startIamSandbox({ fixture });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
   const credentials = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' };
+  const organization = 'organization' in fixture ? fixture.organization : null;
+  const what = organization
+    ? `${sandboxFixture ?? 'sample organization'} of ${organization.accounts.length} accounts, management account ${organization.managementAccountId}`
+    : `${sandboxFixture ?? 'sample account'} ${(fixture as SandboxFixture).accountId}`;
   return {
     client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials }),
-    // The built-in sandbox serves IAM only: its account is proven by GetUser, as IAM user credentials allow.
-    aws: new AwsAccess({ region: 'us-east-1', endpoints: { iam: sandbox.url }, credentials, baseIdentity: 'IAM_GET_USER', memberRoleName: config.memberRoleName, externalId: config.externalId }),
-    description: `built-in IAM sandbox at ${sandbox.url} (${sandboxFixture ?? 'sample account'} ${fixture.accountId}; --sandbox=false to scan AWS)`,
+    // The sandbox speaks IAM, STS and Organizations on one port, as AWS_ENDPOINT_URL_* would point the SDK.
+    aws: new AwsAccess({
+      region: 'us-east-1', endpoints: { iam: sandbox.url, sts: sandbox.url, organizations: sandbox.url }, credentials, baseIdentity: 'STS',
+      memberRoleName: organization?.memberRoleName ?? config.memberRoleName, externalId: config.externalId,
+    }),
+    organization: organization !== null,
+    description: `built-in sandbox at ${sandbox.url} (${what}; --sandbox=false to scan AWS)`,
     close: () => sandbox.close(),
   };
 }

@@ -547,7 +547,7 @@ describe('start with the embedded database', () => {
     const first = await startCli(['start'], env, 30_000);
     const out = first.stdout();
     expect(out).toMatch(new RegExp(`^database: embedded PostgreSQL 17 in ${dataDir}/pgdata \\(127\\.0\\.0\\.1:\\d+\\)$`, 'm'));
-    expect(out).toMatch(/^IAM: built-in IAM sandbox at http:\/\/127\.0\.0\.1:\d+ \(sample account 123456789012;/m);
+    expect(out).toMatch(/^IAM: built-in sandbox at http:\/\/127\.0\.0\.1:\d+ \(sample organization of 3 accounts, management account 123456789012;/m);
     expect(out).toMatch(/^scan [0-9a-f-]{36} COMPLETED for account 123456789012 in [\d.]+ s: PASS 7, FAIL 5, NOT_APPLICABLE 5, ERROR 0, EXCEPTED 0;/m);
     const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ownerPid: number; postmasterPid: number; port: number };
     expect(serverPids()).toEqual([state.postmasterPid]);
@@ -564,7 +564,11 @@ describe('start with the embedded database', () => {
       token!,
     );
     expect(fails.status).toBe(200);
-    expect(fails.data?.findings.totalCount).toBe(5);
+    // The sample organization's three accounts, scanned through the queue: 5 failing keys in the management account.
+    expect(fails.data?.findings.totalCount).toBe(8);
+    const management = await gql<{ findings: { totalCount: number } }>(first.url, '{ findings(filter: {status: [FAIL], accountIds: ["123456789012"]}) { totalCount } }', token!);
+    expect(management.data?.findings.totalCount).toBe(5);
+    expect(first.stdout().match(/^scan [0-9a-f-]{36} COMPLETED for account \d{12}/gm)).toHaveLength(3);
     expect(fails.data?.findings.nodes).toContainEqual({ userName: 'alice', reasons: ['CREATED_AT_SETUP', 'NEVER_USED'] });
 
     // Issue #14 item 4: another command on the same data dir uses the running server (no lock refusal).
@@ -586,7 +590,7 @@ describe('start with the embedded database', () => {
     const again = await startCli(['start'], env, 30_000);
     expect(again.stdout()).not.toMatch(/kw_[0-9A-Za-z]{36}/); // shown once, not again
     const scans = await gql<{ scans: { totalCount: number } }>(again.url, '{ scans { totalCount } }', token!);
-    expect(scans).toEqual({ status: 200, data: { scans: { totalCount: 2 } } });
+    expect(scans).toEqual({ status: 200, data: { scans: { totalCount: 6 } } }); // two runs of three accounts
     const againExit = await again.stop('SIGINT', 5_000);
     expect({ code: againExit.code, signal: againExit.signal }).toEqual({ code: 0, signal: null });
     expect(again.stderr()).not.toContain(token!);

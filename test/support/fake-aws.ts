@@ -90,7 +90,9 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
     calls.push({ service: 'iam', action: params.Action, accessKeyId, params });
     const iam = caller && options.iam?.[caller.account];
     if (!iam) return stsError(res, 403, 'InvalidClientTokenId', `no IAM here for key ${accessKeyId}`);
-    const forwarded = await fetch(iam + req.url, { method: req.method, headers: { 'content-type': String(req.headers['content-type']), authorization: String(req.headers.authorization) }, body });
+    // The account's own sandbox knows no session this stand-in issued: it gets the account's base credentials.
+    const authorization = String(req.headers.authorization ?? '').replace(/Credential=[^/]+\//, 'Credential=AKIAFAKEAWSFORWARDED0/');
+    const forwarded = await fetch(iam + req.url, { method: req.method, headers: { 'content-type': String(req.headers['content-type']), authorization }, body });
     send(res, forwarded.status, forwarded.headers.get('content-type') ?? 'text/xml', await forwarded.text());
   }
 
