@@ -7,6 +7,7 @@ import type { AccountScanJob, JobQueue } from '../adapters/queue/job-queue';
 import { ScanStore } from '../adapters/store/scan.store';
 import type { InventorySource, ScanError } from '../domain/inventory';
 import type { PrismaClient, Scan } from '../generated/prisma/client';
+import { AccountMismatchError, AssumeRoleDeniedError, UnknownAccountError } from './accounts.service';
 import { InvalidInputError } from './errors';
 import type { RetentionService } from './retention.service';
 import { ScanService, type ScanRequest, type ScanSummary } from './scan.service';
@@ -218,10 +219,11 @@ export class ScanJobsService {
     try {
       iam = await this.deps.accounts.iamClientFor(accountId, `keywarden-scan-${scanId}`);
     } catch (err) {
-      const denied = errorCode(err) === 'AssumeRoleDenied' || errorCode(err) === 'AccessDenied';
-      await this.fail(scanId, accountId, denied ? ASSUME_ROLE_DENIED : errorCode(err), errorMessage(err));
-      log?.warn({ code: errorCode(err) }, 'account scan could not start');
-      if (denied) return null; // what to fix is in the scan's error; retrying changes nothing
+      // What to fix is in the scan's error; retrying a refused role, an unknown or another account changes nothing.
+      const code = err instanceof AssumeRoleDeniedError ? ASSUME_ROLE_DENIED : err instanceof UnknownAccountError ? 'UNKNOWN_ACCOUNT' : err instanceof AccountMismatchError ? 'ACCOUNT_MISMATCH' : errorCode(err);
+      await this.fail(scanId, accountId, code, errorMessage(err));
+      log?.warn({ code }, 'account scan could not start');
+      if (code !== errorCode(err) || !TRANSIENT.test(`${code} ${errorMessage(err)}`)) return null;
       throw new TransientScanFailure(`scan ${scanId}: ${errorMessage(err)}`);
     }
     const request = { ...this.deps.scanRequest, collect: { ...this.deps.scanRequest.collect, mode } };
@@ -280,17 +282,4 @@ export class ScanJobsService {
 
 function isTransient(errors: ScanError[]): boolean {
   return errors.some((e) => e.severity === 'error' && e.scope === 'ACCOUNT' && TRANSIENT.test(`${e.code} ${e.message}`));
-}
-
-/** Until accounts are configured, the only account is the one the base credentials act on. */
-export function credentialsOnlyAccounts(iam: CountingIamClient, baseAccountId: () => Promise<string>): ScanAccounts {
-  return {
-    baseAccountId,
-    get: async (accountId) => ((await baseAccountId()) === accountId ? { accountId, skipReason: null } : null),
-    scannable: async () => [{ accountId: await baseAccountId() }],
-    iamClientFor: async (accountId) => {
-      if ((await baseAccountId()) !== accountId) throw new InvalidInputError(`unknown account ${accountId}`, 'accountId');
-      return iam;
-    },
-  };
 }

@@ -1,4 +1,4 @@
-import { collectInventory, collectUsers, type CollectOptions } from '../adapters/iam/inventory.collector';
+import { AccountMismatchError, collectInventory, collectUsers, type CollectOptions } from '../adapters/iam/inventory.collector';
 import { errorCode, errorMessage, type CountingIamClient, type IamCallStats } from '../adapters/iam/iam-client';
 import type { ScanStore } from '../adapters/store/scan.store';
 import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
@@ -42,11 +42,6 @@ export interface ScanProgress {
 export interface QueuedScan {
   scanId: string;
   accountId: string;
-}
-
-/** The IAM answers name another account than the one this scan was asked for: nothing is stored. */
-export class AccountMismatchError extends Error {
-  override name = 'AccountMismatchError';
 }
 
 export interface ScanServiceDeps {

@@ -6,9 +6,10 @@ import pino from 'pino';
 import type { PrismaClient } from '../../src/generated/prisma/client';
 import { startIamSandbox, type IamSandbox } from '../../src/sandbox/iam-sandbox.server';
 import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
-import { credentialsOnlyAccounts } from '../../src/services/scan-jobs.service';
+import { AwsAccess } from '../../src/adapters/aws/aws-access';
+import { AccountsService } from '../../src/services/accounts.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
-import { resetDatabase, sandboxIamClient, testPrisma } from '../support/stack';
+import { resetDatabase, testPrisma } from '../support/stack';
 
 /**
  * `keywarden worker` processes (the BUILT CLI) sharing the test database: a worker SIGKILLed mid-scan leaves
@@ -31,7 +32,7 @@ function startWorker(): ChildProcessWithoutNullStreams & { output: () => string 
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, KEYWARDEN_DATA_DIR: path.join(tmp, 'data'),
-      DATABASE_URL: process.env.DATABASE_URL!, AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_REGION: 'us-east-1',
+      DATABASE_URL: process.env.DATABASE_URL!, AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIATESTTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'test',
       KEYWARDEN_SCAN_TIMEOUT_SECONDS: '6', KEYWARDEN_SCAN_RETRY_DELAY_SECONDS: '1', KEYWARDEN_SCAN_SCHEDULE: 'off', KEYWARDEN_LOG_LEVEL: 'warn',
     },
@@ -63,10 +64,10 @@ beforeAll(async () => {
       users: Array.from({ length: 8 }, (_, i) => ({ userName: `u${i}`, createdAt: 'now-300d', loginProfile: { createdAt: 'now-300d' }, accessKeys: [{ status: 'Active' as const, createdAt: 'now-300d+1m' }] })),
     },
   });
-  const iam = sandboxIamClient(sandbox);
+  const aws = new AwsAccess({ region: 'us-east-1', credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test' }, endpoints: { iam: sandbox.url, sts: sandbox.url } });
   // This process only enqueues (no worker here): the scans run in the CLI workers.
   fleet = await openScanFleet({
-    url: process.env.DATABASE_URL!, prisma, accounts: credentialsOnlyAccounts(iam, async () => ACCOUNT),
+    url: process.env.DATABASE_URL!, prisma, accounts: new AccountsService(prisma, aws),
     scanRequest: { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     config: { scanSchedule: 'off', workerConcurrency: 1, scanTimeoutSeconds: 6, scanRetryDelaySeconds: 1, retentionDays: undefined }, logger: pino({ level: 'silent' }),
   });
