@@ -5,6 +5,7 @@
  * on a fresh database. Then 90 days of org history (a scan of every account every 6 hours) and the
  * org-wide trend and summary over HTTP GraphQL. Figures and targets are printed; a missed target exits 1.
  */
+import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,7 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 async function main(): Promise<void> {
   const sandbox = child('fleet.sandbox.process.js');
   sandbox.send({ accounts: ACCOUNTS, usersPerAccount: USERS, seed: 42, iamLatencyMs: 25, assumeRoleLatencyMs: 50 });
+  sandbox.setMaxListeners(0); // one exit listener per question below
   const { url, budget } = await nextMessage<{ url: string; budget: number }>(sandbox);
   const sandboxCalls = async () => {
     sandbox.send({ calls: true });
