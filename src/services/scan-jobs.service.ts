@@ -227,7 +227,13 @@ export class ScanJobsService {
       throw new TransientScanFailure(`scan ${scanId}: ${errorMessage(err)}`);
     }
     const request = { ...this.deps.scanRequest, collect: { ...this.deps.scanRequest.collect, mode } };
-    const summary = await new ScanService({ store: this.store, iam, now: this.deps.now }).runQueued({ scanId, accountId }, request);
+    let summary: ScanSummary;
+    try {
+      summary = await new ScanService({ store: this.store, iam, now: this.deps.now }).runQueued({ scanId, accountId }, request);
+    } finally {
+      // A client per job (a role session for a member): its sockets go now, not when keep-alive times out.
+      iam.client.destroy();
+    }
     log?.info({ status: summary.status, durationMs: summary.durationMs, runId }, 'account scan ended');
     if (summary.status === 'FAILED' && isTransient(summary.errors)) throw new TransientScanFailure(`scan ${scanId}: ${summary.errors[0]?.message}`);
     if (summary.status !== 'FAILED' && summary.status !== 'CANCELLED' && this.deps.retention?.days) {

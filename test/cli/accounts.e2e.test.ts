@@ -103,7 +103,7 @@ describe('keywarden accounts', () => {
     const lines = (await run(['list'])).stdout.trim().split('\n');
     expect(lines).toEqual([
       `${MANAGEMENT}  ACTIVE              ORGANIZATION  "management"  r-cli1  member role  scanned`,
-      `${MEMBER}  SUSPENDED           ORGANIZATION  "member"  r-cli1/ou-cli1-aaaaaaaa  member role  not scanned: the organization reports it SUSPENDED: only ACTIVE accounts are scanned (its history is kept)`,
+      `${MEMBER}  SUSPENDED           ORGANIZATION  "member"  Root/ou-cli1-aaaaaaaa  member role  not scanned: the organization reports it SUSPENDED: only ACTIVE accounts are scanned (its history is kept)`,
     ]);
     const refused = await run(['remove', MEMBER]);
     expect(refused.code).toBe(1);

@@ -90,6 +90,8 @@ it('accounts sync lists every account with its OU path; a suspended one is kept 
   expect(synced.total).toBe(7);
   const rows = await prisma.account.findMany({ orderBy: { accountId: 'asc' } });
   expect(rows.map((r) => r.accountId).sort()).toEqual([...manifest.accountIds].sort());
+  // The OU path by the OUs' names (ListParents up to the root, DescribeOrganizationalUnit for each name).
+  for (const r of rows) expect([r.accountId, r.organizationalUnitPath]).toEqual([r.accountId, manifest.parentOf[r.accountId]]);
   const [suspended] = manifest.suspended;
   const record = await accounts.get(suspended);
   expect(record).toMatchObject({ status: 'SUSPENDED', skipReason: expect.stringMatching(/SUSPENDED/i) });

@@ -84,11 +84,12 @@ describe('accounts', () => {
       expect(fake.count('organizations', 'ListParents')).toBe(7);
       const rows = await prisma.account.findMany({ orderBy: { accountId: 'asc' } });
       expect(rows.map((a) => [a.accountId, a.name, a.email, a.organizationalUnitPath, a.status, a.source, a.inOrganization])).toEqual([
-        [MANAGEMENT, 'management', 'aws@example.com', ROOT, 'ACTIVE', 'ORGANIZATION', true],
-        [PROD, 'prod', 'prod@example.com', `${ROOT}/${WORKLOADS}/${PROD_OU}`, 'ACTIVE', 'ORGANIZATION', true],
-        [DEV, 'dev', 'dev@example.com', `${ROOT}/${WORKLOADS}`, 'ACTIVE', 'ORGANIZATION', true],
-        [SUSPENDED, 'old', 'old@example.com', `${ROOT}/${WORKLOADS}`, 'SUSPENDED', 'ORGANIZATION', true],
-        ['600000000006', 'new', 'new@example.com', ROOT, 'PENDING_ACTIVATION', 'ORGANIZATION', true],
+        // The root is "Root"; the stand-in names each OU by its id (DescribeOrganizationalUnit).
+        [MANAGEMENT, 'management', 'aws@example.com', 'Root', 'ACTIVE', 'ORGANIZATION', true],
+        [PROD, 'prod', 'prod@example.com', `Root/${WORKLOADS}/${PROD_OU}`, 'ACTIVE', 'ORGANIZATION', true],
+        [DEV, 'dev', 'dev@example.com', `Root/${WORKLOADS}`, 'ACTIVE', 'ORGANIZATION', true],
+        [SUSPENDED, 'old', 'old@example.com', `Root/${WORKLOADS}`, 'SUSPENDED', 'ORGANIZATION', true],
+        ['600000000006', 'new', 'new@example.com', 'Root', 'PENDING_ACTIVATION', 'ORGANIZATION', true],
       ]);
     });
 

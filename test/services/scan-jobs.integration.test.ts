@@ -1,4 +1,5 @@
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { loadConfig, nextCronRun } from '../../src/config';
 import { startStack, type Stack } from '../support/stack';
 
 /** Scans as queued jobs (issue #9): startScan returns at once, a worker runs the scan, progress shows while it runs. */
@@ -88,5 +89,31 @@ describe('scans are queued jobs', () => {
     const other = await ask(`idempotencyKey: "ticket-42", accountIds: ["${ACCOUNT}"], mode: PER_USER_API`);
     expect(other.data.startScan.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED' }]);
     expect(await stack.prisma.scan.count()).toBe(1);
+  });
+});
+
+describe('the schedule', () => {
+  let stack: Stack;
+  afterEach(() => stack?.close());
+
+  it('a scheduled run leaves an account whose scan is queued or running to it: runs never stack', async () => {
+    stack = await startStack(FIXTURE, { worker: false });
+    const first = await stack.fleet.jobs.enqueue({ allAccounts: true, requestedBy: 'schedule', skipBusy: true });
+    expect(first.scans).toHaveLength(1);
+    const second = await stack.fleet.jobs.enqueue({ allAccounts: true, requestedBy: 'schedule', skipBusy: true });
+    expect(second.scans).toEqual([]);
+    expect(second.skipped).toEqual([{ accountId: ACCOUNT, reason: expect.stringContaining(`already queued (${first.scans[0].id})`) }]);
+    expect(await stack.prisma.scan.count()).toBe(1);
+  });
+
+  it('KEYWARDEN_SCAN_SCHEDULE is a cron in UTC or off, checked at start-up; scanSchedule says when it next fires', async () => {
+    expect(() => loadConfig({ KEYWARDEN_SCAN_SCHEDULE: 'every day' })).toThrow(/invalid KEYWARDEN_SCAN_SCHEDULE: not a cron expression/);
+    expect(() => loadConfig({ KEYWARDEN_SCAN_SCHEDULE: '61 * * * *' })).toThrow(/KEYWARDEN_SCAN_SCHEDULE/);
+    expect(loadConfig({}).scanSchedule).toBe('0 */6 * * *');
+    expect(nextCronRun('0 */6 * * *', new Date('2026-11-28T07:30:00Z'))).toEqual(new Date('2026-11-28T12:00:00Z'));
+    expect(nextCronRun('off')).toBeNull();
+    stack = await startStack(FIXTURE, { worker: false });
+    const res: any = await stack.gql('{ scanSchedule { cron nextRunAt } }');
+    expect(res.data.scanSchedule).toEqual({ cron: null, nextRunAt: null }); // the test stack runs no schedule
   });
 });

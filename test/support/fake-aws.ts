@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
- * Just enough STS (Query: AssumeRole, GetCallerIdentity) and Organizations (JSON 1.1: ListAccounts, ListParents)
+ * Just enough STS (Query: AssumeRole, GetCallerIdentity) and Organizations (JSON 1.1: ListAccounts, ListParents, DescribeOrganizationalUnit, whose name is the OU's id)
  * for the real SDK, on one loopback endpoint, until the built-in sandbox serves them (branch sandbox-org). IAM
  * requests (Version 2010-05-08) are forwarded to the IAM sandbox of the account the caller's keys act in, so
  * one endpoint serves every account as AWS does. Callers are told apart by the access key id in their SigV4
@@ -137,6 +137,11 @@ export async function startFakeAws(options: FakeAwsOptions): Promise<FakeAws> {
       const parent = org.accounts.find((a) => a.id === child)?.parent ?? org.ous[child];
       if (!parent) return error('ChildNotFoundException', `no child ${child}`);
       return send(res, 200, 'application/x-amz-json-1.1', JSON.stringify({ Parents: [{ Id: parent, Type: parent === org.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }] }));
+    }
+    if (action === 'DescribeOrganizationalUnit') {
+      const id = String(params.OrganizationalUnitId);
+      if (!(id in org.ous)) return error('OrganizationalUnitNotFoundException', `no OU ${id}`);
+      return send(res, 200, 'application/x-amz-json-1.1', JSON.stringify({ OrganizationalUnit: { Id: id, Name: id, Arn: `arn:aws:organizations::${caller.account}:ou/o-fake/${id}` } }));
     }
     error('InvalidInputException', `not faked: ${action}`);
   }

@@ -1,4 +1,4 @@
-import { ListParentsCommand, paginateListAccounts, type Account, type OrganizationsClient } from '@aws-sdk/client-organizations';
+import { DescribeOrganizationalUnitCommand, ListParentsCommand, paginateListAccounts, type Account, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import pLimit from 'p-limit';
 import { accountStatusOf, type AccountStatus } from '../../domain/accounts';
 import { errorCode, errorMessage } from '../iam/iam-client';
@@ -9,7 +9,10 @@ export interface OrganizationAccount {
   name: string | null;
   email: string | null;
   status: AccountStatus;
-  /** Root and OU ids from the root down: `r-ab12/ou-ab12-11111111/ou-ab12-22222222`. */
+  /**
+   * The OUs' names from the root down: `Root/Engineering/Prod` (DescribeOrganizationalUnit). An OU whose name
+   * cannot be read (no organizations:DescribeOrganizationalUnit) appears by its id, `ou-ab12-11111111`.
+   */
   organizationalUnitPath: string;
 }
 
@@ -24,7 +27,7 @@ const PARENT_CONCURRENCY = 4;
 const MAX_DEPTH = 8;
 
 const WHY_UNREADABLE: Record<string, string> = {
-  AccessDenied: 'run it with the management account\'s credentials or a delegated administrator\'s (organizations:ListAccounts, organizations:ListParents)',
+  AccessDenied: 'run it with the management account\'s credentials or a delegated administrator\'s (organizations:ListAccounts, organizations:ListParents, organizations:DescribeOrganizationalUnit)',
   AWSOrganizationsNotInUse: 'these credentials\' account is not in an organization',
 };
 
@@ -52,12 +55,28 @@ export async function readOrganizationAccounts(client: OrganizationsClient): Pro
     }
     return parent;
   };
+  // Each OU's name is asked once; without the permission, the id stands in (the path still says where).
+  const names = new Map<string, Promise<string>>();
+  const nameOf = (ouId: string) => {
+    let name = names.get(ouId);
+    if (!name) {
+      name = client.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId })).then(
+        (out) => out.OrganizationalUnit?.Name ?? ouId,
+        (err) => {
+          if (errorCode(err) === 'AccessDenied') return ouId;
+          throw err;
+        },
+      );
+      names.set(ouId, name);
+    }
+    return name;
+  };
   const pathOf = async (accountId: string): Promise<string> => {
-    const ids: string[] = [];
-    for (let child = accountId; ids.length < MAX_DEPTH; ) {
+    const parts: string[] = [];
+    for (let child = accountId; parts.length < MAX_DEPTH; ) {
       const parent = await parentOf(child);
-      ids.unshift(parent.id);
-      if (parent.isRoot) return ids.join('/');
+      parts.unshift(parent.isRoot ? 'Root' : await nameOf(parent.id));
+      if (parent.isRoot) return parts.join('/');
       child = parent.id;
     }
     throw new OrganizationUnreadableError(`account ${accountId} is more than ${MAX_DEPTH} levels under the organization's root; nothing was changed`);

@@ -12,6 +12,8 @@ export interface FetchReportOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Read it in this thread rather than a worker thread (a small report). */
+  inProcess?: boolean;
 }
 
 export class CredentialReportUnavailableError extends Error {

@@ -24,7 +24,7 @@ const WORKER = path.join(__dirname, 'credential-report.worker.js');
  * Run from TypeScript sources (tests) there is no compiled worker, so it runs in-process.
  */
 export async function readCredentialReport(iam: CountingIamClient, options: FetchReportOptions = {}): Promise<CredentialReport> {
-  if (options.sleep || !WORKER.endsWith('.js') || !existsSync(WORKER)) {
+  if (options.inProcess || options.sleep || !WORKER.endsWith('.js') || !existsSync(WORKER)) {
     const fetched = await fetchCredentialReport(iam.client, options);
     return { rows: parseCredentialReport(fetched.content), generatedAt: fetched.generatedAt };
   }

@@ -61,6 +61,8 @@ export class AccountMismatchError extends Error {
 }
 
 const ROOT_ROW = '<root_account>';
+// From about this many users the report's XML (base64, ~300 bytes a user) is worth a worker thread.
+const REPORT_THREAD_MIN_USERS = 2000;
 // The report has second precision; the API's CreateDate too. A rotated key no longer matches.
 const SAME_INSTANT_MS = 1000;
 
@@ -102,19 +104,21 @@ class Collector {
   }
 
   async viaCredentialReport(): Promise<AccountInventory> {
+    const users = await this.listUsers();
     this.options.onProgress?.({ phase: 'REPORT', usersTotal: null, usersDone: 0 });
     let report: { rows: CredentialReportRow[]; generatedAt: Date };
     try {
-      report = await readCredentialReport(this.counting, this.options.report);
+      // A small account's report is read in this thread: a worker thread's own heap (the SDK loaded again)
+      // costs more than the report itself, and a worker process runs several account scans at once.
+      report = await readCredentialReport(this.counting, { ...this.options.report, inProcess: users.length < REPORT_THREAD_MIN_USERS });
     } catch (err) {
       this.errors.push({
         severity: 'warning', scope: 'ACCOUNT', operation: 'GetCredentialReport', code: errorCode(err),
         message: `credential report unavailable, collected through the per-user API instead: ${errorMessage(err)}`,
       });
-      return this.viaPerUserApi();
+      return this.viaPerUserApi(users);
     }
 
-    const users = await this.listUsers();
     const rows = new Map(report.rows.map((r) => [r.user, r]));
     const reportSource: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: report.generatedAt };
     // A user created less than a setup window before the report may have got a setup key after it.
@@ -135,8 +139,8 @@ class Collector {
     return this.inventory('CREDENTIAL_REPORT', inventoryUsers, report.generatedAt, rootRow ? toRoot(rootRow) : null, accountOf(rootRow?.arn));
   }
 
-  async viaPerUserApi(): Promise<AccountInventory> {
-    const users = await this.listUsers();
+  async viaPerUserApi(listed?: User[]): Promise<AccountInventory> {
+    const users = listed ?? (await this.listUsers());
     const done = this.counter(users.length);
     const inventoryUsers = await Promise.all(users.map((u) => this.limit(() => this.readUserLive(u, this.options.collectTags ?? false)).then(done)));
     return this.inventory('PER_USER_API', inventoryUsers, null, null, null);
