@@ -102,7 +102,7 @@ describe('keywarden accounts', () => {
     expect(await run(['sync'])).toEqual({ code: 0, stderr: '', stdout: `organization: 2 account(s); 0 added, 1 updated, 0 left (kept, not scanned)\n  updated ${MEMBER}\n` });
     const lines = (await run(['list'])).stdout.trim().split('\n');
     expect(lines).toEqual([
-      `${MANAGEMENT}  ACTIVE              ORGANIZATION  "management"  r-cli1  member role  scanned`,
+      `${MANAGEMENT}  ACTIVE              ORGANIZATION  "management"  Root  member role  scanned`,
       `${MEMBER}  SUSPENDED           ORGANIZATION  "member"  Root/ou-cli1-aaaaaaaa  member role  not scanned: the organization reports it SUSPENDED: only ACTIVE accounts are scanned (its history is kept)`,
     ]);
     const refused = await run(['remove', MEMBER]);
@@ -117,7 +117,7 @@ describe('keywarden accounts', () => {
     fake.options.organization!.denied = false;
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^keywarden: Organizations ListAccounts failed \(AccessDenied: .*\): run it with the management account's credentials or a delegated administrator's \(organizations:ListAccounts, organizations:ListParents\); nothing was changed\n$/);
+    expect(r.stderr).toMatch(/^keywarden: Organizations ListAccounts failed \(AccessDenied: .*\): run it with the management account's credentials or a delegated administrator's \(organizations:ListAccounts, organizations:ListParents, organizations:DescribeOrganizationalUnit\); nothing was changed\n$/);
     expect(await accountRows()).toEqual(before);
   }, SLOW);
 });

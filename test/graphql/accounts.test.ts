@@ -55,7 +55,7 @@ describe('accounts over GraphQL', () => {
     expect({ totalCount, pageInfo }).toEqual({ totalCount: 4, pageInfo: { hasNextPage: false } });
     expect(nodes.map((a: any) => [a.accountId, a.status, a.source, a.inOrganization, a.organizationalUnitPath, a.skipReason, a.lastScan?.status ?? null])).toEqual([
       // The base credentials' account: listed by sync, then recorded as CREDENTIALS by its first use (iamClientFor).
-      [MANAGEMENT, 'ACTIVE', 'CREDENTIALS', true, 'r-ab12', null, 'COMPLETED'],
+      [MANAGEMENT, 'ACTIVE', 'CREDENTIALS', true, 'Root', null, 'COMPLETED'],
       [PROD, 'ACTIVE', 'ORGANIZATION', true, 'Root/ou-ab12-11111111', null, 'COMPLETED'],
       [OLD, 'SUSPENDED', 'ORGANIZATION', true, 'Root/ou-ab12-11111111', 'the organization reports it SUSPENDED: only ACTIVE accounts are scanned (its history is kept)', null],
       [PARTNER, 'ACTIVE', 'CONFIGURED', false, null, null, null],
