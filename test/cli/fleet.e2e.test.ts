@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
 import { AccountsService } from '../../src/services/accounts.service';
 import { ASSUME_ROLE_DENIED } from '../../src/services/scan-jobs.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
+import { killAllWorkers, startWorker, until, type WorkerProcess } from '../support/workers';
 import { resetDatabase, testPrisma } from '../support/stack';
 
 /**
@@ -19,9 +19,6 @@ import { resetDatabase, testPrisma } from '../support/stack';
  * account is scanned exactly once, its findings land in its own account, and one account whose role is
  * missing FAILs alone (ASSUME_ROLE_DENIED).
  */
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CREDENTIALS = { accessKeyId: 'AKIAFLEETTESTBASE000', secretAccessKey: 'test' };
 
 let tmp: string;
@@ -30,37 +27,16 @@ let manifest: OrganizationManifest;
 let prisma: PrismaClient;
 let fleet: ScanFleet;
 let accounts: AccountsService;
-const children = new Set<ChildProcessWithoutNullStreams>();
 
-function startWorker(): ChildProcessWithoutNullStreams & { output: () => string } {
-  const child = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], {
-    cwd: tmp,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, KEYWARDEN_DATA_DIR: path.join(tmp, 'data'), DATABASE_URL: process.env.DATABASE_URL!,
-      AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_ENDPOINT_URL_ORGANIZATIONS: sandbox.url, AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      KEYWARDEN_SCAN_SCHEDULE: 'off', KEYWARDEN_LOG_LEVEL: 'info', KEYWARDEN_SCAN_MODE: 'per-user-api',
-    },
+function worker(): WorkerProcess {
+  return startWorker(tmp, 2, {
+    AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_ENDPOINT_URL_ORGANIZATIONS: sandbox.url, AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    KEYWARDEN_LOG_LEVEL: 'info', KEYWARDEN_SCAN_MODE: 'per-user-api',
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return Object.assign(child, { output: () => output });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  for (const start = Date.now(); Date.now() - start < timeoutMs; await sleep(250)) {
-    const value = await probe();
-    if (value) return value;
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CLI)) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-fleet-'));
   prisma = testPrisma();
   await resetDatabase(prisma);
@@ -78,7 +54,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  killAllWorkers();
   await fleet?.close(2_000);
   await sandbox?.close();
   await prisma?.$disconnect();
@@ -99,7 +75,7 @@ it('accounts sync lists every account with its OU path; a suspended one is kept 
 });
 
 it('an org-wide scan through two worker processes scans each account exactly once, into its own account; a denied role FAILs only its account', async () => {
-  const workers = [startWorker(), startWorker()];
+  const workers = [worker(), worker()];
   await until('both workers to start', async () => workers.every((w) => w.output().includes('scan worker running')));
   const { runId, scans, skipped } = await fleet.jobs.enqueue({ allAccounts: true, requestedBy: 'test' });
   const scannable = manifest.accountIds.filter((id) => !manifest.suspended.includes(id));

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,52 +8,29 @@ import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
 import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import { AccountsService } from '../../src/services/accounts.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
+import { killAllWorkers, startWorker, until, type WorkerProcess } from '../support/workers';
 import { resetDatabase, testPrisma } from '../support/stack';
 
 /**
  * `keywarden worker` processes (the BUILT CLI) sharing the test database: a worker SIGKILLed mid-scan leaves
  * no half-written scan; its scan is FAILED (INTERRUPTED) and the job runs again on the other worker.
  */
-const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli.js');
 const ACCOUNT = '555566667777';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let tmp: string;
 let sandbox: IamSandbox;
 let prisma: PrismaClient;
 let fleet: ScanFleet;
-const children = new Set<ChildProcessWithoutNullStreams>();
 
-function startWorker(): ChildProcessWithoutNullStreams & { output: () => string } {
-  const child = spawn(process.execPath, [CLI, 'worker', '--concurrency', '1'], {
-    cwd: tmp,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmp, KEYWARDEN_DATA_DIR: path.join(tmp, 'data'),
-      DATABASE_URL: process.env.DATABASE_URL!, AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'AKIATESTTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'test',
-      KEYWARDEN_SCAN_TIMEOUT_SECONDS: '6', KEYWARDEN_SCAN_RETRY_DELAY_SECONDS: '1', KEYWARDEN_SCAN_SCHEDULE: 'off', KEYWARDEN_LOG_LEVEL: 'warn',
-    },
+function worker(): WorkerProcess {
+  return startWorker(tmp, 1, {
+    AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIATESTTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'test',
+    KEYWARDEN_SCAN_TIMEOUT_SECONDS: '6', KEYWARDEN_SCAN_RETRY_DELAY_SECONDS: '1', KEYWARDEN_LOG_LEVEL: 'warn',
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return Object.assign(child, { output: () => output });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 40_000): Promise<T> {
-  for (const start = Date.now(); Date.now() - start < timeoutMs; await sleep(200)) {
-    const value = await probe();
-    if (value) return value;
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CLI)) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-worker-'));
   prisma = testPrisma();
   await resetDatabase(prisma);
@@ -74,7 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  killAllWorkers();
   await fleet?.close(2_000);
   await sandbox?.close();
   await prisma?.$disconnect();
@@ -84,7 +60,7 @@ afterAll(async () => {
 it('a worker SIGKILLed mid-scan: its scan is FAILED (INTERRUPTED), the job runs again on the other worker, and one scan completes', async () => {
   // Each GetLoginProfile takes 600 ms: one account scan takes about 5 s, long enough to kill its worker mid-way.
   sandbox.setFaults([{ operation: 'GetLoginProfile', latencyMs: 600 }]);
-  const first = startWorker();
+  const first = worker();
   await until('the first worker to start', async () => first.output().includes('scan worker running'));
   const { scans: [queued] } = await fleet.jobs.enqueue({ requestedBy: 'test' });
   const running = await until('the scan to run on the first worker', async () => {
@@ -94,7 +70,7 @@ it('a worker SIGKILLed mid-scan: its scan is FAILED (INTERRUPTED), the job runs 
   expect(running.status).toBe('RUNNING');
   first.kill('SIGKILL');
   sandbox.setFaults([]);
-  const second = startWorker();
+  const second = worker();
 
   const interrupted = await until('the killed scan to be marked', async () => {
     const scan = await prisma.scan.findUnique({ where: { id: queued.id } });
