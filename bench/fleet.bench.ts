@@ -14,11 +14,11 @@ import { Client } from 'pg';
 import { AwsAccess } from '../src/adapters/aws/aws-access';
 import { createPrismaClient } from '../src/adapters/db/prisma';
 import { DEFAULT_CONTROL_SETTINGS } from '../src/controls/no-access-keys-at-setup/control';
-import { startServer } from '../src/graphql/server';
 import { openScanFleet } from '../src/scan-fleet';
 import { AccountsService } from '../src/services/accounts.service';
 import { withDatabase } from './database';
 import { child, nextMessage } from './process';
+import { gql } from './graphql.client';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
 const USERS = Number(process.env.BENCH_USERS_PER_ACCOUNT ?? 500);
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
           const rescan = await orgScan(prisma, fleet, procs, (await sandboxCalls()).calls, sandboxCalls);
           print(`${workers} worker${workers > 1 ? 's' : ''}: first org-wide scan`, first);
           print(`${workers} worker${workers > 1 ? 's' : ''}: unchanged rescan`, rescan);
-          if (workers === 2) await readBench(dbUrl, prisma);
+          if (workers === 2) await readBench(dbUrl);
           return { first, rescan };
         } finally {
           for (const p of procs) p.kill('SIGTERM');
@@ -161,7 +161,7 @@ function print(what: string, r: Run): void {
 const readChecks: [string, boolean][] = [];
 
 /** 90 days of history for every account (a summary row every 6 hours), then the org-wide reads over HTTP. */
-async function readBench(dbUrl: string, prisma: ReturnType<typeof createPrismaClient>): Promise<void> {
+async function readBench(dbUrl: string): Promise<void> {
   const db = new Client({ connectionString: dbUrl });
   await db.connect();
   try {
@@ -176,15 +176,16 @@ async function readBench(dbUrl: string, prisma: ReturnType<typeof createPrismaCl
   } finally {
     await db.end();
   }
-  const server = await startServer({ prisma, logger: pino({ level: 'silent' }), port: 0, auth: { bootstrapToken: TOKEN } });
+  // The server in its own process, as deployed (bench:history does the same), called over one keep-alive connection.
+  const graphqlServer = child('graphql.process.js');
+  graphqlServer.send({ databaseUrl: dbUrl, token: TOKEN });
+  const server = await nextMessage<{ url: string }>(graphqlServer);
   try {
-    const time = async (query: string, variables: object) => {
+    const time = async (query: string, variables: Record<string, unknown>) => {
       const ms: number[] = [];
       for (let i = 0; i < 60; i++) {
         const t = performance.now();
-        const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ query, variables }) });
-        const body = (await res.json()) as { errors?: unknown };
-        if (body.errors) throw new Error(JSON.stringify(body.errors));
+        await gql(server.url, TOKEN, query, variables);
         if (i >= 10) ms.push(performance.now() - t);
       }
       return p50(ms);
@@ -197,7 +198,7 @@ async function readBench(dbUrl: string, prisma: ReturnType<typeof createPrismaCl
     console.log(`org-wide complianceTrend 90 d by DAY p50 ${trend.toFixed(1)} ms; org-wide complianceSummary p50 ${summary.toFixed(1)} ms (GraphQL over HTTP)`);
     readChecks.push([`org-wide complianceTrend 90 d DAY p50 ${trend.toFixed(1)} ms < 50 ms`, trend < 50], [`org-wide complianceSummary p50 ${summary.toFixed(1)} ms < 20 ms`, summary < 20]);
   } finally {
-    await server.close();
+    graphqlServer.disconnect();
   }
 }
 

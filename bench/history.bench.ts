@@ -10,7 +10,6 @@
  * BENCH_VACUUM=daily|none (autovacuum stand-in after each scan, untimed; see vacuumAfterScan).
  */
 import 'reflect-metadata';
-import http from 'node:http';
 import os from 'node:os';
 import { Client } from 'pg';
 import { createPrismaClient } from '../src/adapters/db/prisma';
@@ -20,6 +19,7 @@ import type { AccountInventory } from '../src/domain/inventory';
 import type { PrismaClient } from '../src/generated/prisma/client';
 import { withDatabase } from './database';
 import { child, nextMessage } from './process';
+import { gql as gqlAs } from './graphql.client';
 import { SyntheticAccount, type DayChanges } from './history.account';
 import { findingsPageSql, trendSql, usersPageSql, type SqlRun } from './history.sql';
 
@@ -134,34 +134,8 @@ async function ingest(store: ScanStore, inventory: AccountInventory): Promise<Om
 // ---------------------------------------------------------------------------------------------
 // GraphQL
 
-// One keep-alive connection, as a client that calls the API repeatedly holds. node:http rather than fetch:
-// undici's fetch spends about 0.5 ms more of the benchmark's own CPU per call (web streams).
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
 function gql<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const body = JSON.stringify({ query, variables });
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${BENCH_TOKEN}` } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          try {
-            const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: T; errors?: { message: string }[] };
-            if (res.statusCode !== 200 || parsed.errors?.length || !parsed.data) reject(new Error(`GraphQL ${res.statusCode}: ${JSON.stringify(parsed.errors ?? parsed)}`));
-            else resolve(parsed.data);
-          } catch (err) {
-            reject(err);
-          }
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  return gqlAs<T>(url, BENCH_TOKEN, query, variables);
 }
 
 const TREND_QUERY = `query Trend($accountId: String!, $from: DateTime!, $to: DateTime!) {

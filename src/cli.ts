@@ -14,8 +14,6 @@ import { RetentionService } from './services/retention.service';
 import { authSettings, awsCredentialsConfigured, loadConfig, type Config } from './config';
 import { TokensService } from './auth/tokens.service';
 import os from 'node:os';
-import { printKeywardenSchema } from './graphql/schema';
-import { startServer } from './graphql/server';
 import { createLogger, type Logger } from './logger';
 import { FixtureError, parseFixture, type SandboxFixture } from './sandbox/fixture';
 import { loadSandboxFixture, parseOrganizationFixture, type SandboxOrganizationFixture } from './sandbox/organization-fixture';
@@ -171,7 +169,7 @@ program
     const fleet = await openFleet(config, db, aws, log);
     await reconcileAtStart(db.prisma, aws, config, log);
     if (opts.worker) await fleet.startWorker();
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
     console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
@@ -213,7 +211,7 @@ scanOptions(program.command('start'))
     for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
     await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
-    const server = await startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
+    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
     console.log(`\nGraphQL API at ${server.url}`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
@@ -314,13 +312,21 @@ program
   .description('print the GraphQL schema (SDL) this build serves')
   .option('--check <file>', 'exit non-zero when <file> differs from the schema this build serves')
   .action(async (opts) => {
-    const sdl = await printKeywardenSchema();
+    const sdl = await (require('./graphql/schema') as typeof import('./graphql/schema')).printKeywardenSchema();
     if (!opts.check) return void process.stdout.write(sdl);
     if (readFileSync(opts.check, 'utf8') !== sdl) throw new CliError(`${opts.check} is stale: run \`npm run schema\` and commit it`);
     console.log(`${opts.check} is up to date`);
   });
 
 class CliError extends Error {}
+
+/**
+ * The GraphQL server, loaded by the commands that serve (about 25 MB of Apollo, type-graphql and the schema):
+ * `keywarden worker`, which runs several account scans at once, does without it.
+ */
+function graphql(): typeof import('./graphql/server') {
+  return require('./graphql/server') as typeof import('./graphql/server');
+}
 
 const CLI_ARGUMENTS: Record<AccountInputError['field'], string> = { accountId: 'accountId', roleArn: '--role-arn', externalId: '--external-id', name: '--name' };
 
