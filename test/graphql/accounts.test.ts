@@ -65,6 +65,19 @@ describe('accounts over GraphQL', () => {
     expect(Buffer.from(nodes[1].id, 'base64url').toString()).toBe(`Account:${PROD}`);
   });
 
+  it('orderBy FAIL_COUNT lists the accounts with a completed scan, worst first, with keyset pages; not with a filter', async () => {
+    const q = `query($after: String) { accounts(orderBy: { field: FAIL_COUNT }, first: 1, after: $after) { totalCount nodes { accountId complianceSummary { counts { fail } } } pageInfo { hasNextPage endCursor } } }`;
+    const first: any = await stack.gql(q);
+    expect(first.errors).toBeUndefined();
+    expect(first.data.accounts.nodes).toEqual([{ accountId: PROD, complianceSummary: { counts: { fail: 2 } } }]);
+    expect(first.data.accounts.pageInfo.hasNextPage).toBe(true);
+    const second: any = await stack.gql(q, { after: first.data.accounts.pageInfo.endCursor });
+    expect(second.data.accounts.nodes).toEqual([{ accountId: MANAGEMENT, complianceSummary: { counts: { fail: 1 } } }]);
+    expect(second.data.accounts.pageInfo.hasNextPage).toBe(false);
+    const both: any = await stack.gql('{ accounts(orderBy: { field: FAIL_COUNT }, filter: { status: [ACTIVE] }) { totalCount } }');
+    expect(both.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'orderBy' } });
+  });
+
   it('filters by status, source and account ids, and pages with first and after', async () => {
     const ids = async (args: string) => ((await stack.gql(`{ accounts${args} { nodes { accountId } } }`)) as any).data.accounts.nodes.map((a: any) => a.accountId);
     expect(await ids('(filter: { status: [SUSPENDED] })')).toEqual([OLD]);

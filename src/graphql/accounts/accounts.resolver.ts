@@ -8,6 +8,7 @@ import { Scan, ScanConnection } from '../scans/scan.type';
 import { toScan } from '../scans/scan.mapper';
 import { ComplianceSummary } from '../summary/compliance-summary.type';
 import { toComplianceSummary } from '../summary/compliance-summary.mapper';
+import { AccountComplianceOrder } from '../summary/account-compliance.type';
 import { Account, AccountConnection, AccountFilter } from './account.type';
 import { toAccount } from './account.mapper';
 
@@ -16,13 +17,27 @@ const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => ''
 @Authorized('findings:read')
 @Resolver(() => Account)
 export class AccountsResolver {
-  @Query(() => AccountConnection, { description: 'The accounts Keywarden knows, in account id order: scanned ones, and those kept but not scanned (see skipReason).' })
+  @Query(() => AccountConnection, {
+    description: 'The accounts Keywarden knows, in account id order: scanned ones, and those kept but not scanned (see skipReason). ' +
+      'With orderBy, which accounts are worst: those with a completed scan, ordered by their latest scan (FAIL_COUNT, ERROR_COUNT, LAST_SCAN_AT, ACCOUNT_ID).',
+  })
   async accounts(
     @Arg('filter', () => AccountFilter, { nullable: true }) filter: AccountFilter | undefined,
+    @Arg('orderBy', () => AccountComplianceOrder, { nullable: true, description: 'By compliance, worst first by default; not with filter.' }) orderBy: AccountComplianceOrder | undefined,
     @Args(() => PageArgs) { first, after }: PageArgs,
     @Ctx() { services }: Context,
   ): Promise<AccountConnection> {
-    return toConnection(await services.accounts.list(filter ?? {}, pageSize(first), after), toAccount);
+    if (!orderBy) return toConnection(await services.accounts.list(filter ?? {}, pageSize(first), after), toAccount);
+    if (filter) throw new BadUserInputError('give orderBy or filter, not both: orderBy lists every account with a completed scan', 'orderBy');
+    // The order and its cursors are the compliance breakdown's (accountCompliance); the nodes are the accounts.
+    const page = await services.complianceSummary.accountBreakdown({ orderBy: orderBy.field, direction: orderBy.direction, first: pageSize(first), after });
+    const ids = page.nodes.map((n) => n.accountId!);
+    const records = ids.length ? (await services.accounts.list({ accountIds: ids }, ids.length)).nodes : [];
+    const byId = new Map(records.map((r) => [r.accountId, r]));
+    const summaries = new Map(page.nodes.map((n) => [n.accountId!, n]));
+    // An account scanned before Keywarden kept accounts (no row) is left out: accountCompliance lists it.
+    const nodes = ids.map((id) => byId.get(id)).filter((r): r is NonNullable<typeof r> => r !== undefined);
+    return toConnection({ ...page, nodes, cursorOf: (r) => page.cursorOf(summaries.get(r.accountId)!) }, toAccount);
   }
 
   @Query(() => Account, { nullable: true, description: 'One account by its id (12 digits); null when Keywarden does not know it.' })
