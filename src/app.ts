@@ -59,7 +59,7 @@ export function createScanService(prisma: PrismaClient, iam: CountingIamClient =
   return new ScanService({ store: new ScanStore(prisma), iam, now });
 }
 
-/** One full scan as the CLI configures it, then the post-scan steps (runFullScan, shared with GraphQL startScan). */
+/** One full scan as the CLI configures it, then the post-scan steps (afterScan, shared with every queued scan). */
 export function scanAndPrune(config: Config, prisma: PrismaClient, iam: CountingIamClient): Promise<ScanSummary> {
   return runFullScan({ scans: createScanService(prisma, iam), retention: new RetentionService(prisma), retentionDays: config.retentionDays }, scanRequest(config));
 }

@@ -9,6 +9,7 @@ import type { InventorySource, ScanError } from '../domain/inventory';
 import type { PrismaClient, Scan } from '../generated/prisma/client';
 import { AccountMismatchError, AssumeRoleDeniedError, UnknownAccountError } from './accounts.service';
 import { InvalidInputError } from './errors';
+import { afterScan } from './full-scan';
 import type { RetentionService } from './retention.service';
 import { ScanService, type ScanRequest, type ScanSummary } from './scan.service';
 
@@ -236,9 +237,7 @@ export class ScanJobsService {
     }
     log?.info({ status: summary.status, durationMs: summary.durationMs, runId }, 'account scan ended');
     if (summary.status === 'FAILED' && isTransient(summary.errors)) throw new TransientScanFailure(`scan ${scanId}: ${summary.errors[0]?.message}`);
-    if (summary.status !== 'FAILED' && summary.status !== 'CANCELLED' && this.deps.retention?.days) {
-      await this.deps.retention.service.prune(this.deps.retention.days);
-    }
+    if (this.deps.retention) await afterScan(summary, this.deps.retention.service, this.deps.retention.days);
     return summary;
   }
 
