@@ -415,20 +415,22 @@ function resolveFixture(f: ParsedFixture, now: Date): SandboxFixture {
   return fixture;
 }
 
+/** A fixture given as an object, or as JSON text (a bad one is a FixtureError at the root). */
+export function fixtureData(json: unknown): unknown {
+  if (typeof json !== 'string') return json;
+  try {
+    return JSON.parse(json);
+  } catch (e) {
+    throw new FixtureError([{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }]);
+  }
+}
+
 /**
  * Validates a fixture (object or JSON text) and resolves its time specs against `now`.
  * Throws FixtureError whose message names the path of each bad field.
  */
 export function parseFixture(json: unknown, now: Date = new Date()): SandboxFixture {
-  let data = json;
-  if (typeof json === 'string') {
-    try {
-      data = JSON.parse(json);
-    } catch (e) {
-      throw new FixtureError([{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }]);
-    }
-  }
-  const parsed = FixtureSchema.safeParse(data);
+  const parsed = FixtureSchema.safeParse(fixtureData(json));
   if (!parsed.success) throw new FixtureError(issuesFromZod(parsed.error));
   return resolveFixture(parsed.data, now);
 }

@@ -13,6 +13,7 @@ import {
   AccountIamFixtureSchema,
   FixtureError,
   deterministicId,
+  fixtureData,
   formatPath,
   issuesFromZod,
   parseFixture,
@@ -214,14 +215,7 @@ export const defaultOrganizationId = (managementAccountId: string): string =>
  * functions are resolved on first use.
  */
 export function parseOrganizationFixture(json: unknown, now: Date = new Date()): SandboxOrganizationFixture {
-  let data = json;
-  if (typeof json === 'string') {
-    try {
-      data = JSON.parse(json);
-    } catch (e) {
-      throw new FixtureError([{ path: '(root)', message: `invalid JSON: ${(e as Error).message}` }]);
-    }
-  }
+  const data = fixtureData(json);
   const parsed = OrganizationFixtureSchema.safeParse(data);
   const issues: FixtureIssue[] = parsed.success ? [] : issuesFromZod(parsed.error);
   // Account IAM errors are reported with the organization's own, so one run shows every problem.

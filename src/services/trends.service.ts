@@ -164,47 +164,35 @@ export class TrendsService {
     const { sql, params } = orgTrendStatement(accounts?.ids ?? null, from, to, interval);
     // A named account without a scan is an error, not a part missing from the sums; checked alongside.
     const [rows] = await Promise.all([this.prisma.$queryRawUnsafe<OrgTrendSqlRow[]>(sql, ...params), assertKnownAccounts(this.prisma, accounts)]);
-    return rows.map((r) => {
-      const accounts = Number(r.accounts);
-      const n = (v: number | bigint | null) => (accounts === 0 || v === null ? null : Number(v));
-      return {
-        at: r.start_at,
-        endsAt: r.end_at,
-        scans: Number(r.scans),
-        accounts,
-        pass: n(r.pass),
-        fail: n(r.fail),
-        notApplicable: n(r.not_applicable),
-        error: n(r.error),
-        opened: n(r.opened),
-        resolved: n(r.resolved),
-        meanTimeToResolveSeconds: accounts === 0 || r.mttr === null ? null : Number(r.mttr),
-      };
-    });
+    // A bucket no account had been scanned by yet has null figures.
+    return rows.map((r) => toPoint(r, Number(r.accounts), Number(r.accounts) > 0));
   }
 
   private async accountTrend(accountId: string, from: Date, to: Date, interval: TrendInterval): Promise<TrendPointView[]> {
     const { sql, params } = trendStatement(accountId, from, to, interval);
     // An unknown account is an error, not an empty trend; checked alongside the trend query, not before it.
     const [rows] = await Promise.all([this.prisma.$queryRawUnsafe<TrendSqlRow[]>(sql, ...params), resolveInstants(this.prisma, accountId)]);
-    return rows.map((r) => {
-      const scans = Number(r.scans);
-      const n = (v: number | bigint | null) => (scans === 0 || v === null ? null : Number(v));
-      return {
-        at: r.start_at,
-        endsAt: r.end_at,
-        scans,
-        accounts: scans === 0 ? 0 : 1,
-        pass: n(r.pass),
-        fail: n(r.fail),
-        notApplicable: n(r.not_applicable),
-        error: n(r.error),
-        opened: n(r.opened),
-        resolved: n(r.resolved),
-        meanTimeToResolveSeconds: scans === 0 || r.mttr === null ? null : Number(r.mttr),
-      };
-    });
+    // One account: a bucket without a scan has null figures.
+    return rows.map((r) => toPoint(r, Number(r.scans) === 0 ? 0 : 1, Number(r.scans) > 0));
   }
+}
+
+/** A trend bucket's figures; null where the bucket has none to give (`present` false). */
+function toPoint(r: TrendSqlRow | OrgTrendSqlRow, accounts: number, present: boolean): TrendPointView {
+  const n = (v: number | bigint | null) => (!present || v === null ? null : Number(v));
+  return {
+    at: r.start_at,
+    endsAt: r.end_at,
+    scans: Number(r.scans),
+    accounts,
+    pass: n(r.pass),
+    fail: n(r.fail),
+    notApplicable: n(r.not_applicable),
+    error: n(r.error),
+    opened: n(r.opened),
+    resolved: n(r.resolved),
+    meanTimeToResolveSeconds: n(r.mttr),
+  };
 }
 
 interface OrgTrendSqlRow {
