@@ -192,7 +192,8 @@ describe('startScan over GraphQL with a retention configured', () => {
     const res = await t.stack.gql('mutation { startScan { scans { id status } } }');
     expect(res.errors).toBeUndefined();
     expect(res.data.startScan.scans[0].status).toBe('QUEUED');
-    return (await t.stack.scanEnded(res.data.startScan.scans[0].id)).status as string;
+    // The job, not only the scan row: retention runs after the scan has been stored as ended.
+    return (await t.stack.jobEnded(res.data.startScan.scans[0].id)).status as string;
   };
 
   it('applies the retention after the scan, as the CLI does (a FAILED scan prunes nothing)', async () => {

@@ -63,6 +63,8 @@ export interface Stack {
   fleet: ScanFleet;
   /** Waits for a queued scan (global or local id) to end and returns its row. */
   scanEnded(id: string, timeoutMs?: number): Promise<Scan>;
+  /** Waits until the scan's queue job has finished: the scan has ended and the steps after it (retention) have run. */
+  jobEnded(id: string, timeoutMs?: number): Promise<Scan>;
   close(): Promise<void>;
 }
 
@@ -121,7 +123,7 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
     remediation: { aws, scanRequest, recentUseDays: 7, afterPending },
     scans: fleet.setup,
   });
-  return {
+  const stack: Stack = {
     prisma,
     sandbox,
     server,
@@ -151,6 +153,14 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
       }
       throw new Error(`scan ${local} did not end within ${timeoutMs} ms`);
     },
+    jobEnded: async (id, timeoutMs = 20_000) => {
+      const scan = await stack.scanEnded(id, timeoutMs);
+      for (const start = Date.now(); Date.now() - start < timeoutMs; await new Promise((r) => setTimeout(r, 100))) {
+        const state = scan.jobId ? await fleet.queue.jobState(scan.jobId) : 'completed';
+        if (state && ['completed', 'failed', 'cancelled'].includes(state)) return scan;
+      }
+      throw new Error(`the job of scan ${scan.id} did not finish within ${timeoutMs} ms`);
+    },
     close: async () => {
       await server.close();
       await fleet.close(5_000);
@@ -160,4 +170,5 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
       await prisma.$disconnect();
     },
   };
+  return stack;
 }
