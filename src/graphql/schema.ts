@@ -14,10 +14,12 @@ import { TrendsResolver } from './trends/trends.resolver';
 import { RemediationResolver } from './remediation/remediation.resolver';
 import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 import { AccountsResolver } from './accounts/accounts.resolver';
+import { FindingChangesResolver } from './changes/finding-changes.resolver';
 
 export const RESOLVERS = [
   AccountsResolver,
   FindingsResolver,
+  FindingChangesResolver,
   IamUsersResolver,
   ScansResolver,
   ComplianceSummaryResolver,
