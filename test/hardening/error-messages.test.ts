@@ -102,7 +102,7 @@ describe('userErrors: every message bounded, ids quoted and clipped', () => {
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     const [error] = res.data.revokeException.userErrors;
-    expect(error).toMatchObject({ code: 'EXCEPTION_NOT_FOUND', field: 'id' });
+    expect(error).toMatchObject({ code: 'EXCEPTION_NOT_FOUND', field: ['input', 'id'] });
     bounded(error.message);
     expect(error.message).toMatch(/^no exception "a+…" \(90000 characters\)$/);
     expect(error.message.length).toBeLessThan(200);

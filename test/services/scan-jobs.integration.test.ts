@@ -60,7 +60,7 @@ describe('scans are queued jobs', () => {
     const next: any = await stack.gql(`mutation { startScan { scans { id } } }`);
     const done = await poll(stack, next.data.startScan.scans[0].id, (s) => s.status === 'COMPLETED');
     const refused: any = await stack.gql(`mutation($id: String!) { cancelScan(input: { scanId: $id }) { scan { status } userErrors { code field } } }`, { id: done.at(-1).id });
-    expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: 'scanId' }]);
+    expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: ['input', 'scanId'] }]);
   });
 
   it('refuses bad input with a userError naming the field, and enqueues nothing', async () => {
