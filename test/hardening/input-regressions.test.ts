@@ -197,7 +197,7 @@ describe('inputs that used to cause unexpected errors', () => {
       const input = { accountId: ACCOUNT, userName: 'alice', accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', reason: 'r', [field]: junk };
       const res: any = await stack.gql('mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { id status accountId accessKeyId } userErrors { code field } } }', { i: input });
       expect({ field, errors: res.errors }).toEqual({ field, errors: undefined });
-      expect(res.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT', field });
+      expect(res.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT', field: ['input', field] });
       expect(res.data.deactivateAccessKey.action.status).toBe('REFUSED');
       const row = await stack.prisma.remediationAction.findFirstOrThrow({ where: { [field]: { startsWith: junk.slice(0, 200) } } });
       expect((row as Record<string, unknown>)[field]).toBe(`${junk.slice(0, 200)}… (8000 characters)`);

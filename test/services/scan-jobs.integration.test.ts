@@ -74,7 +74,7 @@ describe('scans are queued jobs', () => {
     ];
     for (const [input, code, field] of cases) {
       const res: any = await stack.gql(`mutation { startScan(input: { ${input} }) { scans { id } userErrors { code field message } } }`);
-      expect([input, res.data.startScan.scans, res.data.startScan.userErrors[0]?.code, res.data.startScan.userErrors[0]?.field]).toEqual([input, [], code, field]);
+      expect([input, res.data.startScan.scans, res.data.startScan.userErrors[0]?.code, res.data.startScan.userErrors[0]?.field]).toEqual([input, [], code, ['input', field]]);
     }
     expect(await stack.prisma.scan.count()).toBe(0);
   });
