@@ -1,7 +1,7 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
 import { BadUserInputError } from '../common/errors';
-import { PageArgs, pageRequest, pageSize, toConnection } from '../common/pagination';
+import { BidirectionalPageArgs, pageRequest, pageSize, toConnection } from '../common/pagination';
 import { FindingConnection, FindingFilter, FindingOrder } from '../findings/finding.type';
 import { findingQuery, toFinding } from '../findings/finding.mapper';
 import { Scan, ScanConnection, ScanFilter, ScanOrder } from '../scans/scan.type';
@@ -24,7 +24,7 @@ export class AccountsResolver {
   async accounts(
     @Arg('filter', () => AccountFilter, { nullable: true, description: 'Which accounts; omitted: all. Not with orderBy.' }) filter: AccountFilter | undefined,
     @Arg('orderBy', () => AccountComplianceOrder, { nullable: true, description: 'By compliance, worst first by default; not with filter, and forward only (first/after).' }) orderBy: AccountComplianceOrder | undefined,
-    @Args(() => PageArgs) pageArgs: PageArgs,
+    @Args(() => BidirectionalPageArgs) pageArgs: BidirectionalPageArgs,
     @Ctx() { services }: Context,
   ): Promise<AccountConnection> {
     const { first, after } = pageArgs;
@@ -60,7 +60,7 @@ export class AccountsResolver {
   @FieldResolver(() => ScanConnection, { description: 'Its scans, newest first.' })
   async scans(
     @Root() account: Account,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('filter', () => ScanFilter, { nullable: true, description: 'Which of its scans; accountIds may only name this account.' }) filter: ScanFilter | undefined,
     @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: STARTED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
     @Ctx() { services }: Context,
@@ -77,7 +77,7 @@ export class AccountsResolver {
     @Root() account: Account,
     @Arg('filter', () => FindingFilter, { nullable: true, description: 'Which of its findings; accountId and accountIds may only name this account.' }) filter: FindingFilter | undefined,
     @Arg('orderBy', () => FindingOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: FindingOrder | undefined,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Ctx() { services }: Context,
   ): Promise<FindingConnection> {
     if (filter?.accountId != null && filter.accountId !== account.accountId) {

@@ -20,9 +20,12 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-/** Forward paging only: for lists whose order has no way back yet (iamUsers, accountCompliance). */
+/**
+ * Forward paging: `first`/`after`. A connection that can page back takes BidirectionalPageArgs; one that cannot
+ * (accountCompliance) keeps this, so a client is never handed `last` and `before` that would be ignored.
+ */
 @ArgsType()
-export class ForwardPageArgs {
+export class PageArgs {
   @Field(() => Int, { nullable: true, defaultValue: DEFAULT_PAGE_SIZE, description: `Page size, at most ${MAX_PAGE_SIZE}.` })
   first?: number;
 
@@ -30,9 +33,9 @@ export class ForwardPageArgs {
   after?: string;
 }
 
-/** Relay paging both ways: `first`/`after` forward, `last`/`before` back. */
+/** Relay paging both ways: `first`/`after` forward, `last`/`before` back (read with pageRequest). */
 @ArgsType()
-export class PageArgs extends ForwardPageArgs {
+export class BidirectionalPageArgs extends PageArgs {
   @Field(() => Int, { nullable: true, description: `Page back: the last items (at most ${MAX_PAGE_SIZE}) before \`before\`, or of the whole list. Not with first or after.` })
   last?: number;
 
@@ -53,7 +56,7 @@ export function pageSize(first: number | undefined | null, name = 'first'): numb
  * `first` has its default in the schema, so only a `first` other than the default is known to be the
  * client's: with `last` or `before` that one is refused rather than silently ignored.
  */
-export function pageRequest(args: Partial<PageArgs>): { size: number; from: PageFrom } {
+export function pageRequest(args: Partial<BidirectionalPageArgs>): { size: number; from: PageFrom } {
   const backward = args.last != null || args.before != null;
   if (!backward) return { size: pageSize(args.first), from: args.after ?? undefined };
   if (args.after != null) throw new BadUserInputError('give after (page forward) or before/last (page back), not both', 'after');

@@ -44,15 +44,16 @@ export function fieldPath(field: string | null | undefined): string[] | null {
  * The userErrors of every mutation's payload, as sent: each message bounded to MAX_ERROR_MESSAGE_LENGTH, like
  * every other error message. userErrors are data, so formatError's bound never reached them, and their messages
  * quote the caller's values (and replay what an idempotency record stored). `codes` is the family's enum: a
- * code outside it is the service's bug, answered as `fallback` rather than failing the whole response.
+ * code outside it is the service's bug, answered as `fallback` rather than failing the whole response (without
+ * `codes`, for the untyped UserError, codes pass as they are).
  */
 export function toUserErrors<TCode extends string>(
   errors: readonly { code: string; field?: string | null; message: string }[],
-  codes: Record<TCode, TCode>,
-  fallback: TCode,
+  codes?: Record<TCode, TCode>,
+  fallback?: TCode,
 ): UserErrorOut<TCode>[] {
   return errors.map(({ code, field, message }) => ({
-    code: code in codes ? (code as TCode) : fallback,
+    code: !codes || code in codes ? (code as TCode) : fallback!,
     field: fieldPath(field),
     message: boundedMessage(message),
   }));

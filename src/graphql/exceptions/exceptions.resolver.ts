@@ -4,7 +4,7 @@ import type { Context } from '../context';
 import { quoted, type UserErrorData } from '../../domain/remediation';
 import { toGlobalId, tryLocalIdOf } from '../common/node';
 import { toUserErrors } from '../common/user-errors';
-import { oneOrList, PageArgs, pageRequest, toConnection } from '../common/pagination';
+import { oneOrList, BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { Finding, FindingEvidence } from '../findings/finding.type';
 import {
   AccessException,
@@ -47,7 +47,7 @@ export class ExceptionsResolver {
   async exceptions(
     @Arg('filter', () => ExceptionFilter, { nullable: true, description: 'Which exceptions; omitted: all.' }) filter: ExceptionFilter | undefined,
     @Arg('orderBy', () => ExceptionOrder, { nullable: true, description: 'Default: { field: CREATED_AT, direction: DESC }.' }) orderBy: ExceptionOrder | undefined,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Ctx() { services }: Context,
   ): Promise<AccessExceptionConnection> {
     const { size, from } = pageRequest(page);

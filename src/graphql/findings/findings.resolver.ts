@@ -1,6 +1,6 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { PageArgs, pageRequest, toConnection } from '../common/pagination';
+import { BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { Scan } from '../scans/scan.type';
 import { toScan } from '../scans/scan.mapper';
 import { Finding, FindingConnection, FindingFilter, FindingOrder } from './finding.type';
@@ -12,7 +12,7 @@ export class FindingsResolver {
   @Query(() => FindingConnection, { description: 'Findings as the latest scan of each account left them, or as of an instant.' })
   async findings(
     @Arg('filter', () => FindingFilter, { nullable: true, description: 'Which findings; omitted: all.' }) filter: FindingFilter | undefined,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('asOf', () => Date, { nullable: true, description: 'Answer as of this instant: the latest completed scan at or before it. Omitted: now.' }) asOf: Date | undefined,
     @Arg('orderBy', () => FindingOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: FindingOrder | undefined,
     @Ctx() { services }: Context,

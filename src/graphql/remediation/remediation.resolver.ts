@@ -6,7 +6,7 @@ import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf, tryLocalIdOf } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
 import { toUserErrors } from '../common/user-errors';
-import { oneOrList, PageArgs, pageRequest, toConnection } from '../common/pagination';
+import { oneOrList, BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
 import {
@@ -70,7 +70,7 @@ export class RemediationResolver {
   async remediationActions(
     @Arg('filter', () => RemediationActionFilter, { nullable: true, description: 'Which records; omitted: all.' }) filter: RemediationActionFilter | undefined,
     @Arg('orderBy', () => RemediationActionOrder, { nullable: true, description: 'Default: { field: CREATED_AT, direction: DESC }.' }) orderBy: RemediationActionOrder | undefined,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Ctx() { services }: Context,
   ): Promise<RemediationActionConnection> {
     const kinds = oneOrList(filter?.kind, filter?.kinds, 'filter.kind');

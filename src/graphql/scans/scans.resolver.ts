@@ -4,7 +4,7 @@ import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf, tryLocalIdOf } from '../common/node';
 import { BadUserInputError, ServiceUnavailableError } from '../common/errors';
 import { RequiresScope } from '../common/requires-scope';
-import { oneOrList, PageArgs, pageRequest, toConnection } from '../common/pagination';
+import { oneOrList, BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { toUserErrors } from '../common/user-errors';
 import { FindingConnection, FindingFilter, FindingOrder } from '../findings/finding.type';
 import { findingQuery, toFinding } from '../findings/finding.mapper';
@@ -33,7 +33,7 @@ const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => ''
 export class ScansResolver {
   @Query(() => ScanConnection, { description: 'Scan history, newest first.' })
   async scans(
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('accountId', () => String, { nullable: true, description: 'One account.', deprecationReason: 'Use filter: { accountIds: [id] }. Not with filter.accountIds.' }) accountId: string | undefined,
     @Arg('filter', () => ScanFilter, { nullable: true, description: 'Which scans; omitted: all.' }) filter: ScanFilter | undefined,
     @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: STARTED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
@@ -101,7 +101,7 @@ export class ScansResolver {
   @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan; an error when `detailPruned`).' })
   async findings(
     @Root() scan: Scan,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('filter', () => FindingFilter, { nullable: true, description: 'Which of its findings; accountId and accountIds may only name its account.' }) filter: FindingFilter | undefined,
     @Arg('orderBy', () => FindingOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: FindingOrder | undefined,
     @Ctx() { loaders, services }: Context,
@@ -116,7 +116,7 @@ export class ScansResolver {
   @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan; an error when `detailPruned`).' })
   async iamUsers(
     @Root() scan: Scan,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('filter', () => IamUserFilter, { nullable: true, description: 'Which of its users; accountId and accountIds may only name its account.' }) filter: IamUserFilter | undefined,
     @Arg('orderBy', () => IamUserOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: IamUserOrder | undefined,
     @Ctx() { loaders, services }: Context,

@@ -1,7 +1,7 @@
 import { Authorized, Arg, Args, Ctx, Query, Resolver } from 'type-graphql';
 import { DEFAULT_BREAKDOWN_ORDER } from '../../services/compliance-summary.service';
 import type { Context } from '../context';
-import { ForwardPageArgs, pageSize, toConnection } from '../common/pagination';
+import { PageArgs, pageSize, toConnection } from '../common/pagination';
 import { AccountComplianceConnection, AccountComplianceFilter, AccountComplianceOrder } from './account-compliance.type';
 import { toComplianceSummary } from './compliance-summary.mapper';
 
@@ -14,7 +14,7 @@ export class AccountComplianceResolver {
   async accountCompliance(
     @Arg('filter', () => AccountComplianceFilter, { nullable: true, description: 'Which accounts; omitted: every account with a completed scan.' }) filter: AccountComplianceFilter | undefined,
     @Arg('orderBy', () => AccountComplianceOrder, { nullable: true, description: 'Default { field: FAIL_COUNT, direction: DESC }.' }) orderBy: AccountComplianceOrder | undefined,
-    @Args(() => ForwardPageArgs) { first, after }: ForwardPageArgs,
+    @Args(() => PageArgs) { first, after }: PageArgs,
     @Ctx() { services }: Context,
   ): Promise<AccountComplianceConnection> {
     const order = orderBy ? { orderBy: orderBy.field, direction: orderBy.direction } : DEFAULT_BREAKDOWN_ORDER;

@@ -1,6 +1,6 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { PageArgs, pageRequest, toConnection } from '../common/pagination';
+import { BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { toAccessKeyStatus } from '../common/scalars';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
@@ -18,7 +18,7 @@ export class IamUsersResolver {
   async iamUsers(
     @Arg('filter', () => IamUserFilter, { nullable: true, description: 'Which users; omitted: all.' }) filter: IamUserFilter | undefined,
     @Arg('orderBy', () => IamUserOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: IamUserOrder | undefined,
-    @Args(() => PageArgs) page: PageArgs,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('asOf', () => Date, { nullable: true, description: AS_OF }) asOf: Date | undefined,
     @Ctx() { services }: Context,
   ): Promise<IamUserConnection> {
