@@ -36,7 +36,7 @@ export class PageArgs {
 /** Relay paging both ways: `first`/`after` forward, `last`/`before` back (read with pageRequest). */
 @ArgsType()
 export class BidirectionalPageArgs extends PageArgs {
-  @Field(() => Int, { nullable: true, description: `Page back: the last items (at most ${MAX_PAGE_SIZE}) before \`before\`, or of the whole list. Not with first or after.` })
+  @Field(() => Int, { nullable: true, description: `Page back: the last items (at most ${MAX_PAGE_SIZE}) before \`before\`, or of the whole list, in the list's order. Not with after, nor with a first other than its default.` })
   last?: number;
 
   @Field(() => String, { nullable: true, description: 'The startCursor of the next page: page back from it. Not with after.' })
