@@ -145,7 +145,7 @@ const TREND_QUERY = `query Trend($accountId: String!, $from: DateTime!, $to: Dat
 }`;
 
 const FINDINGS_QUERY = `query Findings($accountId: String!, $status: [ComplianceStatus!], $after: String) {
-  findings(filter: { accountId: $accountId, status: $status }, first: ${PAGE}, after: $after) {
+  findings(filter: { accountIds: [$accountId], status: $status }, first: ${PAGE}, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes {
@@ -156,7 +156,7 @@ const FINDINGS_QUERY = `query Findings($accountId: String!, $status: [Compliance
 }`;
 
 const USERS_QUERY = `query Users($accountId: String!, $asOf: DateTime!) {
-  iamUsers(filter: { accountId: $accountId }, asOf: $asOf, first: ${PAGE}) {
+  iamUsers(filter: { accountIds: [$accountId] }, asOf: $asOf, first: ${PAGE}) {
     totalCount
     pageInfo { hasNextPage endCursor }
     nodes {

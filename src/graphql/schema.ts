@@ -12,7 +12,7 @@ import { ComplianceSummaryResolver } from './summary/compliance-summary.resolver
 import { IamUsersResolver } from './users/iam-users.resolver';
 import { TrendsResolver } from './trends/trends.resolver';
 import { RemediationResolver } from './remediation/remediation.resolver';
-import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
+import { ExceptionsResolver, FindingEvidenceExceptionResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 import { AccountsResolver } from './accounts/accounts.resolver';
 import { FindingChangesResolver } from './changes/finding-changes.resolver';
 
@@ -28,6 +28,7 @@ export const RESOLVERS = [
   RemediationResolver,
   ExceptionsResolver,
   FindingExceptionResolver,
+  FindingEvidenceExceptionResolver,
   ControlsResolver,
   NodeResolver,
 ] as const;
@@ -41,8 +42,17 @@ export function keywardenSchema(): Promise<GraphQLSchema> {
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: { forbidUnknownValues: false },
     authChecker: ScopeAuthChecker,
-  });
+  }).then(describeRootTypes);
   return built;
+}
+
+/** type-graphql has no option for the root types' descriptions; every type has one (the schema linter checks). */
+function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
+  const query = schema.getQueryType();
+  const mutation = schema.getMutationType();
+  if (query) query.description = 'What can be read: findings, users, scans, accounts, compliance, remediation records and exceptions. Needs findings:read.';
+  if (mutation) mutation.description = 'What can be changed: scans (scans:write), remediations and exceptions (remediation:write). Expected failures are userErrors, not errors.';
+  return schema;
 }
 
 /** The SDL committed as schema.graphql; sorted so the file only changes when the schema does. */

@@ -14,7 +14,7 @@ import {
 } from '../domain/accounts';
 import type { Account, Prisma, PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
 
 export type { AccountSource, AccountStatus };
 export { AccountMismatchError };
@@ -97,23 +97,30 @@ export class AccountsService {
     return rows.map(toRecord).filter((a) => a.accountId === base || a.skipReason === null);
   }
 
-  /** A keyset page in account id order. */
-  async list(filter: AccountFilter, first: number, after?: string): Promise<Page<AccountRecord>> {
+  /** A keyset page in account id order (DESC: reversed); paging back reads the keyset the other way round. */
+  async list(filter: AccountFilter, first: number, from?: PageFrom, direction: 'ASC' | 'DESC' = 'ASC'): Promise<Page<AccountRecord>> {
     for (const [i, id] of (filter.accountIds ?? []).entries()) {
       const invalid = accountIdError(id, 'accountId');
       if (invalid) throw new InvalidInputError(invalid.message.replace(/^accountId/, `filter.accountIds[${i}]`), 'filter.accountIds');
     }
-    const cursor = decodeCursor(after, 1, ['text']);
+    const { cursor: raw, argument, backward } = readPageFrom(from);
+    const cursor = decodeCursor(raw, 1, ['text'], argument);
+    const order = (direction === 'ASC') !== backward ? 'asc' : 'desc';
     const where: Prisma.AccountWhereInput = {
       ...(filter.status?.length ? { status: { in: filter.status } } : {}),
       ...(filter.source?.length ? { source: { in: filter.source } } : {}),
       ...(filter.accountIds ? { accountId: { in: filter.accountIds } } : {}),
     };
     const [rows, totalCount] = await Promise.all([
-      this.prisma.account.findMany({ where: cursor ? { AND: [where, { accountId: { gt: cursor[0] } }] } : where, orderBy: { accountId: 'asc' }, take: first + 1 }),
+      this.prisma.account.findMany({
+        where: cursor ? { AND: [where, { accountId: { [order === 'asc' ? 'gt' : 'lt']: cursor[0] } }] } : where,
+        orderBy: { accountId: order },
+        take: first + 1,
+      }),
       this.prisma.account.count({ where }),
     ]);
-    return { nodes: rows.slice(0, first).map(toRecord), hasNextPage: rows.length > first, totalCount, cursorOf: (a) => encodeCursor([a.accountId]) };
+    const page = pageOf(rows, first, from);
+    return { ...page, nodes: page.nodes.map(toRecord), totalCount, cursorOf: (a) => encodeCursor([a.accountId]) };
   }
 
   /**

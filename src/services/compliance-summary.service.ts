@@ -36,6 +36,8 @@ export interface AccountBreakdownQuery {
   direction: 'ASC' | 'DESC';
   first: number;
   after?: string;
+  /** Only these accounts; omitted: every account. */
+  accountIds?: readonly string[] | null;
 }
 
 /** Which accounts are worst: the breakdown's default order. */
@@ -152,7 +154,7 @@ export function accountBreakdownStatement(query: AccountBreakdownQuery): Stateme
   const orderBy = column === null ? `l.account_id ${dir}` : `l.${column} ${dir}, l.account_id ASC`;
   const limit = p(query.first + 1);
   return {
-    sql: `WITH RECURSIVE ${accountsCte(null)}, ${LATEST_CTE}
+    sql: `WITH RECURSIVE ${accountsCte(query.accountIds?.length ? p([...query.accountIds]) : null)}, ${LATEST_CTE}
       SELECT t.total, l.account_id, l.id::text AS id, l.status::text AS status, l.observed_at, l.observed_at AS oldest, l.observed_at AS newest,
         l.pass_count, l.fail_count, l.not_applicable_count, l.error_count, l.excepted_count, 1 AS accounts,
         (${failingUsersOf('l.account_id')}) AS failing_users

@@ -3,7 +3,7 @@ import type { CountingIamClient } from '../adapters/iam/iam-client';
 import type { AccessException, PrismaClient } from '../generated/prisma/client';
 import { ACCESS_KEY_ID_PATTERN, ACCOUNT_ID_PATTERN, USER_NAME_PATTERN, type UserErrorData } from '../domain/remediation';
 import type { AccountGuard } from './account-guard';
-import { newestFirstPage, type Page } from './page';
+import { newestFirstPage, type Page, type PageFrom } from './page';
 
 export interface CreateExceptionInput {
   accountId: string;
@@ -81,15 +81,16 @@ export class ExceptionsService {
     }
   }
 
-  async list(filter: { accountId?: string | null; userName?: string | null; active?: boolean | null }, first: number, after?: string): Promise<Page<AccessException>> {
+  async list(filter: { accountId?: string | null; accountIds?: readonly string[] | null; userName?: string | null; active?: boolean | null }, first: number, from?: PageFrom, direction: 'ASC' | 'DESC' = 'DESC'): Promise<Page<AccessException>> {
     const now = this.now();
     const where = {
       ...(filter.accountId ? { accountId: filter.accountId } : {}),
+      ...(filter.accountIds?.length ? { accountId: { in: [...filter.accountIds] } } : {}),
       ...(filter.userName ? { userName: filter.userName } : {}),
       ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
       ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
     };
-    return newestFirstPage(this.deps.prisma.accessException, 'createdAt', where, first, after);
+    return newestFirstPage(this.deps.prisma.accessException, 'createdAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(AccessException | null)[]> {

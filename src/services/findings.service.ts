@@ -2,7 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
 import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
 import type { Statement } from './statement';
 
 export interface FindingView {
@@ -34,6 +34,11 @@ export interface FindingQuery {
   state?: FindingState[] | null;
   userName?: string | null;
   controlId?: string | null;
+  /** Any of these controls; an empty list matches nothing (a severity no control has). */
+  controlIds?: readonly string[] | null;
+  accessKeyId?: string | null;
+  /** Findings with at least one of these reasons. */
+  reasons?: readonly FindingReason[] | null;
   firstSeenAfter?: Date | null;
   resolvedAfter?: Date | null;
 }
@@ -80,25 +85,26 @@ const SORT_SQL: Record<FindingOrderField, { current: string; asOf: string } | nu
 export class FindingsService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(query: FindingQuery, first: number, after?: string, options: { asOf?: Date | null; order?: FindingOrder | null } = {}): Promise<Page<FindingView>> {
+  async list(query: FindingQuery, first: number, after?: PageFrom, options: { asOf?: Date | null; order?: FindingOrder | null } = {}): Promise<Page<FindingView>> {
     const instants = await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), options.asOf);
     return this.listAt(instants, query, first, after, options.asOf ? 'asOf' : 'current', options.order ?? DEFAULT_ORDER);
   }
 
   /** Everything one scan's state held (the versions valid at its observedAt). */
-  async listForScan(instant: AccountInstant, first: number, after?: string): Promise<Page<FindingView>> {
-    return this.listAt([instant], {}, first, after, 'asOf', DEFAULT_ORDER);
+  async listForScan(instant: AccountInstant, first: number, after?: PageFrom, query: FindingQuery = {}, order?: FindingOrder | null): Promise<Page<FindingView>> {
+    return this.listAt([instant], query, first, after, 'asOf', order ?? DEFAULT_ORDER);
   }
 
-  private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: string | undefined, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
+  private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: PageFrom, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
     const { rows: rowsStatement, count: countStatement } = findingsPageStatements(instants, query, first, after, mode, order);
     const [rows, [{ count }]] = await Promise.all([
       this.prisma.$queryRawUnsafe<FindingSqlRow[]>(rowsStatement.sql, ...rowsStatement.params),
       this.prisma.$queryRawUnsafe<{ count: bigint }[]>(countStatement.sql, ...countStatement.params),
     ]);
+    const page = pageOf(rows, first, after);
     return {
-      nodes: rows.slice(0, first).map(toView),
-      hasNextPage: rows.length > first,
+      ...page,
+      nodes: page.nodes.map(toView),
       totalCount: Number(count),
       cursorOf: (f) => encodeCursor([sortCursorValue(rows, f), f.identity]),
     };
@@ -139,7 +145,7 @@ export function findingsPageStatements(
   instants: AccountInstant[],
   query: FindingQuery,
   first: number,
-  after: string | undefined,
+  after: PageFrom,
   mode: 'current' | 'asOf',
   order: FindingOrder = DEFAULT_ORDER,
 ): { rows: Statement; count: Statement } {
@@ -157,6 +163,9 @@ export function findingsPageStatements(
   if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
   if (query.userName) where.push(`${col('user_name')} = ${p(query.userName)}`);
   if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
+  if (query.controlIds) where.push(`f.control_id = ANY(${p([...query.controlIds])}::text[])`);
+  if (query.accessKeyId) where.push(`f.access_key_id = ${p(query.accessKeyId)}`);
+  if (query.reasons?.length) where.push(`${mode === 'asOf' ? 'v' : 'f'}.reasons && ${p([...query.reasons])}::text[]`);
   if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
   if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -164,9 +173,11 @@ export function findingsPageStatements(
   const from = mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
 
   const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
-  const dir = order.direction === 'DESC' ? 'DESC' : 'ASC';
+  // Paging back reads the same keyset the other way round; the service puts the rows back in order.
+  const { cursor: raw, argument, backward } = readPageFrom(after);
+  const dir = (order.direction === 'DESC') !== backward ? 'DESC' : 'ASC';
   const cmp = dir === 'DESC' ? '<' : '>';
-  const cursor = decodeCursor(after, 2, ['instant?', 'text']);
+  const cursor = decodeCursor(raw, 2, ['instant?', 'text'], argument);
   const keyset: string[] = [];
   if (cursor) {
     if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);

@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
 import type { Statement } from './statement';
 
 export interface IamUserView {
@@ -49,19 +49,20 @@ const VALID_AT = `u.account_id = at.account_id AND u.valid_from <= at.at AND (u.
 export class IamUsersService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  async list(query: IamUserQuery, first: number, after?: string, asOf?: Date | null): Promise<Page<IamUserView>> {
-    return this.listAt(await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), asOf), query, first, after);
+  async list(query: IamUserQuery, first: number, after?: PageFrom, asOf?: Date | null, direction: 'ASC' | 'DESC' = 'ASC'): Promise<Page<IamUserView>> {
+    return this.listAt(await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), asOf), query, first, after, direction);
   }
 
-  async listAt(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): Promise<Page<IamUserView>> {
-    const { rows: rowsStatement, count: countStatement } = usersPageStatements(instants, query, first, after);
+  async listAt(instants: AccountInstant[], query: IamUserQuery, first: number, after?: PageFrom, direction: 'ASC' | 'DESC' = 'ASC'): Promise<Page<IamUserView>> {
+    const { rows: rowsStatement, count: countStatement } = usersPageStatements(instants, query, first, after, direction);
     const [rows, [{ count }]] = await Promise.all([
       this.prisma.$queryRawUnsafe<UserSqlRow[]>(rowsStatement.sql, ...rowsStatement.params),
       this.prisma.$queryRawUnsafe<{ count: bigint }[]>(countStatement.sql, ...countStatement.params),
     ]);
+    const page = pageOf(rows, first, after);
     return {
-      nodes: rows.slice(0, first).map(toView),
-      hasNextPage: rows.length > first,
+      ...page,
+      nodes: page.nodes.map(toView),
       totalCount: Number(count),
       cursorOf: (u) => encodeCursor([u.accountId, u.userName]),
     };
@@ -85,7 +86,13 @@ export class IamUsersService {
 }
 
 /** The two statements of a users page: rows (first + 1) and the total count of the filter. */
-export function usersPageStatements(instants: AccountInstant[], query: IamUserQuery, first: number, after?: string): { rows: Statement; count: Statement } {
+export function usersPageStatements(
+  instants: AccountInstant[],
+  query: IamUserQuery,
+  first: number,
+  after?: PageFrom,
+  direction: 'ASC' | 'DESC' = 'ASC',
+): { rows: Statement; count: Statement } {
   const params: unknown[] = [instantsParam(instants)];
   const p = (value: unknown) => `$${params.push(value)}`;
   const where: string[] = [];
@@ -93,17 +100,20 @@ export function usersPageStatements(instants: AccountInstant[], query: IamUserQu
   if (query.hasConsolePassword != null) where.push(`u.has_console_password = ${p(query.hasConsolePassword)}`);
   const countParams = [...params];
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const cursor = decodeCursor(after, 2);
-  if (cursor) where.push(`(u.account_id, u.user_name) > (${p(cursor[0])}, ${p(cursor[1])})`);
+  // Paging back reads the same keyset the other way round; the service puts the rows back in order.
+  const { cursor: raw, argument, backward } = readPageFrom(after);
+  const dir = (direction === 'DESC') !== backward ? 'DESC' : 'ASC';
+  const cursor = decodeCursor(raw, 2, [], argument);
+  if (cursor) where.push(`(u.account_id, u.user_name) ${dir === 'DESC' ? '<' : '>'} (${p(cursor[0])}, ${p(cursor[1])})`);
   const limit = p(first + 1);
   return {
     // Per account, walk (account_id, user_name) in order and stop at the page size, instead of sorting every user.
     rows: {
       sql: `SELECT ${USER_COLUMNS} FROM ${INSTANTS_SQL}
       CROSS JOIN LATERAL (
-        SELECT * FROM iam_user_version u WHERE ${[VALID_AT, ...where].join(' AND ')} ORDER BY u.user_name LIMIT ${limit}
+        SELECT * FROM iam_user_version u WHERE ${[VALID_AT, ...where].join(' AND ')} ORDER BY u.user_name ${dir} LIMIT ${limit}
       ) u
-      ORDER BY u.account_id, u.user_name LIMIT ${limit}`,
+      ORDER BY u.account_id ${dir}, u.user_name ${dir} LIMIT ${limit}`,
       params,
     },
     count: { sql: `SELECT count(*) FROM ${INSTANTS_SQL} JOIN iam_user_version u ON ${VALID_AT} ${filter}`, params: countParams },

@@ -1,17 +1,32 @@
-import type { PrismaClient, Scan } from '../generated/prisma/client';
+import type { Prisma, PrismaClient, Scan, ScanSource, ScanStatus } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { detailPrunedStatement, resolveInstants, type AccountInstant } from './instants';
-import { newestFirstPage, type Page } from './page';
+import { newestFirstPage, type Page, type PageFrom } from './page';
 import type { Statement } from './statement';
 
 export type ScanView = Scan;
+
+export interface ScanQuery {
+  accountIds?: readonly string[] | null;
+  statuses?: readonly ScanStatus[] | null;
+  sources?: readonly ScanSource[] | null;
+  startedAfter?: Date | null;
+}
 
 /** Reads scan history, newest first. */
 export class ScansService {
   constructor(private readonly prisma: PrismaClient) {}
 
-  list(accountId: string | null | undefined, first: number, after?: string): Promise<Page<ScanView>> {
-    return newestFirstPage(this.prisma.scan, 'startedAt', accountId ? { accountId } : {}, first, after);
+  /** `query` may still be one account id, as it was before scans took a filter. */
+  list(query: ScanQuery | string | null | undefined, first: number, from?: PageFrom, direction: 'ASC' | 'DESC' = 'DESC'): Promise<Page<ScanView>> {
+    const q: ScanQuery = typeof query === 'string' ? { accountIds: [query] } : (query ?? {});
+    const where: Prisma.ScanWhereInput = {
+      ...(q.accountIds?.length ? { accountId: { in: [...q.accountIds] } } : {}),
+      ...(q.statuses?.length ? { status: { in: [...q.statuses] } } : {}),
+      ...(q.sources?.length ? { source: { in: [...q.sources] } } : {}),
+      ...(q.startedAfter ? { startedAt: { gt: q.startedAfter } } : {}),
+    };
+    return newestFirstPage(this.prisma.scan, 'startedAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(ScanView | null)[]> {

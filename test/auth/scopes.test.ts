@@ -208,7 +208,7 @@ describe('scopes: @Authorized on every query and mutation', () => {
       expect(full.data.startScan.scans[0].accountId).toBe(ACCOUNT);
       await stack.scanEnded(full.data.startScan.scans[0].id);
       const read = await stack.gql('query($id: ID!) { scan(id: $id) { errors { userName operation code } } }', { id: full.data.startScan.scans[0].id }, both.token);
-      expect(read.data.scan.errors).toContainEqual({ userName: 'alice', operation: 'ListAccessKeys', code: 'AccessDenied' });
+      expect(read.data.scan.errors).toContainEqual({ userName: 'alice', operation: 'ListAccessKeys', code: 'ACCESS_DENIED' });
     } finally {
       stack.sandbox.setFaults([]);
     }

@@ -86,7 +86,7 @@ describe('GraphQL API over HTTP', () => {
       compliant failingUsers counts { pass fail notApplicable error } control { id severity mappings { framework version requirementId } } scan { status } } }`);
     const s = res.data.complianceSummary;
     expect(s).toMatchObject({ compliant: false, failingUsers: 12, counts: { pass: 108, fail: 12, notApplicable: 1, error: 0 }, scan: { status: 'COMPLETED' } });
-    expect(s.control.severity).toBe('medium');
+    expect(s.control.severity).toBe('MEDIUM');
     expect(s.control.mappings).toContainEqual({ framework: 'CIS AWS Foundations Benchmark', version: '6.0.0', requirementId: '2.10' });
   });
 

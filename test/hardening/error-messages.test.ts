@@ -1,5 +1,6 @@
 import { clientMessage, MAX_ERROR_MESSAGE_LENGTH, TRUNCATED_MARK } from '../../src/graphql/common/client-message';
 import { toUserErrors } from '../../src/graphql/common/user-errors';
+import { RemediationUserErrorCodeEnum } from '../../src/graphql/remediation/remediation.type';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startStack, type Stack } from '../support/stack';
 
@@ -101,7 +102,7 @@ describe('userErrors: every message bounded, ids quoted and clipped', () => {
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     const [error] = res.data.revokeException.userErrors;
-    expect(error).toMatchObject({ code: 'EXCEPTION_NOT_FOUND', field: 'id' });
+    expect(error).toMatchObject({ code: 'EXCEPTION_NOT_FOUND', field: ['input', 'id'] });
     bounded(error.message);
     expect(error.message).toMatch(/^no exception "a+…" \(90000 characters\)$/);
     expect(error.message.length).toBeLessThan(200);
@@ -114,16 +115,20 @@ describe('userErrors: every message bounded, ids quoted and clipped', () => {
     );
     expect(res.errors).toBeUndefined();
     const [error] = res.data.remediateFindings.results[0].userErrors;
-    expect(error).toMatchObject({ code: 'FINDING_NOT_FOUND', field: 'findingIds[0]' });
+    expect(error).toMatchObject({ code: 'FINDING_NOT_FOUND', field: ['input', 'findingIds', '0'] });
     bounded(error.message);
     expect(error.message).toMatch(/^no finding "b+…" \(90000 characters\)$/);
   });
 
   it('toUserErrors, which builds every mutation\'s userErrors, bounds any message, however it was made', () => {
-    const [error] = toUserErrors([{ code: 'IAM_ERROR', field: null, message: `IAM X: ${'x'.repeat(5_000)}😀` }]);
+    const [error] = toUserErrors([{ code: 'IAM_ERROR', field: null, message: `IAM X: ${'x'.repeat(5_000)}😀` }], RemediationUserErrorCodeEnum, 'IAM_ERROR');
     expect(error).toMatchObject({ code: 'IAM_ERROR', field: null });
     bounded(error.message);
     expect(error.message.endsWith(TRUNCATED_MARK)).toBe(true);
-    expect(toUserErrors([{ code: 'KEY_NOT_FOUND', field: 'accessKeyId', message: 'short: kept as is. Did you mean it?' }])[0].message).toBe('short: kept as is. Did you mean it?');
+    expect(toUserErrors([{ code: 'KEY_NOT_FOUND', field: 'accessKeyId', message: 'short: kept as is. Did you mean it?' }], RemediationUserErrorCodeEnum, 'IAM_ERROR')[0]).toEqual({
+      code: 'KEY_NOT_FOUND',
+      field: ['input', 'accessKeyId'],
+      message: 'short: kept as is. Did you mean it?',
+    });
   });
 });

@@ -188,7 +188,7 @@ describe('inputs that used to cause unexpected errors', () => {
     expect(first.errors).toBeUndefined();
     const other: any = await bulk(['00000000-0000-4000-8000-000000000002']);
     expect(other.errors).toBeUndefined();
-    expect(other.data.remediateFindings).toEqual({ results: [], userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' }] });
+    expect(other.data.remediateFindings).toEqual({ results: [], userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] }] });
   });
 
   it('an 8 kB account id or key id is INVALID_INPUT, audited with the value cut short (its insert failed on the btree index: INTERNAL_SERVER_ERROR, no audit row)', async () => {
@@ -197,7 +197,7 @@ describe('inputs that used to cause unexpected errors', () => {
       const input = { accountId: ACCOUNT, userName: 'alice', accessKeyId: 'AKIAAAAAAAAAAAAAAAAA', reason: 'r', [field]: junk };
       const res: any = await stack.gql('mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { id status accountId accessKeyId } userErrors { code field } } }', { i: input });
       expect({ field, errors: res.errors }).toEqual({ field, errors: undefined });
-      expect(res.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT', field });
+      expect(res.data.deactivateAccessKey.userErrors[0]).toEqual({ code: 'INVALID_INPUT', field: ['input', field] });
       expect(res.data.deactivateAccessKey.action.status).toBe('REFUSED');
       const row = await stack.prisma.remediationAction.findFirstOrThrow({ where: { [field]: { startsWith: junk.slice(0, 200) } } });
       expect((row as Record<string, unknown>)[field]).toBe(`${junk.slice(0, 200)}… (8000 characters)`);
@@ -208,7 +208,7 @@ describe('inputs that used to cause unexpected errors', () => {
     const res: any = await stack.gql('mutation($i: CreateExceptionInput!) { createException(input: $i) { exception { id } userErrors { code field } } }', {
       i: { accountId: ACCOUNT, userName: 'alice', justification: 'j'.repeat(1001), expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
     });
-    expect(res.data.createException).toEqual({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: 'justification' }] });
+    expect(res.data.createException).toEqual({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'justification'] }] });
   });
 
   it('none of the above was logged as an unexpected error', () => {

@@ -70,7 +70,7 @@ describe('mutations act only on the account the IAM credentials prove', () => {
       const res = await stack.gql(EXCEPTION, { input: { accountId: B, userName, justification: 'vendor integration', expiresAt: inAMonth() } }, writer);
       expect(res.errors).toBeUndefined();
       expect(res.data.createException.exception).toBeNull();
-      expect(res.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: 'accountId' })]);
+      expect(res.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: ['input', 'accountId'] })]);
       expect(res.data.createException.userErrors[0].message).toContain(`Keywarden does not know account ${B}`);
     }
     expect(await stateOfB()).toEqual(before);
@@ -81,7 +81,7 @@ describe('mutations act only on the account the IAM credentials prove', () => {
   it('createException for an account number no one scanned is UNKNOWN_ACCOUNT and stores no scan for it', async () => {
     const scans = await scanCount();
     const res = await stack.gql(EXCEPTION, { input: { accountId: UNKNOWN, userName: 'alice', justification: 'x', expiresAt: inAMonth() } }, writer);
-    expect(res.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: 'accountId' })]);
+    expect(res.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: ['input', 'accountId'] })]);
     expect(await scanCount()).toBe(scans);
     expect(await stack.prisma.scan.count({ where: { accountId: UNKNOWN } })).toBe(0);
     expect(await stack.prisma.accessException.count({ where: { accountId: UNKNOWN } })).toBe(0);
@@ -94,7 +94,7 @@ describe('mutations act only on the account the IAM credentials prove', () => {
     const scans = await scanCount();
     const id = Buffer.from(`AccessException:${row.id}`).toString('base64url');
     const res = await stack.gql('mutation($id: ID!) { revokeException(input: { id: $id }) { exception { id } userErrors { code field message } } }', { id }, writer);
-    expect(res.data.revokeException).toEqual({ exception: null, userErrors: [expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: 'id' })] });
+    expect(res.data.revokeException).toEqual({ exception: null, userErrors: [expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: ['input', 'id'] })] });
     expect(await stateOfB()).toEqual(before);
     expect(await scanCount()).toBe(scans);
     await stack.prisma.accessException.delete({ where: { id: row.id } });
@@ -127,12 +127,12 @@ describe('mutations act only on the account the IAM credentials prove', () => {
       const scans = await scanCount();
       const callsToB = sandboxB.calls().total;
       const created = await stack.gql(EXCEPTION, { input: { accountId: B, userName: 'dave', justification: 'vendor integration', expiresAt: inAMonth() } }, writer);
-      expect(created.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'ACCOUNT_MISMATCH', field: 'accountId' })]);
+      expect(created.data.createException.userErrors).toEqual([expect.objectContaining({ code: 'ACCOUNT_MISMATCH', field: ['input', 'accountId'] })]);
       expect(created.data.createException.userErrors[0].message).toContain(`gave credentials for account ${A}, not ${B}`);
 
       const row = await stack.prisma.accessException.create({ data: { accountId: B, userName: 'dave', justification: 'made with B\'s credentials', expiresAt: new Date(Date.now() + 86_400_000), createdBy: 'test' } });
       const revoked = await stack.gql('mutation($id: ID!) { revokeException(input: { id: $id }) { exception { id } userErrors { code field } } }', { id: Buffer.from(`AccessException:${row.id}`).toString('base64url') }, writer);
-      expect(revoked.data.revokeException).toEqual({ exception: null, userErrors: [{ code: 'ACCOUNT_MISMATCH', field: 'id' }] });
+      expect(revoked.data.revokeException).toEqual({ exception: null, userErrors: [{ code: 'ACCOUNT_MISMATCH', field: ['input', 'id'] }] });
       await stack.prisma.accessException.delete({ where: { id: row.id } });
 
       const ids: string[] = (await stack.gql(`{ findings(filter: { accountId: "${B}", status: [FAIL] }) { nodes { id } } }`)).data.findings.nodes.map((n: any) => n.id);

@@ -162,10 +162,10 @@ describe('issue #12: history an auditor can trust', () => {
     for (const asOf of [undefined, day(0.5)]) {
       const res: any = await stack.gql(q, { asOf: asOf?.toISOString() });
       // The status read live is stored; the last use that could not be read is the last one known.
-      expect(res.data.iamUser.accessKeys).toEqual([{ accessKeyId: KEY, status: 'Inactive', lastUsedAt: expect.any(String), lastUsedService: 'ec2' }]);
+      expect(res.data.iamUser.accessKeys).toEqual([{ accessKeyId: KEY, status: 'INACTIVE', lastUsedAt: expect.any(String), lastUsedService: 'ec2' }]);
     }
     const before: any = await stack.gql(q, { asOf: day(1.5).toISOString() });
-    expect(before.data.iamUser.accessKeys[0].status).toBe('Active');
+    expect(before.data.iamUser.accessKeys[0].status).toBe('ACTIVE');
   });
 
   it('9. every field of an asOf answer comes from that instant: the ARN then, and the last scan that really saw the finding', async () => {

@@ -130,7 +130,7 @@ describe('asOf inside the retention horizon', () => {
     expect(alice.errors).toBeUndefined();
     expect(alice.data.iamUser).toEqual({
       asOf: day(35).toISOString(),
-      accessKeys: [{ accessKeyId: K1, status: 'Inactive' }],
+      accessKeys: [{ accessKeyId: K1, status: 'INACTIVE' }],
       findings: [{ accessKeyId: K1, status: 'PASS' }],
     });
     expect(suggested).toEqual(horizon);
@@ -175,7 +175,7 @@ describe('scan(id) of a scan older than the retention horizon', () => {
       detailPruned: false,
       counts: { fail: 0, pass: 2 },
       findings: { nodes: expect.arrayContaining([{ accessKeyId: null, status: 'NOT_APPLICABLE' }, { accessKeyId: K1, status: 'PASS' }, { accessKeyId: null, status: 'PASS' }]) },
-      iamUsers: { nodes: [{ userName: 'alice', accessKeys: [{ status: 'Inactive' }] }, { userName: 'bob', accessKeys: [] }] },
+      iamUsers: { nodes: [{ userName: 'alice', accessKeys: [{ status: 'INACTIVE' }] }, { userName: 'bob', accessKeys: [] }] },
     });
     const latest = await t.stack.gql(scanQuery('detailPruned'), { id: globalId(ids[2]) });
     expect(latest.data.scan).toEqual({ detailPruned: false });

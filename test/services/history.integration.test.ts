@@ -146,10 +146,10 @@ describe('history over a sequence of scans', () => {
     expect(early.data.iamUsers.nodes.map((u: any) => u.userName)).toContain('erin');
     const alice = `query($asOf: DateTime) { iamUser(accountId: "${ACCOUNT}", userName: "alice", asOf: $asOf) { accessKeys { accessKeyId status } findings { accessKeyId status } } }`;
     expect(((await stack.gql(alice, { asOf: day(9.5).toISOString() })) as any).data.iamUser).toEqual({
-      accessKeys: [{ accessKeyId: K1, status: 'Active' }],
+      accessKeys: [{ accessKeyId: K1, status: 'ACTIVE' }],
       findings: [{ accessKeyId: K1, status: 'FAIL' }],
     });
-    expect(((await stack.gql(alice, { asOf: day(7.5).toISOString() })) as any).data.iamUser.accessKeys).toEqual([{ accessKeyId: K1, status: 'Inactive' }]);
+    expect(((await stack.gql(alice, { asOf: day(7.5).toISOString() })) as any).data.iamUser.accessKeys).toEqual([{ accessKeyId: K1, status: 'INACTIVE' }]);
   });
 
   it('lists exactly what one scan held with scan(id)', async () => {

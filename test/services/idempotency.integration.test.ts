@@ -81,7 +81,7 @@ describe('idempotency keys', () => {
       await deactivate(a.token, { userName: 'bob', accessKeyId: KEY_B, idempotencyKey: 'TICKET-3003' });
       const rows = await auditRows({ errorCode: 'IDEMPOTENCY_KEY_REUSED' });
       const reused = await deactivate(a.token, { userName: 'alice', accessKeyId: KEY_A, idempotencyKey: 'TICKET-3003' });
-      expect(reused.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' })]);
+      expect(reused.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
       expect(reused.action).toMatchObject({ status: 'REFUSED', actor: a.actor, idempotencyKey: 'TICKET-3003', errorCode: 'IDEMPOTENCY_KEY_REUSED' });
       expect(await auditRows({ errorCode: 'IDEMPOTENCY_KEY_REUSED' })).toBe(rows + 1);
       const row = await stack.prisma.remediationAction.findFirstOrThrow({ where: { errorCode: 'IDEMPOTENCY_KEY_REUSED', actor: a.actor }, orderBy: { createdAt: 'desc' } });
@@ -95,7 +95,7 @@ describe('idempotency keys', () => {
       const refusals = { errorCode: 'IDEMPOTENCY_KEY_REUSED', actor: a.actor, idempotencyKey: 'SWEEP-4004', status: 'REFUSED' };
       const rows = await auditRows(refusals);
       const reused = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'SWEEP-4004' } }, a.token);
-      expect(reused.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' })] });
+      expect(reused.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })] });
       expect(await auditRows(refusals)).toBe(rows + 1);
     });
   });
@@ -108,7 +108,7 @@ describe('idempotency keys', () => {
       const [audit, records, iam] = [await auditRows({ actor: a.actor, status: 'REFUSED' }), await stack.prisma.idempotencyRecord.count(), stack.sandbox.calls().total];
       const res = await stack.gql(BULK, { input: { findingIds: await findingIds(), action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: key } }, a.token);
       expect(res.errors).toBeUndefined();
-      expect(res.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'INVALID_INPUT', field: 'idempotencyKey', message: 'idempotencyKey must be 1-200 characters' })] });
+      expect(res.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'idempotencyKey'], message: 'idempotencyKey must be 1-200 characters' })] });
       expect(await auditRows({ actor: a.actor, status: 'REFUSED' })).toBe(audit + 1);
       expect(await stack.prisma.idempotencyRecord.count()).toBe(records);
       expect(stack.sandbox.calls().total).toBe(iam);
@@ -121,7 +121,7 @@ describe('idempotency keys', () => {
       expect(ok.data.remediateFindings.userErrors).toEqual([]);
       expect(ok.data.remediateFindings.results.map((r: any) => [r.userErrors, r.action.status])).toEqual(ids.map(() => [[], 'DRY_RUN']));
       const over = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'k'.repeat(201) } }, a.token);
-      expect(over.data.remediateFindings.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'idempotencyKey' })]);
+      expect(over.data.remediateFindings.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'idempotencyKey'] })]);
     });
   });
 });

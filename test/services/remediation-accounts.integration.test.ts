@@ -101,7 +101,7 @@ describe('remediation and exceptions in the finding\'s account', () => {
     const touching = () => stack.fakeAws.calls.filter((c) => c.action !== 'GetCallerIdentity').length + stack.sandbox.calls().total;
     const calls = touching();
     const p = await mutate('deactivateAccessKey', { accountId: UNKNOWN, userName: 'alice', accessKeyId: MEMBER_KEY, reason: 'typo' });
-    expect(p.userErrors).toEqual([{ code: 'UNKNOWN_ACCOUNT', field: 'accountId', message: expect.stringContaining(`Keywarden does not know account ${UNKNOWN}`) }]);
+    expect(p.userErrors).toEqual([{ code: 'UNKNOWN_ACCOUNT', field: ['input', 'accountId'], message: expect.stringContaining(`Keywarden does not know account ${UNKNOWN}`) }]);
     expect(p.action).toMatchObject({ status: 'REFUSED', accountId: UNKNOWN, errorCode: 'UNKNOWN_ACCOUNT' });
     expect(touching()).toBe(calls);
   });

@@ -68,7 +68,7 @@ describe('remediation mutations', () => {
     const before = writes(stack);
     const p = await mutate(stack, 'deactivateAccessKey', keyInput('alice', SETUP, { dryRun: true }));
     expect(p.userErrors).toEqual([]);
-    expect(p.action).toMatchObject({ status: 'DRY_RUN', dryRun: true, stateBefore: { found: 'OWN', status: 'Active' } });
+    expect(p.action).toMatchObject({ status: 'DRY_RUN', dryRun: true, stateBefore: { found: 'OWN', status: 'ACTIVE' } });
     expect(p.action.plan).toMatch(/would set Inactive AKIAALICESETUP000001 of alice/);
     expect(writes(stack)).toBe(before);
     expect(keyStatus(stack, SETUP)).toBe('Active');
@@ -82,7 +82,7 @@ describe('remediation mutations', () => {
     expect(p.action).toMatchObject({
       kind: 'DEACTIVATE', status: 'SUCCEEDED', actor: 'bootstrap:KEYWARDEN_BOOTSTRAP_TOKEN (bootstrap)', accountId: ACCOUNT, userName: 'alice', accessKeyId: SETUP,
       reason: 'CIS: key created at initial setup', dryRun: false, idempotencyKey: 'deactivate-alice-1',
-      stateBefore: { found: 'OWN', status: 'Active' }, stateAfter: { found: 'OWN', status: 'Inactive' }, errorCode: null,
+      stateBefore: { found: 'OWN', status: 'ACTIVE' }, stateAfter: { found: 'OWN', status: 'INACTIVE' }, errorCode: null,
     });
     expect(p.action.iamRequestId).toMatch(/\S/);
     expect(p.action.completedAt).not.toBeNull();
@@ -96,7 +96,7 @@ describe('remediation mutations', () => {
     expect(replay).toEqual(first);
     expect(writes(stack)).toBe(before);
     const other = await mutate(stack, 'deactivateAccessKey', keyInput('carol', 'AKIACAROLSETUP000001', { idempotencyKey: 'deactivate-alice-1' }));
-    expect(other.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: 'idempotencyKey' })]);
+    expect(other.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
     expect(keyStatus(stack, 'AKIACAROLSETUP000001')).toBe('Active');
   });
 
@@ -111,7 +111,7 @@ describe('remediation mutations', () => {
   it('reactivate (the backout): the key is Active again and the same finding reopens', async () => {
     const { id } = await finding(stack, SETUP);
     const p = await mutate(stack, 'reactivateAccessKey', keyInput('alice', SETUP, { reason: 'backout: the nightly export broke' }));
-    expect(p.action).toMatchObject({ kind: 'REACTIVATE', status: 'SUCCEEDED', stateAfter: { status: 'Active' } });
+    expect(p.action).toMatchObject({ kind: 'REACTIVATE', status: 'SUCCEEDED', stateAfter: { status: 'ACTIVE' } });
     expect(keyStatus(stack, SETUP)).toBe('Active');
     expect(await finding(stack, SETUP)).toMatchObject({ id, status: 'FAIL', state: 'OPEN', reopenCount: 1, resolution: null });
   });
@@ -119,10 +119,10 @@ describe('remediation mutations', () => {
   it('refuses to delete an Active key without force, and a key used yesterday without force', async () => {
     const before = writes(stack);
     const active = await mutate(stack, 'deleteAccessKey', keyInput('alice', SETUP, { idempotencyKey: 'delete-alice-1' }));
-    expect(active.userErrors).toEqual([expect.objectContaining({ code: 'KEY_ACTIVE', field: 'force' })]);
+    expect(active.userErrors).toEqual([expect.objectContaining({ code: 'KEY_ACTIVE', field: ['input', 'force'] })]);
     expect(active.action.status).toBe('REFUSED');
     const used = await mutate(stack, 'deactivateAccessKey', keyInput('bob', USED));
-    expect(used.userErrors).toEqual([expect.objectContaining({ code: 'KEY_RECENTLY_USED', field: 'force' })]);
+    expect(used.userErrors).toEqual([expect.objectContaining({ code: 'KEY_RECENTLY_USED', field: ['input', 'force'] })]);
     expect(used.userErrors[0].message).toMatch(/by ec2 in eu-west-1/);
     expect(used.action.stateBefore).toMatchObject({ lastUsedService: 'ec2', lastUsedRegion: 'eu-west-1' });
     expect(writes(stack)).toBe(before);
@@ -135,15 +135,15 @@ describe('remediation mutations', () => {
     stack.sandbox.state.deleteAccessKey('AKIAGONEBEHINDBACK01');
     const before = writes(stack);
     const gone = await mutate(stack, 'deactivateAccessKey', keyInput('gone', 'AKIAGONEBEHINDBACK01'));
-    expect(gone.userErrors).toEqual([expect.objectContaining({ code: 'KEY_NOT_FOUND', field: 'accessKeyId' })]);
+    expect(gone.userErrors).toEqual([expect.objectContaining({ code: 'KEY_NOT_FOUND', field: ['input', 'accessKeyId'] })]);
     const other = await mutate(stack, 'deactivateAccessKey', keyInput('alice', 'AKIACAROLSETUP000001'));
     expect(other.userErrors).toEqual([expect.objectContaining({ code: 'KEY_BELONGS_TO_OTHER_USER' })]);
     expect(other.userErrors[0].message).toMatch(/belongs to carol/);
     const root = await mutate(stack, 'deactivateAccessKey', keyInput('<root_account>', SETUP));
-    expect(root.userErrors).toEqual([expect.objectContaining({ code: 'ROOT_NOT_ALLOWED', field: 'userName' })]);
+    expect(root.userErrors).toEqual([expect.objectContaining({ code: 'ROOT_NOT_ALLOWED', field: ['input', 'userName'] })]);
     // An account Keywarden does not know (issue #9: before it, the credentials' proof answered ACCOUNT_MISMATCH).
     const otherAccount = await mutate(stack, 'deactivateAccessKey', { ...keyInput('alice', SETUP), accountId: '999999999999' });
-    expect(otherAccount.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: 'accountId' })]);
+    expect(otherAccount.userErrors).toEqual([expect.objectContaining({ code: 'UNKNOWN_ACCOUNT', field: ['input', 'accountId'] })]);
     expect(writes(stack)).toBe(before);
     expect(keyStatus(stack, 'AKIACAROLSETUP000001')).toBe('Active');
   });
@@ -158,11 +158,11 @@ describe('remediation mutations', () => {
     ];
     for (const [input, code, field] of cases) {
       const p = await mutate(stack, 'deactivateAccessKey', input);
-      expect(p.userErrors[0]).toMatchObject({ code, field });
+      expect(p.userErrors[0]).toMatchObject({ code, field: ['input', field] });
       expect(p.action.status).toBe('REFUSED');
     }
     const noKey = await mutate(stack, 'deleteAccessKey', keyInput('alice', SETUP, { force: true }));
-    expect(noKey.userErrors[0]).toMatchObject({ code: 'IDEMPOTENCY_KEY_REQUIRED', field: 'idempotencyKey' });
+    expect(noKey.userErrors[0]).toMatchObject({ code: 'IDEMPOTENCY_KEY_REQUIRED', field: ['input', 'idempotencyKey'] });
     expect(writes(stack)).toBe(before);
     expect(await stack.prisma.remediationAction.count()).toBe(auditBefore + cases.length + 1);
   });
@@ -197,7 +197,7 @@ describe('remediation mutations', () => {
     const past: any = await stack.gql(`mutation($input: CreateExceptionInput!) { createException(input: $input) { exception { id } userErrors { code field message } } }`, {
       input: { accountId: ACCOUNT, userName: 'alice', justification: 'x', expiresAt: '2020-01-01T00:00:00Z' },
     });
-    expect(past.data.createException).toMatchObject({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: 'expiresAt' }] });
+    expect(past.data.createException).toMatchObject({ exception: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'expiresAt'] }] });
 
     const revoked: any = await stack.gql(`mutation($input: RevokeExceptionInput!) { revokeException(input: $input) { exception { active revokedBy } userErrors { code } } }`, { input: { id: exception.id } });
     expect(revoked.data.revokeException).toEqual({ exception: { active: false, revokedBy: 'bootstrap:KEYWARDEN_BOOTSTRAP_TOKEN (bootstrap)' }, userErrors: [] });
@@ -230,9 +230,9 @@ describe('remediateFindings (bulk)', () => {
   it('refuses more than 500 findings, an empty reason and a missing idempotency key as a whole, writing nothing', async () => {
     const ids = await failingIds();
     const tooMany: any = await stack.gql(BULK, { input: { findingIds: [...ids, ...ids.slice(0, 1).map((x) => `${x}x`)], action: 'DEACTIVATE', reason: 'r', idempotencyKey: 'b0' } });
-    expect(tooMany.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'TOO_MANY_FINDINGS', field: 'findingIds' })] });
+    expect(tooMany.data.remediateFindings).toEqual({ results: [], userErrors: [expect.objectContaining({ code: 'TOO_MANY_FINDINGS', field: ['input', 'findingIds'] })] });
     const noReason: any = await stack.gql(BULK, { input: { findingIds: ids.slice(0, 2), action: 'DEACTIVATE', reason: '', idempotencyKey: 'b1' } });
-    expect(noReason.data.remediateFindings.userErrors[0]).toMatchObject({ code: 'INVALID_INPUT', field: 'reason' });
+    expect(noReason.data.remediateFindings.userErrors[0]).toMatchObject({ code: 'INVALID_INPUT', field: ['input', 'reason'] });
     expect(stack.sandbox.calls().byOperation.UpdateAccessKey ?? 0).toBe(0);
   });
 
@@ -258,8 +258,8 @@ describe('remediateFindings (bulk)', () => {
     const ids = await stack.gql(`{ findings(filter: { state: [RESOLVED], userName: "user-000" }) { nodes { id } } }`).then((r: any) => r.data.findings.nodes.map((n: any) => n.id));
     const res: any = await stack.gql(BULK, { input: { findingIds: [ids[0], 'bm9wZQ'], action: 'DEACTIVATE', reason: 'again', idempotencyKey: 'sweep-2' } });
     expect(res.data.remediateFindings.results.map((r: any) => r.userErrors[0])).toEqual([
-      expect.objectContaining({ code: 'FINDING_ALREADY_RESOLVED', field: 'findingIds[0]' }),
-      expect.objectContaining({ code: 'FINDING_NOT_FOUND', field: 'findingIds[1]' }),
+      expect.objectContaining({ code: 'FINDING_ALREADY_RESOLVED', field: ['input', 'findingIds', '0'] }),
+      expect.objectContaining({ code: 'FINDING_NOT_FOUND', field: ['input', 'findingIds', '1'] }),
     ]);
   });
 });
@@ -299,7 +299,7 @@ describe('remediateFindings: one finding under several spellings of its id', () 
   it('refuses a dry run naming one finding three ways, as a repeat; no action is planned', async () => {
     const before = await stack.prisma.remediationAction.count({ where: { status: { not: 'REFUSED' } } });
     const res = await bulk(spellings().slice(0, 3), { dryRun: true, idempotencyKey: 'spellings-dry' });
-    expect(res).toEqual({ results: [], userErrors: [{ code: 'INVALID_INPUT', field: 'findingIds', message: 'findingIds must not repeat a finding' }] });
+    expect(res).toEqual({ results: [], userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'findingIds'], message: 'findingIds must not repeat a finding' }] });
     expect(await stack.prisma.remediationAction.count({ where: { status: { not: 'REFUSED' } } })).toBe(before);
   });
 
@@ -308,7 +308,7 @@ describe('remediateFindings: one finding under several spellings of its id', () 
     const before = await stack.prisma.remediationAction.count();
     const res = await bulk(spellings(), { idempotencyKey: 'spellings-real' });
     expect(res.results).toEqual([]);
-    expect(res.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: 'findingIds' })]);
+    expect(res.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_INPUT', field: ['input', 'findingIds'] })]);
     expect(stack.sandbox.calls().total).toBe(calls);
     expect(keyStatus(stack, SETUP)).toBe('Active');
     expect(await stack.prisma.remediationAction.findMany({ orderBy: { createdAt: 'asc' }, skip: before })).toEqual([expect.objectContaining({ status: 'REFUSED' })]);

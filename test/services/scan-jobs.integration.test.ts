@@ -60,7 +60,7 @@ describe('scans are queued jobs', () => {
     const next: any = await stack.gql(`mutation { startScan { scans { id } } }`);
     const done = await poll(stack, next.data.startScan.scans[0].id, (s) => s.status === 'COMPLETED');
     const refused: any = await stack.gql(`mutation($id: String!) { cancelScan(input: { scanId: $id }) { scan { status } userErrors { code field } } }`, { id: done.at(-1).id });
-    expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: 'scanId' }]);
+    expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: ['input', 'scanId'] }]);
   });
 
   it('refuses bad input with a userError naming the field, and enqueues nothing', async () => {
@@ -74,7 +74,7 @@ describe('scans are queued jobs', () => {
     ];
     for (const [input, code, field] of cases) {
       const res: any = await stack.gql(`mutation { startScan(input: { ${input} }) { scans { id } userErrors { code field message } } }`);
-      expect([input, res.data.startScan.scans, res.data.startScan.userErrors[0]?.code, res.data.startScan.userErrors[0]?.field]).toEqual([input, [], code, field]);
+      expect([input, res.data.startScan.scans, res.data.startScan.userErrors[0]?.code, res.data.startScan.userErrors[0]?.field]).toEqual([input, [], code, ['input', field]]);
     }
     expect(await stack.prisma.scan.count()).toBe(0);
   });

@@ -108,7 +108,7 @@ describe.each([
     const res: any = await stack.gql(`{ findings(filter: { userName: "setup-never-used" }) { nodes { evidence {
       dataSource setupWindowSeconds gracePeriodSeconds secondsFromUserCreationToKey accessKeyStatus passwordEnabled } scan { id reportGeneratedAt source } } } }`);
     const [f] = res.data.findings.nodes;
-    expect(f.evidence).toMatchObject({ dataSource: mode, setupWindowSeconds: 600, gracePeriodSeconds: 86400, secondsFromUserCreationToKey: 30, accessKeyStatus: 'Active', passwordEnabled: true });
+    expect(f.evidence).toMatchObject({ dataSource: mode, setupWindowSeconds: 600, gracePeriodSeconds: 86400, secondsFromUserCreationToKey: 30, accessKeyStatus: 'ACTIVE', passwordEnabled: true });
     expect(f.scan.source).toBe(mode);
     if (mode === 'CREDENTIAL_REPORT') expect(f.scan.reportGeneratedAt).not.toBeNull();
     else expect(f.scan.reportGeneratedAt).toBeNull();
@@ -120,7 +120,7 @@ describe.each([
     const [scan] = res.data.scans.nodes;
     expect(scan.status).toBe('PARTIAL');
     expect(scan.counts.error).toBe(1);
-    expect(scan.errors).toContainEqual({ severity: 'error', scope: 'USER', userName: 'denied-user', operation: 'ListAccessKeys', code: 'AccessDenied' });
+    expect(scan.errors).toContainEqual({ severity: 'ERROR', scope: 'USER', userName: 'denied-user', operation: 'ListAccessKeys', code: 'ACCESS_DENIED' });
     expect(scan.iamCalls.total).toBeGreaterThan(0);
   });
 
@@ -131,7 +131,7 @@ describe.each([
       userName: 'ops,admin',
       arn: 'arn:aws:iam::111122223333:user/ops,admin',
       hasConsolePassword: true,
-      accessKeys: [{ accessKeyId: 'AKIACOMMA00000000001', status: 'Active', lastUsedAt: null }],
+      accessKeys: [{ accessKeyId: 'AKIACOMMA00000000001', status: 'ACTIVE', lastUsedAt: null }],
       findings: [{ status: 'FAIL', accessKeyId: 'AKIACOMMA00000000001' }],
     });
   });

@@ -11,8 +11,8 @@ export class Account extends Node {
   @Field(() => String, { nullable: true, description: 'The root user\'s email, from Organizations.' }) email!: string | null;
   @Field(() => String, { nullable: true, description: 'Root and OU ids from the root down, as ListParents gives them: `r-ab12/ou-ab12-11111111`.' })
   organizationalUnitPath!: string | null;
-  @Field(() => AccountStatusEnum) status!: AccountStatus;
-  @Field(() => AccountSourceEnum) source!: AccountSource;
+  @Field(() => AccountStatusEnum, { description: 'Its State in AWS Organizations.' }) status!: AccountStatus;
+  @Field(() => AccountSourceEnum, { description: 'How Keywarden knows it.' }) source!: AccountSource;
   @Field(() => String, { nullable: true, description: 'The role Keywarden assumes, when one was configured; null: the member role (KEYWARDEN_MEMBER_ROLE_NAME), or none for CREDENTIALS.' })
   roleArn!: string | null;
   @Field({ description: 'Listed by the latest `keywarden accounts sync`.' }) inOrganization!: boolean;
@@ -22,12 +22,12 @@ export class Account extends Node {
   @Field({ description: 'When Keywarden first knew it.' }) createdAt!: Date;
 }
 
-@InputType()
+@InputType({ description: 'Which accounts to list; every condition given must hold.' })
 export class AccountFilter {
-  @Field(() => [AccountStatusEnum], { nullable: true }) status?: AccountStatus[];
-  @Field(() => [AccountSourceEnum], { nullable: true }) source?: AccountSource[];
+  @Field(() => [AccountStatusEnum], { nullable: true, description: 'Any of these statuses.' }) status?: AccountStatus[];
+  @Field(() => [AccountSourceEnum], { nullable: true, description: 'Any of these sources.' }) source?: AccountSource[];
   @Field(() => [String], { nullable: true, description: 'Account ids, 12 digits each.' }) accountIds?: string[];
 }
 
-@ObjectType()
+@ObjectType({ description: 'A page of accounts.' })
 export class AccountConnection extends Connection(Account) {}

@@ -8,18 +8,18 @@ import { PageInfo } from './pagination';
  * `@ObjectType() class XConnection extends Connection(X) {}`. toConnection (pagination.ts) builds the value.
  */
 export function Connection<TNode extends object>(node: ClassType<TNode>, name: string = node.name) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { description: `One ${node.name} of a page, with its cursor.` })
   class Edge {
-    @Field() cursor!: string;
-    @Field(() => node) node!: TNode;
+    @Field({ description: 'Where this item is: pass it as after (or before) to continue from it.' }) cursor!: string;
+    @Field(() => node, { description: 'The item.' }) node!: TNode;
   }
 
   @ObjectType() // abstract: only its subclasses are in the schema (type-graphql 2 emits what resolvers reach)
   abstract class ConnectionOf {
-    @Field(() => [Edge]) edges!: Edge[];
-    @Field(() => [node]) nodes!: TNode[];
-    @Field(() => PageInfo) pageInfo!: PageInfo;
-    @Field(() => Int) totalCount!: number;
+    @Field(() => [Edge], { description: 'The items with their cursors.' }) edges!: Edge[];
+    @Field(() => [node], { description: 'The items, without cursors (pageInfo has the first and last).' }) nodes!: TNode[];
+    @Field(() => PageInfo, { description: 'Where this page is in the list.' }) pageInfo!: PageInfo;
+    @Field(() => Int, { description: 'How many items the whole list (the filter) has.' }) totalCount!: number;
   }
   return ConnectionOf;
 }

@@ -2,8 +2,13 @@ import { Field, ID, InterfaceType } from 'type-graphql';
 import { isStorableText } from '../../services/page';
 import { BadUserInputError } from './errors';
 
-export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException' | 'Account';
-const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction', 'AccessException', 'Account'];
+export type NodeType = 'Finding' | 'IamUser' | 'Scan' | 'RemediationAction' | 'AccessException' | 'Account' | 'Control';
+const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction', 'AccessException', 'Account', 'Control'];
+// Ids whose local part is not a row's UUID: an IAM user (account/name), an account (12 digits), a control (its readable id).
+const TEXT_IDS: NodeType[] = ['IamUser', 'Account', 'Control'];
+
+/** nodes(ids): as many as a page holds; each id is one loader key, so a batch costs one query per type. */
+export const MAX_NODE_IDS = 100;
 
 // Resolvers return plain objects, so the concrete type is told by the global id's prefix.
 @InterfaceType({
@@ -11,7 +16,7 @@ const NODE_TYPES: NodeType[] = ['Finding', 'IamUser', 'Scan', 'RemediationAction
   resolveType: (value: { id: string }) => fromGlobalId(value.id).type,
 })
 export abstract class Node {
-  @Field(() => ID)
+  @Field(() => ID, { description: 'Its global id: opaque, stable, and accepted by node(id) and nodes(ids).' })
   id!: string;
 }
 
@@ -29,10 +34,11 @@ export function fromGlobalId(globalId: string): { type: NodeType; localId: strin
   if (colon < 1 || !NODE_TYPES.includes(type)) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
   // Every type but IamUser (account/user) and Account (its 12-digit id) has a UUID row id; anything else used to
   // reach PostgreSQL's uuid cast and fail there as an INTERNAL_SERVER_ERROR.
-  const valid = type === 'IamUser' ? isStorableText(localId) : type === 'Account' ? /^\d{12}$/.test(localId) : UUID.test(localId);
+  const valid =
+    type === 'IamUser' ? isStorableText(localId) : type === 'Account' ? /^\d{12}$/.test(localId) : type === 'Control' ? /^[a-z0-9.-]{1,100}$/.test(localId) : UUID.test(localId);
   if (!valid) throw new BadUserInputError(`not a Keywarden id: ${globalId}`, 'id');
   // One spelling per row: a UUID in capitals is the same row (and the same idempotency key, the same loader key).
-  return { type, localId: type === 'IamUser' || type === 'Account' ? localId : localId.toLowerCase() };
+  return { type, localId: TEXT_IDS.includes(type) ? localId : localId.toLowerCase() };
 }
 
 /** The local id of a global id of the given type, or null when it is not one (for ids given in bulk). */

@@ -20,6 +20,7 @@ import { MAX_BULK_FINDINGS } from '../../services/remediation.service';
 import { bucketCount, MAX_BUCKETS, type TrendInterval } from '../../services/trends.service';
 import { ErrorCode } from './errors';
 import { DEFAULT_PAGE_SIZE } from './pagination';
+import { MAX_NODE_IDS } from './node';
 
 type Args = Record<string, unknown>;
 
@@ -32,6 +33,8 @@ type Args = Record<string, unknown>;
 export const LIST_SIZES: Record<string, number | ((args: Args) => number)> = {
   'Query.complianceTrend': trendBuckets,
   'Query.controls': CONTROLS.length,
+  /** The ids asked for (the resolver refuses more than MAX_NODE_IDS, so a longer list costs one). */
+  'Query.nodes': (args) => (Array.isArray(args.ids) ? (args.ids.length > MAX_NODE_IDS ? 1 : Math.max(1, args.ids.length)) : 1),
   'Control.mappings': Math.max(...CONTROLS.map((c) => c.mappings.length)),
   /** IAM allows two access keys per user. */
   'IamUser.accessKeys': 2,
@@ -117,7 +120,8 @@ export function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerP
   const introspection = introspectionSizes(schema);
   const pageEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
     if (!field.args.some((a) => a.name === 'first')) return undefined;
-    const first = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+    // Paging back, `last` is the page size (first keeps its schema default then).
+    const first = typeof args.last === 'number' ? args.last : typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
     return 1 + Math.max(1, first) * Math.max(1, childComplexity);
   };
   const introspectionEstimator: ComplexityEstimator = ({ childComplexity, field }) =>

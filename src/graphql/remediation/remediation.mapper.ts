@@ -1,6 +1,7 @@
 import type { RemediationAction as Row } from '../../generated/prisma/client';
 import { toGlobalId } from '../common/node';
-import type { KeyState, RemediationAction } from './remediation.type';
+import { toAccessKeyStatus } from '../common/scalars';
+import { RemediationActionErrorCodeEnum, type KeyState, type RemediationAction, type RemediationActionErrorCode } from './remediation.type';
 
 export function toRemediationAction(row: Row): RemediationAction {
   return {
@@ -19,7 +20,7 @@ export function toRemediationAction(row: Row): RemediationAction {
     stateBefore: keyState(row.stateBefore),
     stateAfter: keyState(row.stateAfter),
     iamRequestId: row.iamRequestId,
-    errorCode: row.errorCode,
+    errorCode: actionErrorCode(row.errorCode),
     errorMessage: row.errorMessage,
     createdAt: row.createdAt,
     completedAt: row.completedAt,
@@ -31,5 +32,12 @@ function keyState(json: unknown): KeyState | null {
   if (!json || typeof json !== 'object') return null;
   const s = json as Record<string, string | null>;
   const date = (v: string | null | undefined) => (v ? new Date(v) : null);
-  return { ...s, found: s.found ?? 'MISSING', createdAt: date(s.createdAt), lastUsedAt: date(s.lastUsedAt) };
+  const found = s.found === 'OWN' || s.found === 'OTHER_USER' ? s.found : 'MISSING';
+  return { ...s, found, status: toAccessKeyStatus(s.status), createdAt: date(s.createdAt), lastUsedAt: date(s.lastUsedAt) };
+}
+
+/** A stored code outside the enum (none is written today) reads as IAM_ERROR rather than failing the record. */
+function actionErrorCode(code: string | null): RemediationActionErrorCode | null {
+  if (!code) return null;
+  return code in RemediationActionErrorCodeEnum ? (code as RemediationActionErrorCode) : 'IAM_ERROR';
 }

@@ -6,7 +6,7 @@ import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf, tryLocalIdOf } from '../common/node';
 import { RequiresScope } from '../common/requires-scope';
 import { toUserErrors } from '../common/user-errors';
-import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { oneOrList, BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
 import {
@@ -16,32 +16,35 @@ import {
   RemediationAction,
   RemediationActionConnection,
   RemediationActionFilter,
+  RemediationActionOrder,
   RemediationPayload,
+  RemediationUserErrorCodeEnum,
 } from './remediation.type';
 import { toRemediationAction } from './remediation.mapper';
 
 /** The mutation's description, with the IAM permissions its contract declares. */
 const describe = (kind: RemediationKind) => `${REMEDIATIONS[kind].description} Needs IAM permissions: ${REMEDIATIONS[kind].permissions.join(', ')}.`;
 
-const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: toUserErrors(r.userErrors) });
+const userErrors = (errors: RemediationResult['userErrors']) => toUserErrors(errors, RemediationUserErrorCodeEnum, 'IAM_ERROR');
+const payload = (r: RemediationResult): RemediationPayload => ({ action: r.action ? toRemediationAction(r.action) : null, userErrors: userErrors(r.userErrors) });
 
 @Resolver(() => RemediationAction)
 export class RemediationResolver {
   @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('DEACTIVATE') })
-  async deactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+  async deactivateAccessKey(@Arg('input', () => AccessKeyActionInput, { description: 'The request: see its input type.' }) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('DEACTIVATE', input, actor));
   }
 
   @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('REACTIVATE') })
-  async reactivateAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+  async reactivateAccessKey(@Arg('input', () => AccessKeyActionInput, { description: 'The request: see its input type.' }) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('REACTIVATE', input, actor));
   }
 
   @Authorized('remediation:write')
   @Mutation(() => RemediationPayload, { description: describe('DELETE') })
-  async deleteAccessKey(@Arg('input', () => AccessKeyActionInput) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
+  async deleteAccessKey(@Arg('input', () => AccessKeyActionInput, { description: 'The request: see its input type.' }) input: AccessKeyActionInput, @Ctx() { services, actor }: Context): Promise<RemediationPayload> {
     return payload(await services.remediation.run('DELETE', input, actor));
   }
 
@@ -50,7 +53,7 @@ export class RemediationResolver {
   @Mutation(() => RemediateFindingsPayload, {
     description: `Deactivates or deletes the key of each finding (at most 500), one audited, idempotent action per finding. At most one per request. Needs the permissions of deactivateAccessKey or deleteAccessKey.`,
   })
-  async remediateFindings(@Arg('input', () => RemediateFindingsInput) input: RemediateFindingsInput, @Ctx() { services, actor }: Context): Promise<RemediateFindingsPayload> {
+  async remediateFindings(@Arg('input', () => RemediateFindingsInput, { description: 'The request: see its input type.' }) input: RemediateFindingsInput, @Ctx() { services, actor }: Context): Promise<RemediateFindingsPayload> {
     // One spelling per finding (its local UUID, lower-case) before the service checks repeats, fingerprints the
     // request and keys each finding's action: a global id, its raw UUID and the UUID in capitals were three
     // findings. An id that is not a finding's stays as given (FINDING_NOT_FOUND).
@@ -59,22 +62,25 @@ export class RemediationResolver {
     const spelt = new Map<string, string>();
     findingIds.forEach((id, i) => spelt.has(id) || spelt.set(id, input.findingIds[i]));
     const result = await services.remediation.runForFindings({ ...input, findingIds }, actor);
-    return { results: result.results.map((r) => ({ findingId: spelt.get(r.findingId) ?? r.findingId, ...payload(r) })), userErrors: toUserErrors(result.userErrors) };
+    return { results: result.results.map((r) => ({ findingId: spelt.get(r.findingId) ?? r.findingId, ...payload(r) })), userErrors: userErrors(result.userErrors) };
   }
 
   @Authorized('findings:read')
   @Query(() => RemediationActionConnection, { description: 'The remediation audit trail, newest first.' })
   async remediationActions(
-    @Arg('filter', () => RemediationActionFilter, { nullable: true }) filter: RemediationActionFilter | undefined,
-    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => RemediationActionFilter, { nullable: true, description: 'Which records; omitted: all.' }) filter: RemediationActionFilter | undefined,
+    @Arg('orderBy', () => RemediationActionOrder, { nullable: true, description: 'Default: { field: CREATED_AT, direction: DESC }.' }) orderBy: RemediationActionOrder | undefined,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Ctx() { services }: Context,
   ): Promise<RemediationActionConnection> {
-    return toConnection(await services.remediationActions.list(filter ?? {}, pageSize(first), after), toRemediationAction);
+    const kinds = oneOrList(filter?.kind, filter?.kinds, 'filter.kind');
+    const { size, from } = pageRequest(page);
+    return toConnection(await services.remediationActions.list({ ...filter, kind: undefined, kinds }, size, from, orderBy?.direction), toRemediationAction);
   }
 
   @Authorized('findings:read')
-  @Query(() => RemediationAction, { nullable: true })
-  async remediationAction(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<RemediationAction | null> {
+  @Query(() => RemediationAction, { nullable: true, description: 'One remediation record by its global id; null when there is none.' })
+  async remediationAction(@Arg('id', () => ID, { description: 'The record\'s global id.' }) id: string, @Ctx() { loaders }: Context): Promise<RemediationAction | null> {
     const row = await loaders.remediationAction.load(localIdOf('RemediationAction', id));
     return row ? toRemediationAction(row) : null;
   }

@@ -2,17 +2,29 @@ import { Authorized, Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Qu
 import type { Context, Loaders } from '../context';
 import { EXPENSIVE } from '../common/expensive-mutations';
 import { localIdOf, tryLocalIdOf } from '../common/node';
-import { ServiceUnavailableError } from '../common/errors';
+import { BadUserInputError, ServiceUnavailableError } from '../common/errors';
 import { RequiresScope } from '../common/requires-scope';
-import { PageArgs, pageSize, toConnection } from '../common/pagination';
-import { FindingConnection } from '../findings/finding.type';
-import { toFinding } from '../findings/finding.mapper';
-import { IamUserConnection } from '../users/iam-user.type';
+import { oneOrList, BidirectionalPageArgs, PageArgs, pageRequest, pageSize, toConnection } from '../common/pagination';
+import { toUserErrors } from '../common/user-errors';
+import { FindingConnection, FindingFilter, FindingOrder } from '../findings/finding.type';
+import { findingQuery, toFinding } from '../findings/finding.mapper';
+import { IamUserConnection, IamUserFilter, IamUserOrder } from '../users/iam-user.type';
 import { toIamUser } from '../users/iam-user.mapper';
 import { detailInstantOf } from '../../services/scans.service';
 import type { FindingView } from '../../services/findings.service';
 import { ScanInputError, type ScanJobsService } from '../../services/scan-jobs.service';
-import { CancelScanInput, CancelScanPayload, Scan, ScanConnection, ScanSchedule, StartScanInput, StartScanPayload } from './scan.type';
+import {
+  CancelScanInput,
+  CancelScanPayload,
+  Scan,
+  ScanConnection,
+  ScanFilter,
+  ScanOrder,
+  ScanSchedule,
+  ScanUserErrorCodeEnum,
+  StartScanInput,
+  StartScanPayload,
+} from './scan.type';
 import { toScan } from './scan.mapper';
 
 const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => '' };
@@ -22,15 +34,19 @@ const EMPTY = { nodes: [], hasNextPage: false, totalCount: 0, cursorOf: () => ''
 export class ScansResolver {
   @Query(() => ScanConnection, { description: 'Scan history, newest first.' })
   async scans(
-    @Args(() => PageArgs) { first, after }: PageArgs,
-    @Arg('accountId', () => String, { nullable: true }) accountId: string | undefined,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
+    @Arg('accountId', () => String, { nullable: true, description: 'One account.', deprecationReason: 'Use filter: { accountIds: [id] }. Not with filter.accountIds.' }) accountId: string | undefined,
+    @Arg('filter', () => ScanFilter, { nullable: true, description: 'Which scans; omitted: all.' }) filter: ScanFilter | undefined,
+    @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: STARTED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
     @Ctx() { services }: Context,
   ): Promise<ScanConnection> {
-    return toConnection(await services.scans.list(accountId, pageSize(first), after), toScan);
+    const { size, from } = pageRequest(page);
+    const accountIds = oneOrList(accountId, filter?.accountIds, 'accountId');
+    return toConnection(await services.scans.list({ ...filter, accountIds }, size, from, orderBy?.direction), toScan);
   }
 
-  @Query(() => Scan, { nullable: true })
-  async scan(@Arg('id', () => ID) id: string, @Ctx() { loaders }: Context): Promise<Scan | null> {
+  @Query(() => Scan, { nullable: true, description: 'One scan by its global id (a raw scan UUID is accepted too); null when there is none.' })
+  async scan(@Arg('id', () => ID, { description: 'The scan\'s global id.' }) id: string, @Ctx() { loaders }: Context): Promise<Scan | null> {
     const row = await loaders.scan.load(localIdOf('Scan', id));
     return row ? toScan(row) : null;
   }
@@ -42,7 +58,7 @@ export class ScansResolver {
       'COMPLETED, PARTIAL or FAILED). A scan already waiting for an account is returned instead of a second one. At most one per request.',
   })
   async startScan(
-    @Arg('input', () => StartScanInput, { nullable: true }) input: StartScanInput | null,
+    @Arg('input', () => StartScanInput, { nullable: true, description: 'Which accounts; omitted: the account the base credentials act on.' }) input: StartScanInput | null,
     @Ctx() { services, actor }: Context,
   ): Promise<StartScanPayload> {
     const jobs = requireQueue(services.scanJobs);
@@ -53,19 +69,19 @@ export class ScansResolver {
       );
       return { scans: scans.map(toScan), skipped, userErrors: [] };
     } catch (err) {
-      if (err instanceof ScanInputError) return { scans: [], skipped: [], userErrors: [{ code: err.code, field: err.field ?? null, message: err.message }] };
+      if (err instanceof ScanInputError) return { scans: [], skipped: [], userErrors: scanUserErrors([err]) };
       throw err;
     }
   }
 
   @Authorized('scans:write')
   @Mutation(() => CancelScanPayload, { description: 'Cancels a QUEUED scan (its job leaves the queue); a RUNNING or finished scan cannot be cancelled.' })
-  async cancelScan(@Arg('input', () => CancelScanInput) input: CancelScanInput, @Ctx() { services }: Context): Promise<CancelScanPayload> {
+  async cancelScan(@Arg('input', () => CancelScanInput, { description: 'The request: see its input type.' }) input: CancelScanInput, @Ctx() { services }: Context): Promise<CancelScanPayload> {
     const jobs = requireQueue(services.scanJobs);
     const id = tryLocalIdOf('Scan', input.scanId);
-    if (!id) return { scan: null, userErrors: [{ code: 'SCAN_NOT_FOUND', field: 'scanId', message: 'scanId is not a Scan id this API issued' }] };
+    if (!id) return { scan: null, userErrors: scanUserErrors([{ code: 'SCAN_NOT_FOUND', field: 'scanId', message: 'scanId is not a Scan id this API issued' }]) };
     const { scan, error } = await jobs.cancel(id);
-    return { scan: scan ? toScan(scan) : null, userErrors: error ? [{ ...error, field: 'scanId' }] : [] };
+    return { scan: scan ? toScan(scan) : null, userErrors: scanUserErrors(error ? [{ ...error, field: 'scanId' }] : []) };
   }
 
   @Query(() => ScanSchedule, { description: 'When organization-wide scans run by themselves (KEYWARDEN_SCAN_SCHEDULE, UTC).' })
@@ -84,9 +100,17 @@ export class ScansResolver {
 
   @RequiresScope('findings:read')
   @FieldResolver(() => FindingConnection, { description: 'The account\'s findings as this scan left them (empty for a FAILED scan; an error when `detailPruned`).' })
-  async findings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<FindingConnection> {
+  async findings(
+    @Root() scan: Scan,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
+    @Arg('filter', () => FindingFilter, { nullable: true, description: 'Which of its findings; accountId and accountIds may only name its account.' }) filter: FindingFilter | undefined,
+    @Arg('orderBy', () => FindingOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: FindingOrder | undefined,
+    @Ctx() { loaders, services }: Context,
+  ): Promise<FindingConnection> {
+    const { size, from } = pageRequest(page);
     const instant = await detailInstant(scan, loaders);
-    return toConnection(instant ? await services.findings.listForScan(instant, pageSize(first), after) : EMPTY, toFinding);
+    if (instant) onlyAccount(filter, instant.accountId);
+    return toConnection(instant ? await services.findings.listForScan(instant, size, from, findingQuery(filter), orderBy) : EMPTY, toFinding);
   }
 
   @RequiresScope('findings:read')
@@ -107,9 +131,18 @@ export class ScansResolver {
 
   @RequiresScope('findings:read')
   @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan; an error when `detailPruned`).' })
-  async iamUsers(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<IamUserConnection> {
+  async iamUsers(
+    @Root() scan: Scan,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
+    @Arg('filter', () => IamUserFilter, { nullable: true, description: 'Which of its users; accountId and accountIds may only name its account.' }) filter: IamUserFilter | undefined,
+    @Arg('orderBy', () => IamUserOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: IamUserOrder | undefined,
+    @Ctx() { loaders, services }: Context,
+  ): Promise<IamUserConnection> {
+    const { size, from } = pageRequest(page);
     const instant = await detailInstant(scan, loaders);
-    return toConnection(instant ? await services.iamUsers.listAt([instant], {}, pageSize(first), after) : EMPTY, toIamUser);
+    if (instant) onlyAccount(filter, instant.accountId);
+    const { accountId: _a, accountIds: _b, ...query } = filter ?? {};
+    return toConnection(instant ? await services.iamUsers.listAt([instant], query, size, from, orderBy?.direction) : EMPTY, toIamUser);
   }
 }
 
@@ -125,6 +158,14 @@ async function causedBy(scan: Scan, kind: 'opened' | 'resolved', first: number, 
   const seqOf = new Map(page.nodes.map((n, i) => [findings[i], n] as const));
   const nodes = findings.filter((f): f is FindingView => f !== null);
   return toConnection({ ...page, nodes, cursorOf: (f) => page.cursorOf(seqOf.get(f)!) }, toFinding);
+}
+
+const scanUserErrors = (errors: { code: string; field?: string | null; message: string }[]) => toUserErrors(errors, ScanUserErrorCodeEnum, 'INVALID_INPUT');
+
+/** A scan lists one account: a filter naming another is a mistake, not an empty page. */
+function onlyAccount(filter: { accountId?: string; accountIds?: string[] } | undefined, accountId: string): void {
+  const named = [...(filter?.accountId != null ? [filter.accountId] : []), ...(filter?.accountIds ?? [])];
+  if (named.some((id) => id !== accountId)) throw new BadUserInputError(`this scan is of account ${accountId}: leave filter.accountId(s) out`, 'filter.accountIds');
 }
 
 function requireQueue(jobs: ScanJobsService | null): ScanJobsService {

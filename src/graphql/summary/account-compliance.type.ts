@@ -13,11 +13,22 @@ export const AccountComplianceOrderFieldEnum = {
 registerEnumType(AccountComplianceOrderFieldEnum, {
   name: 'AccountComplianceOrderField',
   description: 'Counts and LAST_SCAN_AT are from each account\'s latest scan; ties are in account id order.',
+  valuesConfig: {
+    FAIL_COUNT: { description: 'FAIL findings.' },
+    ERROR_COUNT: { description: 'ERROR findings (what could not be read).' },
+    LAST_SCAN_AT: { description: 'When its latest scan read IAM.' },
+    ACCOUNT_ID: { description: 'The account id.' },
+  },
 });
 
-@InputType()
+@InputType({ description: 'Which accounts a compliance breakdown lists.' })
+export class AccountComplianceFilter {
+  @Field(() => [String], { nullable: true, description: 'Only these accounts (12 digits each); an account without a completed scan is not listed.' }) accountIds?: string[];
+}
+
+@InputType({ description: 'The order of a compliance breakdown.' })
 export class AccountComplianceOrder {
-  @Field(() => AccountComplianceOrderFieldEnum) field!: AccountComplianceOrderField;
+  @Field(() => AccountComplianceOrderFieldEnum, { description: 'What to order by.' }) field!: AccountComplianceOrderField;
   @Field(() => OrderDirectionEnum, { defaultValue: 'DESC', description: 'DESC (the default) lists the worst accounts first.' }) direction!: 'ASC' | 'DESC';
 }
 

@@ -1,11 +1,12 @@
 import { NO_ACCESS_KEYS_AT_SETUP } from '../../controls/no-access-keys-at-setup/control.metadata';
 import type { ComplianceSummaryView } from '../../services/compliance-summary.service';
+import { toControl } from '../controls/control.mapper';
 import type { ComplianceSummary } from './compliance-summary.type';
 
 export function toComplianceSummary(v: ComplianceSummaryView): ComplianceSummary {
   return {
     accountId: v.accountId,
-    control: NO_ACCESS_KEYS_AT_SETUP,
+    control: toControl(NO_ACCESS_KEYS_AT_SETUP),
     counts: v.counts,
     compliant: v.compliant,
     failingUsers: v.failingUsers,

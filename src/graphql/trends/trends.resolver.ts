@@ -16,9 +16,9 @@ export class TrendsResolver {
   complianceTrend(
     @Arg('accountId', () => String, { nullable: true, description: 'One account. Not with accountIds.' }) accountId: string | undefined,
     @Arg('accountIds', () => [String], { nullable: true, description: 'Several accounts, summed. Omit both for every account.' }) accountIds: string[] | undefined,
-    @Arg('from') from: Date,
-    @Arg('to') to: Date,
-    @Arg('interval', () => TrendIntervalEnum) interval: TrendInterval,
+    @Arg('from', { description: 'Start of the first bucket.' }) from: Date,
+    @Arg('to', { description: 'End of the range (exclusive).' }) to: Date,
+    @Arg('interval', () => TrendIntervalEnum, { description: 'Bucket size.' }) interval: TrendInterval,
     @Ctx() { services }: Context,
   ): Promise<TrendPoint[]> {
     return services.trends.trend({ accountId, accountIds }, from, to, interval);

@@ -1,11 +1,12 @@
 import { Authorized, Arg, Args, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context';
-import { PageArgs, pageSize, toConnection } from '../common/pagination';
+import { BidirectionalPageArgs, pageRequest, toConnection } from '../common/pagination';
+import { toAccessKeyStatus } from '../common/scalars';
 import { Finding } from '../findings/finding.type';
 import { toFinding } from '../findings/finding.mapper';
 import { Scan } from '../scans/scan.type';
 import { toScan } from '../scans/scan.mapper';
-import { AccessKey, IamUser, IamUserConnection, IamUserFilter } from './iam-user.type';
+import { AccessKey, IamUser, IamUserConnection, IamUserFilter, IamUserOrder } from './iam-user.type';
 import { toIamUser } from './iam-user.mapper';
 
 const AS_OF = 'Answer as of this instant: the latest completed scan at or before it. Omitted: now.';
@@ -15,18 +16,20 @@ const AS_OF = 'Answer as of this instant: the latest completed scan at or before
 export class IamUsersResolver {
   @Query(() => IamUserConnection, { description: 'IAM users as the latest scan of each account saw them, or as of an instant.' })
   async iamUsers(
-    @Arg('filter', () => IamUserFilter, { nullable: true }) filter: IamUserFilter | undefined,
-    @Args(() => PageArgs) { first, after }: PageArgs,
+    @Arg('filter', () => IamUserFilter, { nullable: true, description: 'Which users; omitted: all.' }) filter: IamUserFilter | undefined,
+    @Arg('orderBy', () => IamUserOrder, { nullable: true, description: 'Default: { field: IDENTITY, direction: ASC }.' }) orderBy: IamUserOrder | undefined,
+    @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('asOf', () => Date, { nullable: true, description: AS_OF }) asOf: Date | undefined,
     @Ctx() { services }: Context,
   ): Promise<IamUserConnection> {
-    return toConnection(await services.iamUsers.list(filter ?? {}, pageSize(first), after, asOf), toIamUser);
+    const { size, from } = pageRequest(page);
+    return toConnection(await services.iamUsers.list(filter ?? {}, size, from, asOf, orderBy?.direction), toIamUser);
   }
 
   @Query(() => IamUser, { nullable: true, description: 'Null when the answering scan did not see this user.' })
   async iamUser(
-    @Arg('accountId') accountId: string,
-    @Arg('userName') userName: string,
+    @Arg('accountId', { description: 'The account (12 digits).' }) accountId: string,
+    @Arg('userName', { description: 'The user\'s name.' }) userName: string,
     @Arg('asOf', () => Date, { nullable: true, description: AS_OF }) asOf: Date | undefined,
     @Ctx() { services }: Context,
   ): Promise<IamUser | null> {
@@ -35,8 +38,9 @@ export class IamUsersResolver {
   }
 
   @FieldResolver(() => [AccessKey], { description: 'The keys the user had at the same instant.' })
-  accessKeys(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<AccessKey[]> {
-    return loaders.accessKeys.load({ accountId: user.accountId, userId: user.userId ?? null, userName: user.userName, at: user.asOf, scanId: user.scanId });
+  async accessKeys(@Root() user: IamUser, @Ctx() { loaders }: Context): Promise<AccessKey[]> {
+    const keys = await loaders.accessKeys.load({ accountId: user.accountId, userId: user.userId ?? null, userName: user.userName, at: user.asOf, scanId: user.scanId });
+    return keys.map((k) => ({ ...k, status: toAccessKeyStatus(k.status)! }));
   }
 
   @FieldResolver(() => [Finding], { description: 'The user\'s findings at the same instant.' })
