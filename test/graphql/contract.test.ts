@@ -158,6 +158,12 @@ describe('the schema as a contract, over HTTP', () => {
     const descTail = (await ok('{ findings(last: 2, orderBy: { field: IDENTITY, direction: DESC }) { nodes { id } } }')).findings.nodes;
     expect(descTail).toEqual([...asc].reverse());
 
+    // IAM users page back the same way (a key of two columns: account, user name).
+    const users = (await ok('{ iamUsers(first: 100) { nodes { userName } } }')).iamUsers.nodes;
+    const lastUsers = (await ok('{ iamUsers(last: 3) { nodes { userName } pageInfo { startCursor } } }')).iamUsers;
+    expect(lastUsers.nodes).toEqual(users.slice(-3));
+    expect((await ok('query($b: String) { iamUsers(last: 2, before: $b) { nodes { userName } } }', { b: lastUsers.pageInfo.startCursor })).iamUsers.nodes).toEqual(users.slice(-5, -3));
+
     expect((await refusal('{ findings(first: 5, last: 2) { totalCount } }')).message).toBe('give first (page forward) or last (page back), not both');
     expect((await refusal('{ findings(after: "x", before: "y") { totalCount } }')).message).toBe('give after (page forward) or before/last (page back), not both');
     expect(await refusal('{ findings(before: "bm90LWEtY3Vyc29y") { totalCount } }')).toMatchObject({ message: 'before is not a cursor returned by this API', extensions: { field: 'before' } });
