@@ -158,6 +158,12 @@ describe('the schema as a contract, over HTTP', () => {
     const descTail = (await ok('{ findings(last: 2, orderBy: { field: IDENTITY, direction: DESC }) { nodes { id } } }')).findings.nodes;
     expect(descTail).toEqual([...asc].reverse());
 
+    // IAM users page back the same way (a key of two columns: account, user name).
+    const users = (await ok('{ iamUsers(first: 100) { nodes { userName } } }')).iamUsers.nodes;
+    const lastUsers = (await ok('{ iamUsers(last: 3) { nodes { userName } pageInfo { startCursor } } }')).iamUsers;
+    expect(lastUsers.nodes).toEqual(users.slice(-3));
+    expect((await ok('query($b: String) { iamUsers(last: 2, before: $b) { nodes { userName } } }', { b: lastUsers.pageInfo.startCursor })).iamUsers.nodes).toEqual(users.slice(-5, -3));
+
     expect((await refusal('{ findings(first: 5, last: 2) { totalCount } }')).message).toBe('give first (page forward) or last (page back), not both');
     expect((await refusal('{ findings(after: "x", before: "y") { totalCount } }')).message).toBe('give after (page forward) or before/last (page back), not both');
     expect(await refusal('{ findings(before: "bm90LWEtY3Vyc29y") { totalCount } }')).toMatchObject({ message: 'before is not a cursor returned by this API', extensions: { field: 'before' } });
@@ -181,20 +187,22 @@ describe('the schema as a contract, over HTTP', () => {
   });
 
   it('remediation records filter by a list of kinds (kind still works) and page back', async () => {
+    // The audit trail outlives test files (resetDatabase keeps it): only this test's records, by createdAfter.
+    const since = new Date(Date.now() - 1).toISOString();
     for (const [i, mutation] of ['deactivateAccessKey', 'reactivateAccessKey', 'deactivateAccessKey'].entries()) {
       const res = await ok(`mutation($i: AccessKeyActionInput!) { ${mutation}(input: $i) { action { status } userErrors { code } } }`, {
         i: { accountId: ACCOUNT, userName: `setup-0${i}`, accessKeyId: key(i), reason: 'contract test', dryRun: true },
       });
       expect(Object.values(res)[0]).toMatchObject({ action: { status: 'DRY_RUN' }, userErrors: [] });
     }
-    const { kinds, kind, back } = await ok(`{
-      kinds: remediationActions(filter: { kinds: [DEACTIVATE, REACTIVATE] }) { totalCount }
-      kind: remediationActions(filter: { kind: REACTIVATE }) { totalCount nodes { userName } }
-      back: remediationActions(last: 1) { nodes { userName } }
-    }`);
+    const { kinds, kind, back } = await ok(`query($since: DateTime) {
+      kinds: remediationActions(filter: { kinds: [DEACTIVATE, REACTIVATE], createdAfter: $since }) { totalCount }
+      kind: remediationActions(filter: { kind: REACTIVATE, createdAfter: $since }) { totalCount nodes { userName } }
+      back: remediationActions(last: 1, filter: { createdAfter: $since }) { nodes { userName } pageInfo { hasPreviousPage } }
+    }`, { since });
     expect(kinds.totalCount).toBe(3);
     expect(kind).toEqual({ totalCount: 1, nodes: [{ userName: 'setup-01' }] });
-    expect(back.nodes).toEqual([{ userName: 'setup-00' }]); // newest first: the oldest is last
+    expect(back).toEqual({ nodes: [{ userName: 'setup-00' }], pageInfo: { hasPreviousPage: true } }); // newest first: the oldest is last
   });
 
   it('accounts page back too', async () => {
