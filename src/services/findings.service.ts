@@ -13,6 +13,8 @@ export interface FindingView {
   reasons: FindingReason[];
   userName: string;
   userArn: string;
+  /** IAM's user id; null for the root account and for findings stored before identities followed it. */
+  userId: string | null;
   accessKeyId: string | null;
   accountId: string;
   evidence: FindingEvidence;
@@ -239,6 +241,7 @@ function toView(r: FindingSqlRow): FindingView {
     reasons: r.reasons as FindingReason[],
     userName: r.user_name,
     userArn: r.user_arn,
+    userId: r.user_id,
     accessKeyId: r.access_key_id,
     accountId: r.account_id,
     evidence: reviveEvidence(r.evidence),
