@@ -46,6 +46,13 @@ export interface FindingOrder {
   direction: 'ASC' | 'DESC';
 }
 
+/** The accounts, instants and filters one export reads. */
+export interface ExportScope {
+  instants: AccountInstant[];
+  mode: 'current' | 'asOf';
+  query: FindingQuery;
+}
+
 const DEFAULT_ORDER: FindingOrder = { field: 'IDENTITY', direction: 'ASC' };
 
 // Columns of a finding as of an instant: from the finding row (now) or from its version valid then.
@@ -104,6 +111,23 @@ export class FindingsService {
       totalCount: Number(count),
       cursorOf: (f) => encodeCursor([sortCursorValue(rows, f), f.identity]),
     };
+  }
+
+  /** What an export reads: the scans answering each account (resolved once, so every page describes the same ones). */
+  async exportScope(query: FindingQuery, asOf?: Date | null): Promise<ExportScope> {
+    const instants = await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), asOf);
+    return { instants, mode: asOf ? 'asOf' : 'current', query };
+  }
+
+  /**
+   * One page of an export: up to `size` findings after `afterIdentity`, in identity order (the unique index), with
+   * the same filters and columns as `list` and without its count. Keyset: the last page costs what the first does.
+   */
+  async exportPage(scope: ExportScope, size: number, afterIdentity: string | null): Promise<{ nodes: FindingView[]; hasNextPage: boolean }> {
+    const after = afterIdentity === null ? undefined : encodeCursor(['', afterIdentity]);
+    const { sql, params } = findingsPageStatements(scope.instants, scope.query, size, after, scope.mode, DEFAULT_ORDER).rows;
+    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(sql, ...params);
+    return { nodes: rows.slice(0, size).map(toView), hasNextPage: rows.length > size };
   }
 
   async byIds(ids: readonly string[]): Promise<(FindingView | null)[]> {
