@@ -125,8 +125,9 @@ export class FindingsService {
    */
   async exportPage(scope: ExportScope, size: number, afterIdentity: string | null): Promise<{ nodes: FindingView[]; hasNextPage: boolean }> {
     const after = afterIdentity === null ? undefined : encodeCursor(['', afterIdentity]);
-    const { sql, params } = findingsPageStatements(scope.instants, scope.query, size, after, scope.mode, DEFAULT_ORDER).rows;
-    const rows = await this.prisma.$queryRawUnsafe<FindingSqlRow[]>(sql, ...params);
+    const { sql, params } = exportPageStatement(scope, size, after);
+    const [{ page }] = await this.prisma.$queryRawUnsafe<{ page: string }[]>(sql, ...params);
+    const rows = (JSON.parse(page) as JsonFindingRow[]).map(fromJsonRow);
     return { nodes: rows.slice(0, size).map(toView), hasNextPage: rows.length > size };
   }
 
@@ -212,6 +213,29 @@ export function findingsPageStatements(
     count: { sql: `SELECT count(*) FROM ${from} ${filter}`, params: countParams },
   };
 }
+
+/**
+ * An export page as one JSON text: the findings page's rows statement, aggregated. Prisma's raw queries convert
+ * every value of every row (about 0.1 ms a row); one text value and JSON.parse cost a fraction of that.
+ */
+export function exportPageStatement(scope: ExportScope, size: number, after: string | undefined): Statement {
+  const { sql, params } = findingsPageStatements(scope.instants, scope.query, size, after, scope.mode, DEFAULT_ORDER).rows;
+  return { sql: `SELECT COALESCE(json_agg(p ORDER BY p.identity), '[]')::text AS page FROM (${sql}) p`, params };
+}
+
+type JsonFindingRow = Omit<FindingSqlRow, 'first_seen_at' | 'last_seen_at' | 'resolved_at' | 'sort_value'> & {
+  first_seen_at: string;
+  last_seen_at: string;
+  resolved_at: string | null;
+};
+
+const fromJsonRow = (r: JsonFindingRow): FindingSqlRow => ({
+  ...r,
+  first_seen_at: new Date(r.first_seen_at),
+  last_seen_at: new Date(r.last_seen_at),
+  resolved_at: r.resolved_at === null ? null : new Date(r.resolved_at),
+  sort_value: null,
+});
 
 /** The findings each user had at its instant. */
 export function findingsForUsersStatement(users: readonly UserInstant[]): Statement {

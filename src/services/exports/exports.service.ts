@@ -16,7 +16,7 @@ import { toOcsf } from './ocsf.mapper';
 export const EXPORT_FORMATS = ['ocsf', 'asff', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export const DEFAULT_EXPORT_PAGE_SIZE = 500;
+export const DEFAULT_EXPORT_PAGE_SIZE = 1000;
 export const KEYWARDEN_VERSION = '0.1.0';
 
 export interface ExportRequest {
