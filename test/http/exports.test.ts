@@ -197,6 +197,11 @@ describe('findings exports over HTTP', () => {
     expect(open.length).toBe(graphql.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').length);
     const asOf = lines(await (await get(`format=jsonl&asOf=${encodeURIComponent(new Date().toISOString())}`)).text());
     expect(asOf.length).toBe(graphql.length);
+    // Nothing selected: still a whole document of each format.
+    expect(JSON.parse(await (await get('format=asff&status=EXCEPTED')).text())).toEqual([]);
+    expect(JSON.parse(await (await get('format=ocsf&array=true&status=EXCEPTED')).text())).toEqual([]);
+    expect(await (await get('format=csv&status=EXCEPTED&bom=false')).text()).toBe(`${CSV_HEADER.join(',')}\r\n`);
+    expect(await (await get('format=ocsf&status=EXCEPTED')).text()).toBe('');
   });
 
   it('bad input is a 400 naming the parameter, before any byte of an export', async () => {

@@ -16,7 +16,9 @@ import { toOcsf } from './ocsf.mapper';
 export const EXPORT_FORMATS = ['ocsf', 'asff', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-export const DEFAULT_EXPORT_PAGE_SIZE = 1000;
+export const DEFAULT_EXPORT_PAGE_SIZE = 500;
+/** Findings formatted and written at a time. */
+const SLICE = 100;
 export const KEYWARDEN_VERSION = '0.1.0';
 
 export interface ExportRequest {
@@ -70,12 +72,16 @@ export class ExportsService {
         const page = await findings.exportPage(scope, pageSize, after);
         outcome.pages += 1;
         logger?.debug({ page: outcome.pages, rows: page.nodes.length }, 'export page read');
-        const records = page.nodes.map((f) => toExportRecord(f, settings));
-        const chunk = writer.page(records, outcome.findings === 0, outcome.findings);
-        outcome.findings += records.length;
         more = page.hasNextPage;
         after = page.nodes.length ? page.nodes[page.nodes.length - 1].identity : null;
-        if (chunk) yield chunk;
+        // Formatted and written a slice at a time: the text waiting for `drain` is a slice's, not a page's.
+        const slices = Math.max(1, Math.ceil(page.nodes.length / SLICE));
+        for (let i = 0; i < slices; i++) {
+          const records = page.nodes.slice(i * SLICE, (i + 1) * SLICE).map((f) => toExportRecord(f, settings));
+          const chunk = writer.page(records, outcome.findings === 0 && i === 0 && outcome.pages === 1, outcome.findings);
+          outcome.findings += records.length;
+          if (chunk) yield chunk;
+        }
       }
       const tail = writer.end(outcome.findings);
       if (tail) yield tail;
