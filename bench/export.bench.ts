@@ -29,6 +29,7 @@ const FORMATS = (process.env.BENCH_EXPORT_FORMATS ?? 'ocsf,asff,csv').split(',')
 const TOKEN = 'bench-export-bootstrap-token-0123456789abcdef';
 const TARGETS = { rssRatio: 1.2, csvPerSecond: 20_000 };
 const MB = 1024 * 1024;
+const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 interface Run {
   size: number;
@@ -38,6 +39,7 @@ interface Run {
   seconds: number;
   startRss: number;
   peakRss: number;
+  heapAfterGc: number;
 }
 
 /** GETs the export and counts its bytes and lines (findings) without keeping them. */
@@ -67,9 +69,9 @@ async function exportOnce(databaseUrl: string, size: number, format: string): Pr
     const query = format === 'ocsf' ? 'format=ocsf' : format === 'asff' ? 'format=asff' : 'format=csv';
     const got = await download(url.replace(/graphql$/, `exports/findings?${query}`));
     server.send('rss');
-    const { peakRss } = await nextMessage<{ peakRss: number }>(server);
+    const { peakRss, heapAfterGc } = await nextMessage<{ peakRss: number; heapAfterGc: number }>(server);
     const findings = format === 'ocsf' ? got.newlines : got.newlines - 1;
-    return { size, format, findings, bytes: got.bytes, seconds: got.seconds, startRss, peakRss };
+    return { size, format, findings, bytes: got.bytes, seconds: got.seconds, startRss, peakRss, heapAfterGc };
   } finally {
     server.disconnect();
     await new Promise((r) => server.once('exit', r));
@@ -77,7 +79,7 @@ async function exportOnce(databaseUrl: string, size: number, format: string): Pr
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:export on ${os.cpus().length} CPUs (load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}), sizes ${SIZES.join(', ')}, formats ${FORMATS.join(', ')}`);
+  console.log(`bench:export on ${os.cpus().length} CPUs (load ${loadAverage()}), sizes ${SIZES.join(', ')}, formats ${FORMATS.join(', ')}`);
   const runs: Run[] = [];
   await withDatabase('keywarden_bench_export', async (databaseUrl) => {
     const prisma = createPrismaClient(databaseUrl);
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
           runs.push(run);
           console.log(
             `${String(now).padStart(7)} findings ${format.padEnd(5)} ${(run.findings / run.seconds).toFixed(0).padStart(7)} findings/s ` +
-              `${run.seconds.toFixed(2).padStart(6)} s ${(run.bytes / MB).toFixed(1).padStart(7)} MB  server RSS ${(run.startRss / MB).toFixed(0)} MB at start, peak ${(run.peakRss / MB).toFixed(0)} MB`,
+              `${run.seconds.toFixed(2).padStart(6)} s ${(run.bytes / MB).toFixed(1).padStart(7)} MB  server RSS ${(run.startRss / MB).toFixed(0)} MB at start, peak ${(run.peakRss / MB).toFixed(0)} MB; heap after GC ${(run.heapAfterGc / MB).toFixed(0)} MB`,
           );
         }
       }
@@ -118,7 +120,10 @@ async function main(): Promise<void> {
     const b = runs.find((r) => r.format === format && r.size >= large && r.size < large * 1.01)!;
     if (!a || !b || a === b) continue;
     const ratio = b.peakRss / a.peakRss;
-    console.log(`${format.padEnd(5)} peak RSS ${(b.peakRss / MB).toFixed(0)} MB at ${b.size} / ${(a.peakRss / MB).toFixed(0)} MB at ${a.size} = ${ratio.toFixed(2)}x (target <= ${TARGETS.rssRatio}x)`);
+    console.log(
+      `${format.padEnd(5)} peak RSS ${(b.peakRss / MB).toFixed(0)} MB at ${b.size} / ${(a.peakRss / MB).toFixed(0)} MB at ${a.size} = ${ratio.toFixed(2)}x (target <= ${TARGETS.rssRatio}x); ` +
+        `heap after GC ${(b.heapAfterGc / MB).toFixed(0)} / ${(a.heapAfterGc / MB).toFixed(0)} MB`,
+    );
     if (ratio > TARGETS.rssRatio) missed.push(`${format} RSS ratio ${ratio.toFixed(2)}`);
   }
   for (const r of runs.filter((x) => x.format === 'csv')) {
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
     console.log(`csv   ${r.size}: ${rate.toFixed(0)} findings/s (target >= ${TARGETS.csvPerSecond})`);
     if (rate < TARGETS.csvPerSecond) missed.push(`csv ${r.size} at ${rate.toFixed(0)}/s`);
   }
+  console.log(`load average at the end: ${loadAverage()} (on ${os.cpus().length} CPUs)`);
   if (missed.length) {
     console.log(`missed: ${missed.join('; ')}`);
     process.exitCode = 1;
