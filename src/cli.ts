@@ -350,7 +350,12 @@ exportCommand
       });
       const { createWriteStream } = require('node:fs') as typeof import('node:fs');
       const { pipeline } = require('node:stream/promises') as typeof import('node:stream/promises');
-      await pipeline(exported.body, opts.out ? createWriteStream(opts.out) : process.stdout);
+      try {
+        await pipeline(exported.body, opts.out ? createWriteStream(opts.out) : process.stdout);
+      } catch (err) {
+        // `keywarden export … | head`: the reader has what it wanted; the reads stopped with the pipe.
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      }
       if (opts.out) console.error(`${exported.progress().findings} findings written to ${opts.out}`);
     } finally {
       await db.close();
