@@ -66,19 +66,31 @@ export class ExportsService {
     const scope = await this.findings.exportScope(request.query, request.asOf ?? null);
     const outcome: ExportOutcome = { findings: 0, pages: 0 };
     const { pageSize, findings, settings, logger } = this;
-    async function* chunks(): AsyncGenerator<string> {
-      let after: string | null = null;
-      for (let more = true; more; ) {
-        const page = await findings.exportPage(scope, pageSize, after);
+    const read = (after: string | null) => {
+      const page = findings.exportPage(scope, pageSize, after).then((p) => {
         outcome.pages += 1;
-        logger?.debug({ page: outcome.pages, rows: page.nodes.length }, 'export page read');
-        more = page.hasNextPage;
-        after = page.nodes.length ? page.nodes[page.nodes.length - 1].identity : null;
+        logger?.debug({ page: outcome.pages, rows: p.nodes.length }, 'export page read');
+        return p;
+      });
+      // Observed now, awaited later: a read ahead that fails while a slice is being written, or after the consumer
+      // left, must not be an unhandled rejection (which ends the process). Awaiting it still throws.
+      page.catch(() => undefined);
+      return page;
+    };
+    async function* chunks(): AsyncGenerator<string> {
+      // One page read ahead: the next page's query runs while this one is formatted and written (the database
+      // wait was a third of an export's time). At most that one read is in flight when a consumer goes away.
+      let next: ReturnType<typeof read> | null = read(null);
+      let started = false;
+      while (next) {
+        const page: Awaited<ReturnType<typeof read>> = await next;
+        next = page.hasNextPage ? read(page.nodes[page.nodes.length - 1].identity) : null;
         // Formatted and written a slice at a time: the text waiting for `drain` is a slice's, not a page's.
         const slices = Math.max(1, Math.ceil(page.nodes.length / SLICE));
         for (let i = 0; i < slices; i++) {
           const records = page.nodes.slice(i * SLICE, (i + 1) * SLICE).map((f) => toExportRecord(f, settings));
-          const chunk = writer.page(records, outcome.findings === 0 && i === 0 && outcome.pages === 1, outcome.findings);
+          const chunk = writer.page(records, !started, outcome.findings);
+          started = true;
           outcome.findings += records.length;
           if (chunk) yield chunk;
         }
