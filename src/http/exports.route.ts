@@ -102,6 +102,11 @@ export function exportFindingsRoute(exports: ExportsService, logger: Logger, req
     res.setHeader('content-type', opened.contentType);
     res.setHeader('content-disposition', `attachment; filename="${opened.fileName}"`);
     res.setHeader('cache-control', 'no-store');
+    // Express answers HEAD with the GET route: the headers (filters checked), and no page read for a body nobody gets.
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     let outcome = 'completed';
     try {
       // pipeline waits for `drain` and, when the client goes away, destroys the body: no further page is read.

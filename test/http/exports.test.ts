@@ -226,6 +226,13 @@ describe('findings exports over HTTP', () => {
     }
   });
 
+  it('HEAD checks the filters and answers the headers of the export', async () => {
+    const head = await fetch(`${base}/exports/findings?format=csv`, { method: 'HEAD', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([200, 'text/csv; charset=utf-8; header=present', '']);
+    const bad = await fetch(`${base}/exports/findings?format=xml`, { method: 'HEAD', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(bad.status).toBe(400);
+  });
+
   it('needs a token with findings:read', async () => {
     expect((await get('format=csv', null)).status).toBe(401);
     const token = await new (require('../../src/auth/tokens.service').TokensService)(prisma).create({ name: 'scanner', scopes: ['scans:write'], createdBy: 'test' });
