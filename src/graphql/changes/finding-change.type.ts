@@ -22,7 +22,10 @@ export class FindingChange {
   scanId!: string | null;
 }
 
-@ObjectType({ description: 'A page of finding transitions. pageInfo.endCursor is where the next call resumes, also when the page is empty.' })
+@ObjectType({
+  description: 'A page of finding transitions. pageInfo.endCursor is where the next call resumes, also when the page is empty. ' +
+    'totalCount counts the transitions from this page on, as visible now.',
+})
 export class FindingChangeConnection extends Connection(FindingChange, 'FindingChange') {}
 
 @InputType({ description: 'Which transitions to list.' })
