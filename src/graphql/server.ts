@@ -100,7 +100,13 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const httpServer = http.createServer(
     // Above the load balancer's idle timeout (AWS ALB: 60 s): the balancer, not Node, must close an idle
     // connection, or it sends a request down a socket Node is closing and answers 502.
-    { keepAliveTimeout: httpSettings.keepAliveTimeoutMs, headersTimeout: httpSettings.headersTimeoutMs, requestTimeout: httpSettings.requestTimeoutMs },
+    {
+      keepAliveTimeout: httpSettings.keepAliveTimeoutMs,
+      headersTimeout: httpSettings.headersTimeoutMs,
+      requestTimeout: httpSettings.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default, 30 s, would let them overrun by as much).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(1_000, Math.floor(httpSettings.headersTimeoutMs / 10))),
+    },
     app,
   );
   // Node <22 takes keepAliveTimeout from the options only since 18.x's later releases: set it on the server too.

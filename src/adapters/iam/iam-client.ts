@@ -81,7 +81,7 @@ export function createIamClient(options: IamClientOptions = {}): CountingIamClie
         throw err;
       }
     },
-    { step: 'deserialize', name: 'keywardenCallCounter', priority: 'low' },
+    { step: 'deserialize', name: 'keywardenCallCounter', priority: 'high' },
   );
   return {
     client,
