@@ -35,7 +35,10 @@ export async function startApiCluster({ processes, env, logger }: { processes: n
       const wasListening = listening.delete(worker);
       if (stopping) return;
       // One that never listened failed at start (a bad port, the database): forking again would only loop.
-      if (!wasListening) return reject(new Error(`an API process exited before listening (code ${code}${signal ? `, ${signal}` : ''})`));
+      if (!wasListening) {
+        logger.error({ pid: worker.process.pid, code, signal }, 'an API process exited before listening: not started again');
+        return reject(new Error(`an API process exited before listening (code ${code}${signal ? `, ${signal}` : ''})`));
+      }
       logger.warn({ pid: worker.process.pid, code, signal }, 'an API process exited: starting another');
       fork();
     });
