@@ -13,15 +13,14 @@ import 'reflect-metadata';
 import os from 'node:os';
 import { Client } from 'pg';
 import { createPrismaClient } from '../src/adapters/db/prisma';
-import { ScanStore, type IngestResult } from '../src/adapters/store/scan.store';
-import { DEFAULT_CONTROL_SETTINGS, evaluateNoAccessKeysAtSetup } from '../src/controls/no-access-keys-at-setup/control';
-import type { AccountInventory } from '../src/domain/inventory';
+import { ScanStore } from '../src/adapters/store/scan.store';
 import type { PrismaClient } from '../src/generated/prisma/client';
 import { withDatabase } from './database';
 import { child, nextMessage } from './process';
 import { gql as gqlAs } from './graphql.client';
 import { SyntheticAccount, type DayChanges } from './history.account';
 import { findingsPageSql, trendSql, usersPageSql, type SqlRun } from './history.sql';
+import { ingest, type Ingested as IngestedScan } from './history.ingest';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 365);
@@ -110,25 +109,9 @@ const sizeLine = (t: string, s: TableSize) =>
 // ---------------------------------------------------------------------------------------------
 // Ingest
 
-interface Ingested {
+interface Ingested extends IngestedScan {
   day: number;
-  at: Date;
-  evaluateMs: number;
-  ingestMs: number;
-  result: IngestResult;
   changes: DayChanges | null;
-}
-
-async function ingest(store: ScanStore, inventory: AccountInventory): Promise<Omit<Ingested, 'day' | 'changes'>> {
-  let t = performance.now();
-  const findings = evaluateNoAccessKeysAtSetup(inventory, { now: inventory.collectedAt, settings: DEFAULT_CONTROL_SETTINGS });
-  const evaluateMs = performance.now() - t;
-  t = performance.now();
-  const startedAt = new Date(inventory.collectedAt.getTime() - 20_000);
-  const scanId = await store.startScan(inventory.source, startedAt, { ...DEFAULT_CONTROL_SETTINGS, mode: inventory.source, concurrency: 16 });
-  const finishedAt = new Date(inventory.collectedAt.getTime() + 5_000);
-  const result = await store.completeScan({ scanId, inventory, findings, status: 'COMPLETED', iamCalls: {}, finishedAt });
-  return { at: inventory.collectedAt, evaluateMs, ingestMs: performance.now() - t, result };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,13 @@ import { createScanService, formatPruneResult, formatScanSummary, openDatabase, 
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
-import { authSettings, awsCredentialsConfigured, loadConfig, type Config } from './config';
+import { authSettings, awsCredentialsConfigured, httpSettings, loadConfig, type Config } from './config';
+import cluster from 'node:cluster';
+import { reportListening, startApiCluster, untilStopRequested } from './cluster/serve-cluster';
+import { findingsByAccount } from './metrics/findings.source';
+import { collectProcessMetrics, readAtScrape } from './metrics/metrics';
+import { aggregateClusterMetrics, joinClusterMetrics } from './metrics/metrics.cluster';
+import { startMetricsServer } from './metrics/metrics.http';
 import { TokensService } from './auth/tokens.service';
 import os from 'node:os';
 import { createLogger, type Logger } from './logger';
@@ -111,7 +117,7 @@ token
   .command('create')
   .description('create an API token and print it once (only its hash is stored)')
   .requiredOption('--name <name>', 'what the token is for, e.g. "grc-platform"')
-  .requiredOption('--scope <scope...>', 'findings:read, scans:write, remediation:write, admin')
+  .requiredOption('--scope <scope...>', 'findings:read, scans:write, remediation:write, metrics:read, admin')
   .option('--expires <date>', 'ISO 8601 date or a number of days, e.g. 90')
   .action(async (opts) => {
     const config = loadConfig();
@@ -159,23 +165,66 @@ program
   .command('serve')
   .description('serve the GraphQL API on PORT (default 4000) at /graphql; with --worker, also run queued scans')
   .option('--port <port>', 'port to listen on')
-  .option('--worker', 'run a scan worker in this process too')
+  .option('--worker', 'run a scan worker in this process too (the primary, with --processes above 1)')
   .option('--concurrency <n>', 'with --worker: account scans at once (default KEYWARDEN_WORKER_CONCURRENCY, 4)')
+  .option('--processes <n>', 'API processes behind the port (default KEYWARDEN_PROCESSES, else one per CPU); 1 serves from this process')
   .action(async (opts) => {
-    const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency });
+    const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency, processes: opts.processes });
+    if (cluster.isWorker) return serveApiProcess(config);
     const log = logger(config);
+    const processes = config.processes ?? os.availableParallelism();
     const db = await openDatabase(config, log);
     const aws = awsAccess(config);
     const fleet = await openFleet(config, db, aws, log);
     await reconcileAtStart(db.prisma, aws, config, log);
     if (opts.worker) await fleet.startWorker();
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
-    console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
-    await untilSignal();
-    await server.close();
+    if (processes > 1) aggregateClusterMetrics();
+    const metrics = await startMetrics(config, log, db.prisma, fleet);
+    let api: { url: string; close(): Promise<void> };
+    if (processes > 1) {
+      // The API processes attach to this process's database (the embedded one included) through its URL.
+      const apiCluster = await startApiCluster({ processes, logger: log, env: { DATABASE_URL: db.url, KEYWARDEN_METRICS_PORT: '', KEYWARDEN_PROCESSES: String(processes) } });
+      api = { url: apiCluster.url, close: () => apiCluster.stop(config.shutdownGraceSeconds * 1000 + 5_000) };
+      console.log(`${processes} API processes (pids ${apiCluster.pids().join(', ')}) share the port; this process (${process.pid}) supervises${opts.worker ? ' and runs queued scans' : ''}`);
+    } else {
+      api = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+    }
+    console.log(`GraphQL API at ${api.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
+    if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
+    await untilStopRequested();
+    // Stop accepting and drain in-flight requests (up to KEYWARDEN_SHUTDOWN_GRACE_SECONDS), then the rest.
+    await api.close();
+    await metrics?.close();
     await fleet.close();
     await db.close();
   });
+
+/** One API process of `serve --processes N`: the database the primary opened, no scan worker, no metrics port. */
+async function serveApiProcess(config: Config): Promise<void> {
+  const log = logger(config);
+  joinClusterMetrics();
+  collectProcessMetrics();
+  const db = await openDatabase(config, log, { migrate: false });
+  const aws = awsAccess(config);
+  const fleet = await openFleet(config, db, aws, log, { background: false });
+  const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+  reportListening(server.url);
+  await untilStopRequested();
+  await server.close();
+  await fleet.close();
+  await db.close();
+}
+
+/**
+ * KEYWARDEN_METRICS_PORT's listener, when set, and what its gauges read at scrape (the queue, the findings).
+ * Process metrics are collected whether or not the port is open: the API port's /metrics serves them too.
+ */
+async function startMetrics(config: Config, log: Logger, prisma: PrismaClient, fleet: ScanFleet) {
+  collectProcessMetrics();
+  readAtScrape({ queue: () => fleet.queue.depth(), findings: findingsByAccount(prisma, config.metricsTopAccounts) });
+  if (config.metricsPort === undefined) return null;
+  return startMetricsServer({ port: config.metricsPort, host: config.host, logger: log });
+}
 
 program
   .command('worker')
@@ -187,9 +236,12 @@ program
     const db = await openDatabase(config, log);
     const fleet = await openFleet(config, db, awsAccess(config), log);
     await fleet.startWorker();
+    const metrics = await startMetrics(config, log, db.prisma, fleet);
     console.log(`scan worker running ${config.workerConcurrency} account scans at a time (database: ${db.description}); stop with Ctrl-C`);
+    if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
     await untilSignal();
     console.log('stopping: waiting for the scans this worker runs');
+    await metrics?.close();
     await fleet.close();
     await db.close();
   });
@@ -211,12 +263,15 @@ scanOptions(program.command('start'))
     for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
     await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
+    const metrics = await startMetrics(config, log, db.prisma, fleet);
     const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
     console.log(`\nGraphQL API at ${server.url}`);
+    if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
     await untilSignal();
     await server.close();
+    await metrics?.close();
     await fleet.close();
     await iam.close();
     await db.close();
@@ -443,7 +498,7 @@ interface IamConnection {
 }
 
 function serverOptions(config: Config, log: Logger) {
-  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion } };
+  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion }, http: httpSettings(config) };
 }
 
 /**
@@ -538,8 +593,8 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
 }
 
 /** The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced). */
-function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger): Promise<ScanFleet> {
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log });
+function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger, { background = true } = {}): Promise<ScanFleet> {
+  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log, background });
 }
 
 const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);

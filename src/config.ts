@@ -67,6 +67,20 @@ const ConfigSchema = z.object({
   scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
   /** IAM is global: the region exported findings are filed under (ASFF Region and ProductArn, OCSF cloud.region), us-east-1 where IAM lives. */
   exportRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').default('us-east-1'),
+  /** Idle keep-alive connections close after this: 65 s, above AWS ALB's 60 s idle timeout (Node's own 5 s gave 502s behind one). */
+  httpKeepAliveSeconds: intFromEnv(1, 3600).default(65),
+  /** Request headers must arrive within this; above the keep-alive timeout (checked below). */
+  httpHeadersTimeoutSeconds: intFromEnv(1, 3600).default(66),
+  /** The whole request must arrive within this (a slow client cannot hold a connection); at least the headers timeout. */
+  httpRequestTimeoutSeconds: intFromEnv(1, 3600).default(90),
+  /** On SIGTERM, in-flight requests get this long to finish before their connections are closed (then the database). */
+  shutdownGraceSeconds: intFromEnv(0, 600).default(10),
+  /** `keywarden serve` processes behind one port (node:cluster). Unset: one per CPU (os.availableParallelism()). */
+  processes: intFromEnv(1, 256).optional(),
+  /** A listener for GET /metrics without a token, for Prometheus. Unset: off (the API port's /metrics needs metrics:read). */
+  metricsPort: intFromEnv(0, 65535).optional(),
+  /** Accounts named in keywarden_findings (most failing first); the rest are summed as account="other". */
+  metricsTopAccounts: intFromEnv(0, 1000).default(20),
 });
 
 function validCron(cron: string): boolean {
@@ -119,6 +133,13 @@ const ENV_NAMES: Record<keyof Config, string> = {
   memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
   externalId: 'KEYWARDEN_EXTERNAL_ID',
   exportRegion: 'KEYWARDEN_EXPORT_REGION',
+  httpKeepAliveSeconds: 'KEYWARDEN_HTTP_KEEP_ALIVE_SECONDS',
+  httpHeadersTimeoutSeconds: 'KEYWARDEN_HTTP_HEADERS_TIMEOUT_SECONDS',
+  httpRequestTimeoutSeconds: 'KEYWARDEN_HTTP_REQUEST_TIMEOUT_SECONDS',
+  shutdownGraceSeconds: 'KEYWARDEN_SHUTDOWN_GRACE_SECONDS',
+  processes: 'KEYWARDEN_PROCESSES',
+  metricsPort: 'KEYWARDEN_METRICS_PORT',
+  metricsTopAccounts: 'KEYWARDEN_METRICS_TOP_ACCOUNTS',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
@@ -129,6 +150,7 @@ const FLAG_NAMES: Partial<Record<keyof Config, string>> = {
   scanConcurrency: '--concurrency',
   retentionDays: '--days',
   workerConcurrency: '--concurrency',
+  processes: '--processes',
 };
 
 /** Environment first, then overrides (CLI flags); an invalid value stops start-up naming where it came from. */
@@ -150,7 +172,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (jwt.some(Boolean) && !jwt.every(Boolean)) {
     throw new ConfigError('JWT verification needs KEYWARDEN_JWT_JWKS_URL, KEYWARDEN_JWT_ISSUER and KEYWARDEN_JWT_AUDIENCE together');
   }
-  return parsed.data;
+  const c = parsed.data;
+  // A headers timeout at or below the keep-alive timeout cuts a request that starts on a connection about to idle out.
+  if (c.httpHeadersTimeoutSeconds <= c.httpKeepAliveSeconds) {
+    throw new ConfigError(`invalid KEYWARDEN_HTTP_HEADERS_TIMEOUT_SECONDS: must be above KEYWARDEN_HTTP_KEEP_ALIVE_SECONDS (${c.httpKeepAliveSeconds})`);
+  }
+  // Node refuses a request timeout below the headers timeout.
+  if (c.httpRequestTimeoutSeconds < c.httpHeadersTimeoutSeconds) {
+    throw new ConfigError(`invalid KEYWARDEN_HTTP_REQUEST_TIMEOUT_SECONDS: must be at least KEYWARDEN_HTTP_HEADERS_TIMEOUT_SECONDS (${c.httpHeadersTimeoutSeconds})`);
+  }
+  if (c.metricsPort !== undefined && c.metricsPort !== 0 && c.metricsPort === c.port) {
+    throw new ConfigError('invalid KEYWARDEN_METRICS_PORT: must differ from PORT (the API\'s /metrics is there, behind the metrics:read scope)');
+  }
+  return c;
+}
+
+/** The API listener's timeouts, in the server's milliseconds. */
+export function httpSettings(config: Config) {
+  return {
+    keepAliveTimeoutMs: config.httpKeepAliveSeconds * 1000,
+    headersTimeoutMs: config.httpHeadersTimeoutSeconds * 1000,
+    requestTimeoutMs: config.httpRequestTimeoutSeconds * 1000,
+    shutdownGraceMs: config.shutdownGraceSeconds * 1000,
+  };
 }
 
 export function authSettings(config: Config) {

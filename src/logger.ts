@@ -8,7 +8,8 @@ export function createLogger(level: string): Logger {
   return pino(
     {
       level,
-      base: { service: 'keywarden' },
+      // pid: `serve --processes N` writes N processes' lines to one stream.
+      base: { service: 'keywarden', pid: process.pid },
       redact: {
         paths: [
           'authorization', '*.authorization', '*.Authorization', '*.headers.authorization', 'req.headers.authorization',

@@ -31,6 +31,11 @@ export interface ScanFleetOptions {
   pollingIntervalSeconds?: number;
   retryDelaySeconds?: number;
   now?: () => Date;
+  /**
+   * False for `serve --processes N`'s API processes: they only enqueue and cancel, and leave the queue's
+   * maintenance and the schedule's timer to the primary (N of them would each poll for the same work).
+   */
+  background?: boolean;
 }
 
 export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFleet> {
@@ -41,6 +46,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     pollingIntervalSeconds: options.pollingIntervalSeconds,
     retryDelaySeconds: options.retryDelaySeconds ?? config.scanRetryDelaySeconds,
     logger,
+    background: options.background,
   });
   const jobs = new ScanJobsService({
     prisma: options.prisma,
@@ -52,7 +58,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     now: options.now,
   });
   const cron = config.scanSchedule === 'off' ? null : config.scanSchedule;
-  await queue.setSchedule(cron);
+  if (options.background !== false) await queue.setSchedule(cron);
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = async () => {
     const interrupted = await jobs.reconcileInterrupted().catch(() => 0);

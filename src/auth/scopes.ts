@@ -1,5 +1,8 @@
-/** What a token may do. `admin` implies every other scope. */
-export const SCOPES = ['findings:read', 'scans:write', 'remediation:write', 'admin'] as const;
+/**
+ * What a token may do. `admin` implies every other scope. `metrics:read` reads GET /metrics on the API port
+ * and nothing else (a Prometheus scraper's token).
+ */
+export const SCOPES = ['findings:read', 'scans:write', 'remediation:write', 'metrics:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function isScope(value: string): value is Scope {

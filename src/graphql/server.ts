@@ -33,6 +33,9 @@ import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
 import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup } from './context';
 import { keywardenSchema } from './schema';
+import { graphqlMetrics, httpMetrics } from './common/request-metrics';
+import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http-settings';
+import { metricsRoute } from '../metrics/metrics.http';
 
 export interface Limits {
   maxDepth: number;
@@ -70,6 +73,8 @@ export interface ServerOptions {
   scans?: ScanSetup | null;
   /** GET /exports/findings: the region findings are filed under (KEYWARDEN_EXPORT_REGION) and the keyset page size. */
   exports?: { region?: string; pageSize?: number };
+  /** Keep-alive, header and request timeouts, and how long shutdown waits for in-flight requests. */
+  http?: Partial<HttpSettings>;
 }
 
 export interface RunningServer {
@@ -89,14 +94,28 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {} }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {} }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
+  const httpSettings = { ...DEFAULT_HTTP_SETTINGS, ...httpGiven };
   const schema = await keywardenSchema();
   const app = express();
   app.disable('x-powered-by');
   // Express hashes every response body for an ETag; GraphQL POST responses are never revalidated.
   app.set('etag', false);
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer(
+    // Above the load balancer's idle timeout (AWS ALB: 60 s): the balancer, not Node, must close an idle
+    // connection, or it sends a request down a socket Node is closing and answers 502.
+    {
+      keepAliveTimeout: httpSettings.keepAliveTimeoutMs,
+      headersTimeout: httpSettings.headersTimeoutMs,
+      requestTimeout: httpSettings.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default, 30 s, would let them overrun by as much).
+      connectionsCheckingInterval: Math.min(30_000, Math.max(1_000, Math.floor(httpSettings.headersTimeoutMs / 10))),
+    },
+    app,
+  );
+  // Node <22 takes keepAliveTimeout from the options only since 18.x's later releases: set it on the server too.
+  httpServer.keepAliveTimeout = httpSettings.keepAliveTimeoutMs;
   const armor = new ApolloArmor({
     maxDepth: { n: limits.maxDepth },
     maxAliases: { n: limits.maxAliases },
@@ -113,7 +132,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     ...armor,
     plugins: [
       ...armor.plugins,
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      // Stops accepting, lets in-flight requests finish for up to the grace period, then closes what is left.
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: httpSettings.shutdownGraceMs }),
+      graphqlMetrics(),
       // No cache hints are set: the default cache-control plugin only costs time on every field.
       ApolloServerPluginCacheControlDisabled(),
       rejectUnstorableStrings(),
@@ -149,6 +170,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   }, scans);
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 
+  app.use(httpMetrics());
   app.use(helmet());
   app.use((_req, res, next) => {
     const requestId = randomUUID();
@@ -204,6 +226,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     },
   });
   app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestId));
+  app.get('/metrics', metricsRoute((header) => authenticator.authenticate(header), logger));
   app.use(
     '/graphql',
     authenticate,

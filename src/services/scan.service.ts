@@ -8,6 +8,7 @@ import type { StatusCounts } from '../domain/finding';
 import type { AccountInventory, ScanError } from '../domain/inventory';
 import type { Resolution } from '../domain/lifecycle';
 import type { PrismaClient } from '../generated/prisma/client';
+import { observeScan } from '../metrics/metrics';
 
 export interface ScanRequest {
   collect: CollectOptions;
@@ -108,7 +109,13 @@ export class ScanService {
     );
   }
 
-  private async execute(
+  private async execute(...args: Parameters<ScanService['executeUnobserved']>): Promise<ScanSummary> {
+    const summary = await this.executeUnobserved(...args);
+    observeScan(summary.status, summary.durationMs);
+    return summary;
+  }
+
+  private async executeUnobserved(
     iam: CountingIamClient,
     request: ScanRequest,
     { queued = null, ...target }: { scope?: string[]; resolution?: Resolution; queued?: QueuedScan | null },

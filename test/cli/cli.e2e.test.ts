@@ -55,6 +55,8 @@ function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     HOME: emptyHome,
     // Never the default ./.keywarden under the working directory.
     KEYWARDEN_DATA_DIR: path.join(tmpRoot, 'unused-data-dir'),
+    // serve forks one API process per CPU by default; these tests are about the CLI (serve.e2e.test.ts covers the cluster).
+    KEYWARDEN_PROCESSES: '1',
     ...extra,
   };
 }

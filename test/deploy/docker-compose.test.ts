@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { registry } from '../../src/metrics/metrics';
 
 /**
  * Issue #13 item 8: docker-compose.yml published PostgreSQL on every interface (5432:5432) with the password
@@ -50,5 +51,39 @@ describe('docker-compose.yml', () => {
   it('publishes the API on the host\'s loopback only', () => {
     const ports = service('keywarden').find((l) => /^\s+ports:/.test(l))!;
     expect(ports).toMatch(/\["127\.0\.0\.1:4000:4000"\]/);
+  });
+
+  it('runs Prometheus and Grafana only with --profile monitoring, on the host\'s loopback, with no password in the file', () => {
+    for (const name of ['prometheus', 'grafana']) {
+      const block = service(name);
+      expect(block.find((l) => /^\s+profiles:/.test(l))).toMatch(/\["monitoring"\]/);
+      expect(block.find((l) => /^\s+ports:/.test(l))).toMatch(/\["127\.0\.0\.1:\d+:\d+"\]/);
+    }
+    // No Grafana password in the file, and no ${VAR:?} in a profile's service: compose checks it even when the profile is off.
+    expect(service('grafana').some((l) => l.includes('GF_SECURITY_ADMIN_PASSWORD'))).toBe(false);
+    for (const name of ['prometheus', 'grafana']) expect(service(name).join('\n')).not.toContain(':?');
+    // The default `docker compose up` is unchanged: no profile on the API and the database.
+    for (const name of ['postgres', 'keywarden']) expect(service(name).some((l) => /^\s+profiles:/.test(l))).toBe(false);
+  });
+
+  it('exposes the metrics port (no token) to the compose network only, and Prometheus scrapes it on the API and the workers', () => {
+    for (const name of ['keywarden', 'worker']) expect(service(name).find((l) => l.includes('KEYWARDEN_METRICS_PORT:'))).toMatch(/"9464"/);
+    expect(compose).not.toMatch(/9464:9464/);
+    const prometheus = fs.readFileSync(path.join(root, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    expect(prometheus).toMatch(/targets: \["keywarden:9464"\]/);
+    expect(prometheus).toMatch(/names: \["worker"\][\s\S]*port: 9464/);
+    expect(service('prometheus').join('\n')).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('ships a Grafana dashboard whose every query uses a metric Keywarden exposes', () => {
+    const dashboard = JSON.parse(fs.readFileSync(path.join(root, 'deploy/grafana/keywarden.dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
+    const used = new Set<string>();
+    for (const panel of dashboard.panels) {
+      expect(panel.targets.length).toBeGreaterThan(0);
+      for (const t of panel.targets) for (const m of t.expr.matchAll(/\b(keywarden_[a-z_]+)/g)) used.add(m[1]!.replace(/_(bucket|count|sum)$/, ''));
+    }
+    expect(used.size).toBeGreaterThanOrEqual(9);
+    for (const name of used) expect({ name, exposed: registry.getSingleMetric(name) !== undefined }).toEqual({ name, exposed: true });
+    expect(service('grafana').join('\n')).toContain('./deploy/grafana/keywarden.dashboard.json:');
   });
 });

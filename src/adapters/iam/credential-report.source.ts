@@ -11,8 +11,8 @@ export interface CredentialReport {
 }
 
 type WorkerAnswer =
-  | { ok: true; rows: CredentialReportRow[]; generatedAt: Date; calls: Record<string, number> }
-  | { ok: false; name: string; code: string; message: string; calls: Record<string, number> };
+  | { ok: true; rows: CredentialReportRow[]; generatedAt: Date; calls: Record<string, number>; outcomes: Record<string, number> }
+  | { ok: false; name: string; code: string; message: string; calls: Record<string, number>; outcomes: Record<string, number> };
 
 const WORKER = path.join(__dirname, 'credential-report.worker.js');
 
@@ -35,7 +35,7 @@ export async function readCredentialReport(iam: CountingIamClient, options: Fetc
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`credential report worker exited with code ${code}`)));
     });
-    iam.addCalls(answer.calls);
+    iam.addCalls(answer.calls, answer.outcomes);
     if (answer.ok) return { rows: answer.rows, generatedAt: answer.generatedAt };
     if (answer.name === 'CredentialReportParseError') throw new CredentialReportParseError(answer.message);
     throw new CredentialReportUnavailableError(answer.message, answer.code);

@@ -10,6 +10,6 @@ const iam = createIamClient(clientOptions);
 fetchCredentialReport(iam.client, report)
   .then((fetched) => ({ rows: parseCredentialReport(fetched.content), generatedAt: fetched.generatedAt }))
   .then(
-    (result) => parentPort!.postMessage({ ok: true, ...result, calls: iam.stats().byOperation }),
-    (err) => parentPort!.postMessage({ ok: false, name: (err as Error).name, code: errorCode(err), message: errorMessage(err), calls: iam.stats().byOperation }),
+    (result) => parentPort!.postMessage({ ok: true, ...result, calls: iam.stats().byOperation, outcomes: iam.outcomes() }),
+    (err) => parentPort!.postMessage({ ok: false, name: (err as Error).name, code: errorCode(err), message: errorMessage(err), calls: iam.stats().byOperation, outcomes: iam.outcomes() }),
   );

@@ -1,4 +1,6 @@
+import { isMainThread } from 'node:worker_threads';
 import { IAMClient, type IAMClientConfig } from '@aws-sdk/client-iam';
+import { isThrottling, observeIamAttempt } from '../../metrics/metrics';
 
 /** Keys, or a provider of them (the SDK's chain, an assumed role): what every SDK client accepts. */
 export type AwsCredentials = NonNullable<IAMClientConfig['credentials']>;
@@ -27,8 +29,13 @@ export interface CountingIamClient {
    */
   workerOptions(): Promise<IamClientOptions>;
   stats(): IamCallStats;
-  /** Adds calls made by a twin client (the credential-report worker). */
-  addCalls(byOperation: Record<string, number>): void;
+  /**
+   * Attempts by outcome (`operation\tcode\tthrottled`), kept only in a worker thread, whose metrics registry
+   * nobody scrapes: the twin hands them back with its calls.
+   */
+  outcomes(): Record<string, number>;
+  /** Adds calls made by a twin client (the credential-report worker), and their outcomes to the metrics. */
+  addCalls(byOperation: Record<string, number>, outcomes?: Record<string, number>): void;
 }
 
 export interface IamClientOptions {
@@ -54,14 +61,27 @@ export function createIamClient(options: IamClientOptions = {}): CountingIamClie
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   const byOperation: Record<string, number> = {};
-  // The deserialize step sits inside the retry loop, so each attempt is counted.
+  const outcomes: Record<string, number> = {};
+  const observe = (op: string, code: string, throttled: boolean) => {
+    if (isMainThread) return observeIamAttempt(op, code, throttled);
+    const key = `${op}\t${code}\t${throttled ? 1 : 0}`;
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+  };
+  // The deserialize step sits inside the retry loop, so each attempt is counted (and its error seen before a retry).
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const op = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
       byOperation[op] = (byOperation[op] ?? 0) + 1;
-      return next(args);
+      try {
+        const result = await next(args);
+        observe(op, 'OK', false);
+        return result;
+      } catch (err) {
+        observe(op, errorCode(err), isThrottling(err));
+        throw err;
+      }
     },
-    { step: 'deserialize', name: 'keywardenCallCounter', priority: 'low' },
+    { step: 'deserialize', name: 'keywardenCallCounter', priority: 'high' },
   );
   return {
     client,
@@ -72,8 +92,13 @@ export function createIamClient(options: IamClientOptions = {}): CountingIamClie
       const { accessKeyId, secretAccessKey, sessionToken } = await client.config.credentials();
       return { ...options, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } };
     },
-    addCalls: (calls) => {
+    outcomes: () => ({ ...outcomes }),
+    addCalls: (calls, twinOutcomes = {}) => {
       for (const [op, n] of Object.entries(calls)) byOperation[op] = (byOperation[op] ?? 0) + n;
+      for (const [key, n] of Object.entries(twinOutcomes)) {
+        const [op, code, throttled] = key.split('\t');
+        observeIamAttempt(op!, code!, throttled === '1', n);
+      }
     },
     stats: () => ({ total: Object.values(byOperation).reduce((a, b) => a + b, 0), byOperation: { ...byOperation } }),
   };

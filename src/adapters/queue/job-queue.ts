@@ -29,6 +29,8 @@ export interface JobQueueOptions {
   expireInSeconds?: number;
   pollingIntervalSeconds?: number;
   logger?: Logger;
+  /** False: no maintenance (expiry, archiving) and no cron timer in this process: it only sends and cancels jobs. */
+  background?: boolean;
 }
 
 export interface QueueDepth {
@@ -56,6 +58,7 @@ export class JobQueue {
       max: 4,
       // Expired jobs (a killed worker's) are noticed by the supervisor's maintenance.
       maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor((options.expireInSeconds ?? 3600) / 2))),
+      ...(options.background === false ? { supervise: false, schedule: false } : {}),
     });
     boss.on('error', (err) => options.logger?.warn({ err: String(err) }, 'queue error'));
     await boss.start();
