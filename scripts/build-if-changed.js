@@ -70,15 +70,16 @@ function run(cmd, args, { quiet, env } = {}) {
   }
 }
 
-function main() {
+/** mode: 'build' (if stale), 'check' (exit 1 if stale), 'stamp' (record the inputs as built). */
+function buildIfChanged(mode = 'build') {
   const stamp = readStamp();
   const sources = digest(inputs());
   const prisma = prismaDigest();
   const generated = fs.existsSync(path.join(ROOT, 'src', 'generated', 'prisma', 'client.ts'));
   const built = fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli.js'));
   const current = built && generated && stamp.sources === sources;
-  if (process.argv.includes('--check')) process.exit(current ? 0 : 1);
-  if (process.argv.includes('--stamp')) return writeStamp(sources, prisma);
+  if (mode === 'check') process.exit(current ? 0 : 1);
+  if (mode === 'stamp') return writeStamp(sources, prisma);
   if (current) return;
 
   const bin = (name) => path.join(ROOT, 'node_modules', '.bin', name);
@@ -98,4 +99,6 @@ function writeStamp(sources, prisma) {
   fs.writeFileSync(STAMP, JSON.stringify({ sources, prisma }) + '\n');
 }
 
-main();
+module.exports = { buildIfChanged };
+
+if (require.main === module) buildIfChanged(process.argv.includes('--check') ? 'check' : process.argv.includes('--stamp') ? 'stamp' : 'build');
