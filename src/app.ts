@@ -81,7 +81,7 @@ export function formatScanSummary(s: ScanSummary): string {
   const lines = [
     `scan ${s.scanId} ${s.status}${s.accountId ? ` for account ${s.accountId}` : ''}`,
     `  users: ${s.users}`,
-    `  findings: PASS ${s.counts.pass}, FAIL ${s.counts.fail}, NOT_APPLICABLE ${s.counts.notApplicable}, ERROR ${s.counts.error}`,
+    `  findings: PASS ${s.counts.pass}, FAIL ${s.counts.fail}, NOT_APPLICABLE ${s.counts.notApplicable}, ERROR ${s.counts.error}, EXCEPTED ${s.counts.excepted}`,
     `  changes: ${s.opened} opened, ${s.resolved} resolved, ${s.versionsWritten} history rows written`,
     `  duration: ${(s.durationMs / 1000).toFixed(2)} s`,
     `  IAM calls: ${s.iamCalls.total} (${Object.entries(s.iamCalls.byOperation).map(([op, n]) => `${op} ${n}`).join(', ') || 'none'})`,

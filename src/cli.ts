@@ -21,6 +21,7 @@ import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
+import { assertPortFree } from './adapters/net/port';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
 
@@ -30,15 +31,21 @@ const program = new Command('keywarden')
   // Usage errors as one line, like every other failure: `keywarden: <reason> (see --help)`.
   .configureOutput({ outputError: (text, write) => write(`keywarden: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
 
-const scanOptions = (cmd: Command) =>
+/** Which IAM a command reads: the built-in sandbox or AWS. */
+const iamTargetOptions = (cmd: Command) =>
   cmd
-    .option('--mode <mode>', 'credential-report (default; falls back to per-user-api) or per-user-api')
-    .option('--concurrency <n>', 'parallel per-user IAM requests (default 8)')
-    .option('--setup-window <seconds>', 'a key created this close to its user is a setup key (default 600)')
-    .option('--grace-period <seconds>', 'a never-used key older than this fails (default 86400)')
-    .option('--with-tags', 'also read user tags in credential-report mode (one call per user)')
-    .option('--sandbox [bool]', 'scan the built-in IAM sandbox (true/false; default: sandbox unless AWS credentials are configured)', parseBool)
-    .option('--sandbox-fixture <file>', 'load the sandbox account from this fixture file instead of the sample account');
+    .option('--sandbox [bool]', 'use the built-in IAM sandbox (true/false; default: sandbox unless AWS credentials are configured)', parseBool)
+    .option('--sandbox-fixture <file>', 'load the sandbox account from this fixture file instead of the sample organization');
+
+const scanOptions = (cmd: Command) =>
+  iamTargetOptions(
+    cmd
+      .option('--mode <mode>', 'credential-report (default; falls back to per-user-api) or per-user-api')
+      .option('--concurrency <n>', 'parallel per-user IAM requests (default 8)')
+      .option('--setup-window <seconds>', 'a key created this close to its user is a setup key (default 600)')
+      .option('--grace-period <seconds>', 'a never-used key older than this fails (default 86400)')
+      .option('--with-tags', 'also read user tags in credential-report mode (one call per user)'),
+  );
 
 program
   .command('migrate')
@@ -68,8 +75,9 @@ scanOptions(program.command('scan'))
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
       const summary = await scanAndPrune(config, db.prisma, iam.client);
-      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
-      if (summary.status === 'FAILED') throw new CliError(`scan failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
+      // A failed scan is one line (its id and why), not a summary of zeros that repeats the error.
+      if (opts.json || summary.status !== 'FAILED') console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
+      if (summary.status === 'FAILED') throw new CliError(`scan ${summary.scanId} failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
     } finally {
       await iam.close();
       await db.close();
@@ -91,13 +99,15 @@ program
     }
   });
 
-scanOptions(program.command('reconcile'))
+iamTargetOptions(program.command('reconcile'))
   .description('settle remediation actions left PENDING by a process that stopped, against live IAM state')
-  .option('--older-than <seconds>', 'only rows at least this old (default 60: leaves in-flight ones alone)', '60')
+  .option('--older-than <seconds>', 'only rows at least this old (default 60: leaves in-flight ones alone)')
   .action(async (opts) => {
+    const olderThan = opts.olderThan ?? '60';
+    if (!/^\d+$/.test(olderThan)) throw new CliError(`invalid --older-than: ${JSON.stringify(olderThan)} is not a whole number of seconds`);
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
-      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(opts.olderThan) * 1000);
+      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(olderThan) * 1000);
       for (const a of settled) console.log(`${a.id} ${a.kind} ${a.accessKeyId}: ${a.status} (${a.errorMessage})`);
       console.log(`${settled.length} pending remediation action(s) reconciled`);
     } finally {
@@ -142,8 +152,8 @@ token
     }
   });
 token
-  .command('revoke <idOrPrefix>')
-  .description('revoke a token by id or by its visible prefix (kw_ + 8 characters)')
+  .command('revoke <token>')
+  .description('revoke a token: its id, its visible prefix (kw_ + 8 characters, as `token list` shows them), or the whole token')
   .action(async (idOrPrefix: string) => {
     const config = loadConfig();
     const db = await openDatabase(config, logger(config));
@@ -163,18 +173,23 @@ program
   .option('--concurrency <n>', 'with --worker: account scans at once (default KEYWARDEN_WORKER_CONCURRENCY, 4)')
   .action(async (opts) => {
     const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency });
+    await assertPortFree(config.host, config.port);
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const aws = awsAccess(config);
-    const fleet = await openFleet(config, db, aws, log);
-    await reconcileAtStart(db.prisma, aws, config, log);
-    if (opts.worker) await fleet.startWorker();
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
-    console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
-    await untilSignal();
-    await server.close();
-    await fleet.close();
-    await db.close();
+    const closing: Array<() => Promise<void>> = [() => db.close()];
+    try {
+      const aws = awsAccess(config);
+      const fleet = await openFleet(config, db, aws, log);
+      closing.unshift(() => fleet.close());
+      await reconcileAtStart(db.prisma, aws, config, log);
+      if (opts.worker) await fleet.startWorker();
+      const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+      closing.unshift(() => server.close());
+      console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
+      log.info({ signal: await untilSignal() }, 'shutting down: finishing requests and scans, then closing the database');
+    } finally {
+      for (const close of closing) await close();
+    }
   });
 
 program
@@ -198,28 +213,35 @@ scanOptions(program.command('start'))
   .description('the main job: database (embedded unless DATABASE_URL), a first scan (built-in sandbox unless AWS credentials), then serve')
   .option('--port <port>', 'port to listen on')
   .action(async (opts) => {
+    // Before the database, the scan and the token: a taken port must not cost any of them.
+    const portConfig = configFrom(opts);
+    await assertPortFree(portConfig.host, portConfig.port);
     const { config, log, db, iam } = await openScanEnvironment(opts);
-    console.log(`database: ${db.description}`);
-    console.log(`IAM: ${iam.description}`);
-    const fleet = await openFleet(config, db, iam.aws, log);
-    await fleet.startWorker();
-    // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
-    // account of the organization (the sandbox's sample one), else the account the credentials act on.
-    if (iam.organization) await new AccountsService(db.prisma, iam.aws).sync();
-    const { scans, skipped } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start', allAccounts: iam.organization });
-    for (const k of skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
-    for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
-    await reconcileAtStart(db.prisma, iam.aws, config, log);
-    const token = await localAdminToken(db.prisma, config);
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
-    console.log(`\nGraphQL API at ${server.url}`);
-    console.log(token.message);
-    console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
-    await untilSignal();
-    await server.close();
-    await fleet.close();
-    await iam.close();
-    await db.close();
+    const closing: Array<() => Promise<void>> = [() => db.close(), () => iam.close()];
+    try {
+      console.log(`database: ${db.description}`);
+      console.log(`IAM: ${iam.description}`);
+      const fleet = await openFleet(config, db, iam.aws, log);
+      closing.unshift(() => fleet.close());
+      await fleet.startWorker();
+      // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
+      // account of the organization (the sandbox's sample one), else the account the credentials act on.
+      if (iam.organization) await new AccountsService(db.prisma, iam.aws).sync();
+      const { scans, skipped } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start', allAccounts: iam.organization });
+      for (const k of skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
+      for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
+      await reconcileAtStart(db.prisma, iam.aws, config, log);
+      const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
+      closing.unshift(() => server.close());
+      // Made once the server listens: a token is never created unless it is shown.
+      const token = await localAdminToken(db.prisma, config);
+      console.log(`\nGraphQL API at ${server.url}`);
+      console.log(token.message);
+      console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
+      log.info({ signal: await untilSignal() }, 'shutting down: finishing requests and scans, then stopping the database');
+    } finally {
+      for (const close of closing) await close();
+    }
   });
 
 const accounts = program.command('accounts').description('the AWS accounts Keywarden reads: sync them from Organizations, or add, list and remove them');
@@ -374,7 +396,7 @@ function configFrom(opts: Record<string, unknown>): Config {
 }
 
 function logger(config: Config): Logger {
-  return createLogger(config.logLevel);
+  return createLogger(config.logLevel, config.logFormat);
 }
 
 interface IamConnection {
@@ -399,7 +421,7 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
   if (config.bootstrapToken) return { shown: null, message: 'authenticate with the KEYWARDEN_BOOTSTRAP_TOKEN you set (export KEYWARDEN_TOKEN=...)' };
   const tokens = new TokensService(prisma);
   if ((await tokens.countActive()) > 0) {
-    return { shown: null, message: 'authenticate with a token you created earlier (export KEYWARDEN_TOKEN=...), or make one: keywarden token create --name me --scope admin' };
+    return { shown: null, message: 'authenticate with a token you created earlier (export KEYWARDEN_TOKEN=...), or make one: npx keywarden token create --name me --scope admin' };
   }
   const created = await tokens.create({ name: 'local-admin (created by keywarden start)', scopes: ['admin'], createdBy: 'keywarden start' });
   return { shown: created.token, message: `a local admin token was created (shown once, only its hash is kept):\n  ${created.token}` };
@@ -549,10 +571,10 @@ function progressBar(done: number, total: number, width = 24): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-function untilSignal(): Promise<void> {
+function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
 

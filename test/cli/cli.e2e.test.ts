@@ -307,7 +307,7 @@ describe('scan against the IAM sandbox through the SDK standard environment', ()
     const scanId = /^scan ([0-9a-f-]{36}) COMPLETED for account 111122223333$/m.exec(out)?.[1];
     expect(scanId).toBeDefined();
     expect(out).toMatch(/^ {2}users: 3$/m);
-    expect(out).toMatch(/^ {2}findings: PASS 1, FAIL 1, NOT_APPLICABLE 2, ERROR 0$/m);
+    expect(out).toMatch(/^ {2}findings: PASS 1, FAIL 1, NOT_APPLICABLE 2, ERROR 0, EXCEPTED 0$/m);
     expect(out).toMatch(/^ {2}duration: \d+\.\d{2} s$/m);
     const calls = /^ {2}IAM calls: (\d+) \((.+)\)$/m.exec(out);
     expect(calls).not.toBeNull();
@@ -352,10 +352,10 @@ describe('scan against the IAM sandbox through the SDK standard environment', ()
     sandbox.setFaults([{ operation: 'ListUsers', error: 'AccessDenied' }]);
     const r = await runCli(['scan', '--sandbox=false'], awsEnv());
     expect(r.code).toBe(1);
-    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^keywarden: scan failed: .*AccessDenied/)]);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^keywarden: scan [0-9a-f-]{36} failed: .*AccessDenied/)]);
     expect(r.stderr).not.toMatch(STACK_FRAME);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
-    const scanId = /^scan ([0-9a-f-]{36}) FAILED/m.exec(r.stdout)?.[1];
+    const scanId = /^keywarden: scan ([0-9a-f-]{36}) failed/m.exec(r.stderr)?.[1];
     expect(scanId).toBeDefined();
     const rows = await prisma.scan.findMany();
     expect(rows).toHaveLength(1);
