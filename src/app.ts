@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
 import { EMBEDDED_PG_MAJOR, startEmbeddedPostgres } from './adapters/db/embedded-postgres';
+import { ensureDatabase } from './adapters/db/ensure-database';
 import { migrateDatabase } from './adapters/db/migrate';
 import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
@@ -29,6 +30,7 @@ export interface Database {
  */
 export async function openDatabase(config: Config, logger: Logger, { migrate = true } = {}): Promise<Database> {
   if (config.databaseUrl) {
+    if (migrate && (await ensureDatabase(config.databaseUrl))) logger.info({ database: describeUrl(config.databaseUrl) }, 'created the database DATABASE_URL names');
     if (migrate) await migrateDatabase(config.databaseUrl);
     const prisma = createPrismaClient(config.databaseUrl);
     return { prisma, url: config.databaseUrl, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
