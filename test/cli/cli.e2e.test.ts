@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '../../src/generated/prisma/client';
 import type { FixtureInput } from '../../src/sandbox/fixture';
@@ -9,6 +8,7 @@ import { createScanService, scanRequest } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { resetDatabase, sandboxIamClient, testPrisma } from '../support/stack';
 import { startFakeAws, type FakeAws } from '../support/fake-aws';
+import { makeTempDir } from '../support/test-resources';
 
 /**
  * The BUILT CLI (dist/src/cli.js) as a child process, with real parts only: the IAM sandbox over
@@ -196,7 +196,7 @@ let sandbox: IamSandbox;
 beforeAll(async () => {
   databaseUrl = process.env.DATABASE_URL ?? '';
   if (!databaseUrl) throw new Error('DATABASE_URL is not set: run the tests through jest (global-setup creates the database)');
-  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'keywarden-cli-e2e-'));
+  tmpRoot = makeTempDir('keywarden-cli-e2e-');
   emptyHome = path.join(tmpRoot, 'home');
   fs.mkdirSync(emptyHome);
   prisma = testPrisma();
