@@ -24,6 +24,8 @@ import { openScanFleet, type ScanFleet } from './scan-fleet';
 import { assertPortFree } from './adapters/net/port';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
+import { persistedSampleOrganization, resetSampleState, sampleStateFile, type PersistedSample } from './sandbox/sample-state';
+import path from 'node:path';
 
 const program = new Command('keywarden')
   .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
@@ -302,7 +304,7 @@ accounts
     });
   });
 
-program
+const sandboxCommand = program
   .command('sandbox')
   .description('run the built-in sandbox alone (for integrators): IAM, STS and Organizations on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS)')
   .option('--port <port>', 'port to listen on', '4566')
@@ -327,6 +329,17 @@ program
     }
     await untilSignal();
     await sandbox.close();
+  });
+
+sandboxCommand
+  .command('reset')
+  .description("start the built-in sandbox's sample organization over, as shipped (its state is kept in <data dir>/sandbox.json between runs)")
+  .action(() => {
+    const config = loadConfig();
+    const file = sampleStateFile(config.dataDir);
+    if (!resetSampleState(config.dataDir)) return void console.log(`nothing to reset: ${file} does not exist (the sample organization is as shipped)`);
+    console.log(`sandbox state ${file} removed: the next start reads the sample organization as shipped`);
+    console.log('(a running `keywarden start` keeps its state in memory: stop it first; history and tokens stay in the database)');
   });
 
 program
@@ -451,7 +464,7 @@ async function reconcileAtStart(prisma: PrismaClient, aws: AwsAccess, config: Co
 async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: boolean; sandboxFixture?: string }) {
   const config = configFrom(opts);
   const log = logger(config);
-  const target = chooseIam(opts);
+  const target = chooseIam(opts, config);
   const db = await openDatabase(config, log);
   try {
     return { config, log, db, iam: await connectIam(target, config, log) };
@@ -465,26 +478,30 @@ interface IamTarget {
   /** A single account, or an organization (the sample one by default: three accounts behind one sandbox). */
   fixture: SandboxFixture | SandboxOrganizationFixture | null;
   sandboxFixture?: string;
+  /** The sample organization's state, kept under the data dir between runs. */
+  sample?: PersistedSample;
 }
 
 /**
  * The built-in sandbox unless told otherwise or AWS credentials / an IAM endpoint are configured.
  * Decided (and a fixture file validated) before the database is opened, so a bad file fails fast.
  */
-function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTarget {
+function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }, config: Config): IamTarget {
   const useSandbox = opts.sandbox ?? (opts.sandboxFixture !== undefined || !(awsCredentialsConfigured() || process.env.AWS_ENDPOINT_URL_IAM));
   if (!useSandbox) return { fixture: null };
-  return { fixture: opts.sandboxFixture ? loadSandboxFixture(opts.sandboxFixture) : parseOrganizationFixture(sampleOrganizationFixture), sandboxFixture: opts.sandboxFixture };
+  if (opts.sandboxFixture) return { fixture: loadSandboxFixture(opts.sandboxFixture), sandboxFixture: opts.sandboxFixture };
+  const sample = persistedSampleOrganization(config.dataDir);
+  return { fixture: sample.fixture, sample };
 }
 
-async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
+async function connectIam({ fixture, sandboxFixture, sample }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
   if (!fixture) {
     return {
       client: createIamClient(), aws: awsAccess(config),
       description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {},
     };
   }
-  const sandbox: IamSandbox = await startIamSandbox({ fixture });
+  const sandbox: IamSandbox = await startIamSandbox({ fixture, hooks: sample?.hooks });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
   const credentials = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' };
   const organization = 'organization' in fixture ? fixture.organization : null;
@@ -499,7 +516,9 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
       memberRoleName: organization?.memberRoleName ?? config.memberRoleName, externalId: config.externalId,
     }),
     organization: organization !== null,
-    description: `built-in sandbox at ${sandbox.url} (${what}; --sandbox=false to scan AWS)`,
+    description:
+      `built-in sandbox at ${sandbox.url} (${what}; --sandbox=false to scan AWS)` +
+      (sample ? `\n  its state is kept in ${path.relative(process.cwd(), sample.file) || sample.file} between runs; \`npx keywarden sandbox reset\` starts it over` : ''),
     close: () => sandbox.close(),
   };
 }
