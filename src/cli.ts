@@ -155,7 +155,7 @@ token
   });
 token
   .command('revoke <token>')
-  .description('revoke a token: its id, its visible prefix (kw_ + 8 characters, as `token list` shows them), or the whole token')
+  .description('revoke a token, at once (also while the API runs): its id, its prefix (kw_ + 8 characters, as `token list` shows them), the whole token, or its name')
   .action(async (idOrPrefix: string) => {
     const config = loadConfig();
     const db = await openDatabase(config, logger(config));
