@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AwsAccess } from './adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { NoCredentialsError } from './adapters/iam/inventory.collector';
 import { validateAccountInput, type AccountInputError } from './domain/accounts';
 import { AccountGuard } from './services/account-guard';
 import { AccountsService, type AccountRecord } from './services/accounts.service';
@@ -607,8 +608,10 @@ async function main(argv: string[]): Promise<void> {
     if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
     // One line, no stack: the reason is for a person or a CI log. A fixture error's first line is
     // only its title: its reason is the issues (field path: message).
-    const reason =
-      err instanceof FixtureError
+    // The SDK's "Could not load credentials from any providers" says nothing of how to provide them.
+    const reason = (err as Error)?.name === 'CredentialsProviderError'
+      ? `${new NoCredentialsError().message} (${NoCredentialsError.CODE})`
+      : err instanceof FixtureError
         ? `${err.message.split('\n')[0]} ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
         : (e.message ?? String(err)).split('\n')[0];
     console.error(`keywarden: ${reason}`);

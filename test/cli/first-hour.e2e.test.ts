@@ -128,6 +128,10 @@ it('no AWS credentials with --sandbox=false: one line, a public code stored, how
   } finally {
     await client.end();
   }
+  // start reaches the credentials first through STS (the account's identity): the same line, and its code.
+  const start = cli(['start', '--sandbox=false'], { PORT: '0' });
+  expect(start.code).toBe(1);
+  expect(lines(start.stderr).filter((l) => !l.startsWith('{'))).toEqual([expect.stringMatching(/^keywarden: no AWS credentials found: set AWS_PROFILE .*\(NO_AWS_CREDENTIALS\)$/)]);
 });
 
 it('bad numbers say what was given; reconcile --help shows its default once and no scan options (item 10)', () => {

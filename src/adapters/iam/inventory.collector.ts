@@ -60,8 +60,9 @@ export class AccountUnreadableError extends Error {
  * `Code` is what errorCode() reads first, as for AWS's own errors: a stable public code, not this class's name.
  */
 export class NoCredentialsError extends AccountUnreadableError {
+  static readonly CODE = 'NO_AWS_CREDENTIALS';
   override name = 'NoCredentialsError';
-  readonly Code = 'NO_AWS_CREDENTIALS';
+  readonly Code = NoCredentialsError.CODE;
   constructor() {
     super(
       'no AWS credentials found: set AWS_PROFILE (a profile in ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ' +
