@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
 import { EMBEDDED_PG_MAJOR, startEmbeddedPostgres } from './adapters/db/embedded-postgres';
+import { ensureDatabase } from './adapters/db/ensure-database';
 import { migrateDatabase } from './adapters/db/migrate';
 import { createPrismaClient } from './adapters/db/prisma';
 import { ScanStore } from './adapters/store/scan.store';
@@ -29,6 +30,7 @@ export interface Database {
  */
 export async function openDatabase(config: Config, logger: Logger, { migrate = true } = {}): Promise<Database> {
   if (config.databaseUrl) {
+    if (migrate && (await ensureDatabase(config.databaseUrl))) logger.info({ database: describeUrl(config.databaseUrl) }, 'created the database DATABASE_URL names');
     if (migrate) await migrateDatabase(config.databaseUrl);
     const prisma = createPrismaClient(config.databaseUrl);
     return { prisma, url: config.databaseUrl, description: describeUrl(config.databaseUrl), close: () => prisma.$disconnect() };
@@ -81,7 +83,7 @@ export function formatScanSummary(s: ScanSummary): string {
   const lines = [
     `scan ${s.scanId} ${s.status}${s.accountId ? ` for account ${s.accountId}` : ''}`,
     `  users: ${s.users}`,
-    `  findings: PASS ${s.counts.pass}, FAIL ${s.counts.fail}, NOT_APPLICABLE ${s.counts.notApplicable}, ERROR ${s.counts.error}`,
+    `  findings: PASS ${s.counts.pass}, FAIL ${s.counts.fail}, NOT_APPLICABLE ${s.counts.notApplicable}, ERROR ${s.counts.error}, EXCEPTED ${s.counts.excepted}`,
     `  changes: ${s.opened} opened, ${s.resolved} resolved, ${s.versionsWritten} history rows written`,
     `  duration: ${(s.durationMs / 1000).toFixed(2)} s`,
     `  IAM calls: ${s.iamCalls.total} (${Object.entries(s.iamCalls.byOperation).map(([op, n]) => `${op} ${n}`).join(', ') || 'none'})`,

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { AwsAccess } from './adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from './adapters/iam/iam-client';
+import { NoCredentialsError } from './adapters/iam/inventory.collector';
 import { validateAccountInput, type AccountInputError } from './domain/accounts';
 import { AccountGuard } from './services/account-guard';
 import { AccountsService, type AccountRecord } from './services/accounts.service';
@@ -27,8 +28,11 @@ import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
+import { assertPortFree } from './adapters/net/port';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
+import { persistedSampleOrganization, resetSampleState, sampleStateFile, type PersistedSample } from './sandbox/sample-state';
+import path from 'node:path';
 
 const program = new Command('keywarden')
   .description('Compliance API for the CIS AWS control: IAM users with a console password get no access keys at initial setup.')
@@ -36,15 +40,21 @@ const program = new Command('keywarden')
   // Usage errors as one line, like every other failure: `keywarden: <reason> (see --help)`.
   .configureOutput({ outputError: (text, write) => write(`keywarden: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
 
-const scanOptions = (cmd: Command) =>
+/** Which IAM a command reads: the built-in sandbox or AWS. */
+const iamTargetOptions = (cmd: Command) =>
   cmd
-    .option('--mode <mode>', 'credential-report (default; falls back to per-user-api) or per-user-api')
-    .option('--concurrency <n>', 'parallel per-user IAM requests (default 8)')
-    .option('--setup-window <seconds>', 'a key created this close to its user is a setup key (default 600)')
-    .option('--grace-period <seconds>', 'a never-used key older than this fails (default 86400)')
-    .option('--with-tags', 'also read user tags in credential-report mode (one call per user)')
-    .option('--sandbox [bool]', 'scan the built-in IAM sandbox (true/false; default: sandbox unless AWS credentials are configured)', parseBool)
-    .option('--sandbox-fixture <file>', 'load the sandbox account from this fixture file instead of the sample account');
+    .option('--sandbox [bool]', 'use the built-in IAM sandbox (true/false; default: sandbox unless AWS credentials are configured)', parseBool)
+    .option('--sandbox-fixture <file>', 'load the sandbox account from this fixture file instead of the sample organization');
+
+const scanOptions = (cmd: Command) =>
+  iamTargetOptions(
+    cmd
+      .option('--mode <mode>', 'credential-report (default; falls back to per-user-api) or per-user-api')
+      .option('--concurrency <n>', 'parallel per-user IAM requests (default 8)')
+      .option('--setup-window <seconds>', 'a key created this close to its user is a setup key (default 600)')
+      .option('--grace-period <seconds>', 'a never-used key older than this fails (default 86400)')
+      .option('--with-tags', 'also read user tags in credential-report mode (one call per user)'),
+  );
 
 program
   .command('migrate')
@@ -74,8 +84,9 @@ scanOptions(program.command('scan'))
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
       const summary = await scanAndPrune(config, db.prisma, iam.client);
-      console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
-      if (summary.status === 'FAILED') throw new CliError(`scan failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
+      // A failed scan is one line (its id and why), not a summary of zeros that repeats the error.
+      if (opts.json || summary.status !== 'FAILED') console.log(opts.json ? JSON.stringify(summary, null, 2) : formatScanSummary(summary));
+      if (summary.status === 'FAILED') throw new CliError(`scan ${summary.scanId} failed: ${summary.errors[0]?.message ?? 'unknown error'}`);
     } finally {
       await iam.close();
       await db.close();
@@ -97,13 +108,15 @@ program
     }
   });
 
-scanOptions(program.command('reconcile'))
+iamTargetOptions(program.command('reconcile'))
   .description('settle remediation actions left PENDING by a process that stopped, against live IAM state')
-  .option('--older-than <seconds>', 'only rows at least this old (default 60: leaves in-flight ones alone)', '60')
+  .option('--older-than <seconds>', 'only rows at least this old (default 60: leaves in-flight ones alone)')
   .action(async (opts) => {
+    const olderThan = opts.olderThan ?? '60';
+    if (!/^\d+$/.test(olderThan)) throw new CliError(`invalid --older-than: ${JSON.stringify(olderThan)} is not a whole number of seconds`);
     const { config, db, iam } = await openScanEnvironment(opts);
     try {
-      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(opts.olderThan) * 1000);
+      const settled = await remediationService(db.prisma, iam.aws, config).reconcile(Number(olderThan) * 1000);
       for (const a of settled) console.log(`${a.id} ${a.kind} ${a.accessKeyId}: ${a.status} (${a.errorMessage})`);
       console.log(`${settled.length} pending remediation action(s) reconciled`);
     } finally {
@@ -148,8 +161,8 @@ token
     }
   });
 token
-  .command('revoke <idOrPrefix>')
-  .description('revoke a token by id or by its visible prefix (kw_ + 8 characters)')
+  .command('revoke <token>')
+  .description('revoke a token, at once (also while the API runs): its id, its prefix (kw_ + 8 characters, as `token list` shows them), the whole token, or its name')
   .action(async (idOrPrefix: string) => {
     const config = loadConfig();
     const db = await openDatabase(config, logger(config));
@@ -171,32 +184,38 @@ program
   .action(async (opts) => {
     const config = loadConfig(process.env, { port: opts.port, workerConcurrency: opts.concurrency, processes: opts.processes });
     if (cluster.isWorker) return serveApiProcess(config);
+    await assertPortFree(config.host, config.port);
     const log = logger(config);
     const processes = config.processes ?? os.availableParallelism();
     const db = await openDatabase(config, log);
-    const aws = awsAccess(config);
-    const fleet = await openFleet(config, db, aws, log);
-    await reconcileAtStart(db.prisma, aws, config, log);
-    if (opts.worker) await fleet.startWorker();
-    if (processes > 1) aggregateClusterMetrics();
-    const metrics = await startMetrics(config, log, db.prisma, fleet);
-    let api: { url: string; close(): Promise<void> };
-    if (processes > 1) {
-      // The API processes attach to this process's database (the embedded one included) through its URL.
-      const apiCluster = await startApiCluster({ processes, logger: log, env: { DATABASE_URL: db.url, KEYWARDEN_METRICS_PORT: '', KEYWARDEN_PROCESSES: String(processes) } });
-      api = { url: apiCluster.url, close: () => apiCluster.stop(config.shutdownGraceSeconds * 1000 + 5_000) };
-      console.log(`${processes} API processes (pids ${apiCluster.pids().join(', ')}) share the port; this process (${process.pid}) supervises${opts.worker ? ' and runs queued scans' : ''}`);
-    } else {
-      api = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+    const closing: Array<() => Promise<void>> = [() => db.close()];
+    try {
+      const aws = awsAccess(config);
+      const fleet = await openFleet(config, db, aws, log);
+      closing.unshift(() => fleet.close());
+      await reconcileAtStart(db.prisma, aws, config, log);
+      if (opts.worker) await fleet.startWorker();
+      if (processes > 1) aggregateClusterMetrics();
+      const metrics = await startMetrics(config, log, db.prisma, fleet);
+      if (metrics) closing.unshift(() => metrics.close());
+      let api: { url: string; close(): Promise<void> };
+      if (processes > 1) {
+        // The API processes attach to this process's database (the embedded one included) through its URL.
+        const apiCluster = await startApiCluster({ processes, logger: log, env: { DATABASE_URL: db.url, KEYWARDEN_METRICS_PORT: '', KEYWARDEN_PROCESSES: String(processes) } });
+        api = { url: apiCluster.url, close: () => apiCluster.stop(config.shutdownGraceSeconds * 1000 + 5_000) };
+        console.log(`${processes} API processes (pids ${apiCluster.pids().join(', ')}) share the port; this process (${process.pid}) supervises${opts.worker ? ' and runs queued scans' : ''}`);
+      } else {
+        api = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+      }
+      // Stop accepting and drain in-flight requests (up to KEYWARDEN_SHUTDOWN_GRACE_SECONDS), then the rest.
+      closing.unshift(() => api.close());
+      console.log(`GraphQL API at ${api.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
+      if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
+      await untilStopRequested();
+      log.info('shutting down: finishing requests and scans, then closing the database');
+    } finally {
+      for (const close of closing) await close();
     }
-    console.log(`GraphQL API at ${api.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
-    if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
-    await untilStopRequested();
-    // Stop accepting and drain in-flight requests (up to KEYWARDEN_SHUTDOWN_GRACE_SECONDS), then the rest.
-    await api.close();
-    await metrics?.close();
-    await fleet.close();
-    await db.close();
   });
 
 /** One API process of `serve --processes N`: the database the primary opened, no scan worker, no metrics port. */
@@ -250,31 +269,38 @@ scanOptions(program.command('start'))
   .description('the main job: database (embedded unless DATABASE_URL), a first scan (built-in sandbox unless AWS credentials), then serve')
   .option('--port <port>', 'port to listen on')
   .action(async (opts) => {
+    // Before the database, the scan and the token: a taken port must not cost any of them.
+    const portConfig = configFrom(opts);
+    await assertPortFree(portConfig.host, portConfig.port);
     const { config, log, db, iam } = await openScanEnvironment(opts);
-    console.log(`database: ${db.description}`);
-    console.log(`IAM: ${iam.description}`);
-    const fleet = await openFleet(config, db, iam.aws, log);
-    await fleet.startWorker();
-    // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
-    // account of the organization (the sandbox's sample one), else the account the credentials act on.
-    if (iam.organization) await new AccountsService(db.prisma, iam.aws).sync();
-    const { scans, skipped } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start', allAccounts: iam.organization });
-    for (const k of skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
-    for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
-    await reconcileAtStart(db.prisma, iam.aws, config, log);
-    const token = await localAdminToken(db.prisma, config);
-    const metrics = await startMetrics(config, log, db.prisma, fleet);
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
-    console.log(`\nGraphQL API at ${server.url}`);
-    if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
-    console.log(token.message);
-    console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
-    await untilSignal();
-    await server.close();
-    await metrics?.close();
-    await fleet.close();
-    await iam.close();
-    await db.close();
+    const closing: Array<() => Promise<void>> = [() => db.close(), () => iam.close()];
+    try {
+      console.log(`database: ${db.description}`);
+      console.log(`IAM: ${iam.description}`);
+      const fleet = await openFleet(config, db, iam.aws, log);
+      closing.unshift(() => fleet.close());
+      await fleet.startWorker();
+      // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
+      // account of the organization (the sandbox's sample one), else the account the credentials act on.
+      if (iam.organization) await new AccountsService(db.prisma, iam.aws).sync();
+      const { scans, skipped } = await fleet.jobs.enqueue({ requestedBy: 'keywarden start', allAccounts: iam.organization });
+      for (const k of skipped) console.log(`account ${k.accountId} not scanned: ${k.reason}`);
+      for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
+      await reconcileAtStart(db.prisma, iam.aws, config, log);
+      const metrics = await startMetrics(config, log, db.prisma, fleet);
+      if (metrics) closing.unshift(() => metrics.close());
+      const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
+      closing.unshift(() => server.close());
+      // Made once the server listens: a token is never created unless it is shown.
+      const token = await localAdminToken(db.prisma, config);
+      console.log(`\nGraphQL API at ${server.url}`);
+      if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
+      console.log(token.message);
+      console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
+      log.info({ signal: await untilSignal() }, 'shutting down: finishing requests and scans, then stopping the database');
+    } finally {
+      for (const close of closing) await close();
+    }
   });
 
 const accounts = program.command('accounts').description('the AWS accounts Keywarden reads: sync them from Organizations, or add, list and remove them');
@@ -335,7 +361,7 @@ accounts
     });
   });
 
-program
+const sandboxCommand = program
   .command('sandbox')
   .description('run the built-in sandbox alone (for integrators): IAM, STS and Organizations on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS)')
   .option('--port <port>', 'port to listen on', '4566')
@@ -417,6 +443,17 @@ exportCommand
     }
   });
 
+sandboxCommand
+  .command('reset')
+  .description("start the built-in sandbox's sample organization over, as shipped (its state is kept in <data dir>/sandbox.json between runs)")
+  .action(() => {
+    const config = loadConfig();
+    const file = sampleStateFile(config.dataDir);
+    if (!resetSampleState(config.dataDir)) return void console.log(`nothing to reset: ${file} does not exist (the sample organization is as shipped)`);
+    console.log(`sandbox state ${file} removed: the next start reads the sample organization as shipped`);
+    console.log('(a running `keywarden start` keeps its state in memory: stop it first; history and tokens stay in the database)');
+  });
+
 program
   .command('schema')
   .description('print the GraphQL schema (SDL) this build serves')
@@ -484,7 +521,7 @@ function configFrom(opts: Record<string, unknown>): Config {
 }
 
 function logger(config: Config): Logger {
-  return createLogger(config.logLevel);
+  return createLogger(config.logLevel, config.logFormat);
 }
 
 interface IamConnection {
@@ -509,7 +546,7 @@ async function localAdminToken(prisma: PrismaClient, config: Config): Promise<{ 
   if (config.bootstrapToken) return { shown: null, message: 'authenticate with the KEYWARDEN_BOOTSTRAP_TOKEN you set (export KEYWARDEN_TOKEN=...)' };
   const tokens = new TokensService(prisma);
   if ((await tokens.countActive()) > 0) {
-    return { shown: null, message: 'authenticate with a token you created earlier (export KEYWARDEN_TOKEN=...), or make one: keywarden token create --name me --scope admin' };
+    return { shown: null, message: 'authenticate with a token you created earlier (export KEYWARDEN_TOKEN=...), or make one: npx keywarden token create --name me --scope admin' };
   }
   const created = await tokens.create({ name: 'local-admin (created by keywarden start)', scopes: ['admin'], createdBy: 'keywarden start' });
   return { shown: created.token, message: `a local admin token was created (shown once, only its hash is kept):\n  ${created.token}` };
@@ -539,7 +576,7 @@ async function reconcileAtStart(prisma: PrismaClient, aws: AwsAccess, config: Co
 async function openScanEnvironment(opts: Record<string, unknown> & { sandbox?: boolean; sandboxFixture?: string }) {
   const config = configFrom(opts);
   const log = logger(config);
-  const target = chooseIam(opts);
+  const target = chooseIam(opts, config);
   const db = await openDatabase(config, log);
   try {
     return { config, log, db, iam: await connectIam(target, config, log) };
@@ -553,26 +590,30 @@ interface IamTarget {
   /** A single account, or an organization (the sample one by default: three accounts behind one sandbox). */
   fixture: SandboxFixture | SandboxOrganizationFixture | null;
   sandboxFixture?: string;
+  /** The sample organization's state, kept under the data dir between runs. */
+  sample?: PersistedSample;
 }
 
 /**
  * The built-in sandbox unless told otherwise or AWS credentials / an IAM endpoint are configured.
  * Decided (and a fixture file validated) before the database is opened, so a bad file fails fast.
  */
-function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }): IamTarget {
+function chooseIam(opts: { sandbox?: boolean; sandboxFixture?: string }, config: Config): IamTarget {
   const useSandbox = opts.sandbox ?? (opts.sandboxFixture !== undefined || !(awsCredentialsConfigured() || process.env.AWS_ENDPOINT_URL_IAM));
   if (!useSandbox) return { fixture: null };
-  return { fixture: opts.sandboxFixture ? loadSandboxFixture(opts.sandboxFixture) : parseOrganizationFixture(sampleOrganizationFixture), sandboxFixture: opts.sandboxFixture };
+  if (opts.sandboxFixture) return { fixture: loadSandboxFixture(opts.sandboxFixture), sandboxFixture: opts.sandboxFixture };
+  const sample = persistedSampleOrganization(config.dataDir);
+  return { fixture: sample.fixture, sample };
 }
 
-async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
+async function connectIam({ fixture, sandboxFixture, sample }: IamTarget, config: Config, log: Logger): Promise<IamConnection> {
   if (!fixture) {
     return {
       client: createIamClient(), aws: awsAccess(config),
       description: `AWS IAM${process.env.AWS_ENDPOINT_URL_IAM ? ` at ${process.env.AWS_ENDPOINT_URL_IAM}` : ''} (SDK credential chain)`, close: async () => {},
     };
   }
-  const sandbox: IamSandbox = await startIamSandbox({ fixture });
+  const sandbox: IamSandbox = await startIamSandbox({ fixture, hooks: sample?.hooks });
   log.debug({ url: sandbox.url }, 'IAM sandbox started');
   const credentials = { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' };
   const organization = 'organization' in fixture ? fixture.organization : null;
@@ -587,7 +628,9 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
       memberRoleName: organization?.memberRoleName ?? config.memberRoleName, externalId: config.externalId,
     }),
     organization: organization !== null,
-    description: `built-in sandbox at ${sandbox.url} (${what}; --sandbox=false to scan AWS)`,
+    description:
+      `built-in sandbox at ${sandbox.url} (${what}; --sandbox=false to scan AWS)` +
+      (sample ? `\n  its state is kept in ${path.relative(process.cwd(), sample.file) || sample.file} between runs; \`npx keywarden sandbox reset\` starts it over` : ''),
     close: () => sandbox.close(),
   };
 }
@@ -659,10 +702,10 @@ function progressBar(done: number, total: number, width = 24): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-function untilSignal(): Promise<void> {
+function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
 
@@ -676,8 +719,10 @@ async function main(argv: string[]): Promise<void> {
     if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 2);
     // One line, no stack: the reason is for a person or a CI log. A fixture error's first line is
     // only its title: its reason is the issues (field path: message).
-    const reason =
-      err instanceof FixtureError
+    // The SDK's "Could not load credentials from any providers" says nothing of how to provide them.
+    const reason = (err as Error)?.name === 'CredentialsProviderError'
+      ? `${new NoCredentialsError().message} (${NoCredentialsError.CODE})`
+      : err instanceof FixtureError
         ? `${err.message.split('\n')[0]} ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`
         : (e.message ?? String(err)).split('\n')[0];
     console.error(`keywarden: ${reason}`);

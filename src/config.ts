@@ -51,6 +51,8 @@ const ConfigSchema = z.object({
   /** Sent as sts:ExternalId when assuming member roles (an account added with --external-id sends its own). Unset: none. */
   externalId: z.string().regex(EXTERNAL_ID_PATTERN, 'must be 2-1224 characters of letters, digits and +=,.@:/-_').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: human-readable lines when stderr is a terminal, JSON lines otherwise (log collectors). */
+  logFormat: z.enum(['json', 'pretty']).optional(),
   /**
    * Org-wide scans by themselves: a cron in UTC, or `off`. Every 6 hours by default: IAM reuses a credential
    * report for up to 4 hours, so scanning more often reads the same report.
@@ -120,6 +122,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   retentionDays: 'KEYWARDEN_RETENTION_DAYS',
   recentUseDays: 'KEYWARDEN_RECENT_USE_DAYS',
   logLevel: 'KEYWARDEN_LOG_LEVEL',
+  logFormat: 'KEYWARDEN_LOG_FORMAT',
   bootstrapToken: 'KEYWARDEN_BOOTSTRAP_TOKEN',
   jwtJwksUrl: 'KEYWARDEN_JWT_JWKS_URL',
   jwtIssuer: 'KEYWARDEN_JWT_ISSUER',
@@ -166,7 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const issue = parsed.error.issues[0];
     const key = String(issue.path[0]) as keyof Config;
     const source = overrides[key] !== undefined ? (FLAG_NAMES[key] ?? key) : ENV_NAMES[key];
-    throw new ConfigError(`invalid ${source}: ${issue.message}`);
+    throw new ConfigError(`invalid ${source}: ${readableIssue(issue, raw[key])}`);
   }
   const jwt = [parsed.data.jwtJwksUrl, parsed.data.jwtIssuer, parsed.data.jwtAudience];
   if (jwt.some(Boolean) && !jwt.every(Boolean)) {
@@ -195,6 +198,17 @@ export function httpSettings(config: Config) {
     requestTimeoutMs: config.httpRequestTimeoutSeconds * 1000,
     shutdownGraceMs: config.shutdownGraceSeconds * 1000,
   };
+}
+
+/** zod's wording for a number ("expected number, received NaN") is for developers: say what was given and what is expected. */
+function readableIssue(issue: z.core.$ZodIssue, given: unknown): string {
+  const shown = JSON.stringify(String(given));
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return `${shown} is not a number: expected a whole number`;
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return `${shown} is not a whole number`;
+  if (issue.code === 'too_small') return `${shown} is below the minimum, ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `${shown} is above the maximum, ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_value') return `${shown} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  return issue.message;
 }
 
 export function authSettings(config: Config) {

@@ -1,10 +1,19 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * Structured JSON logs on stderr (stdout is the CLI's answer). Redaction is a backstop: no code
- * path logs credentials on purpose, and these paths never reach the output if one ever does.
+ * Logs on stderr (stdout is the CLI's answer). On a terminal, one human-readable line per entry
+ * (pino-pretty, in this process: no worker thread to lose lines at exit); otherwise JSON, one object per
+ * line, for log collectors. KEYWARDEN_LOG_FORMAT (config.ts) overrides the choice.
+ *
+ * Redaction is a backstop: no code path logs credentials on purpose, and these paths never reach the
+ * output if one ever does (pretty lines are made from the redacted JSON).
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, format: LogFormat = process.stderr.isTTY ? 'pretty' : 'json'): Logger {
+  const destination =
+    format === 'pretty'
+      ? pretty({ destination: 2, sync: true, colorize: Boolean(process.stderr.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service' })
+      : pino.destination(2);
   return pino(
     {
       level,
@@ -19,8 +28,10 @@ export function createLogger(level: string): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination(2),
+    destination,
   );
 }
+
+export type LogFormat = 'json' | 'pretty';
 
 export type { Logger };

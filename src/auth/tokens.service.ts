@@ -1,7 +1,7 @@
 import type { ApiToken, PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
 import { isScope, type Principal, type Scope } from './scopes';
-import { generateToken, hashToken, hasValidChecksum, lookupPrefix, sameHash } from './token-format';
+import { generateToken, hashToken, hasValidChecksum, lookupPrefix, sameHash, TOKEN_PATTERN } from './token-format';
 
 export interface CreatedToken {
   /** Shown once; only its hash is stored. */
@@ -35,11 +35,32 @@ export class TokensService {
     return this.prisma.apiToken.findMany({ orderBy: { createdAt: 'asc' } });
   }
 
-  /** By id or by the token's visible prefix (`kw_` + 8 characters). */
-  async revoke(idOrPrefix: string): Promise<ApiToken> {
-    const where = /^[0-9a-f-]{36}$/i.test(idOrPrefix) ? { id: idOrPrefix } : { prefix: idOrPrefix };
-    const found = await this.prisma.apiToken.findFirst({ where });
-    if (!found) throw new InvalidInputError(`no token ${idOrPrefix}`, 'id');
+  /**
+   * By id, by the token's visible prefix (`kw_` + 8 characters, as `token list` shows it), by the whole token
+   * (matched by its hash: whoever holds a leaked token can revoke it without looking it up), or by its name
+   * when exactly one token not yet revoked has that name.
+   */
+  async revoke(ref: string): Promise<ApiToken> {
+    const whole = TOKEN_PATTERN.test(ref);
+    let found: ApiToken | null = null;
+    if (/^[0-9a-f-]{36}$/i.test(ref)) found = await this.prisma.apiToken.findUnique({ where: { id: ref } });
+    else if (whole || /^kw_[0-9A-Za-z]{8}$/.test(ref)) {
+      found = await this.prisma.apiToken.findUnique({ where: { prefix: lookupPrefix(ref) } });
+      // A whole token names its row only if its hash matches: the prefix alone is not proof of the token.
+      if (found && whole && !sameHash(hashToken(ref), found.hash)) found = null;
+    } else {
+      const named = await this.prisma.apiToken.findMany({ where: { name: ref, revokedAt: null }, take: 2 });
+      if (named.length > 1) throw new InvalidInputError(`more than one token is named "${ref}": give its id or its prefix, as \`token list\` shows them`, 'id');
+      found = named[0] ?? null;
+    }
+    if (!found) {
+      // Never echo a whole token: it is a secret; its prefix is what `token list` shows anyway.
+      const shown = whole ? `${lookupPrefix(ref)}…` : ref;
+      throw new InvalidInputError(
+        `no token ${shown}: give a token's id, its prefix (kw_ + 8 characters, as \`token list\` shows them), the whole token, or its name`,
+        'id',
+      );
+    }
     if (found.revokedAt) return found;
     return this.prisma.apiToken.update({ where: { id: found.id }, data: { revokedAt: new Date() } });
   }

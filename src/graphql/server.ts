@@ -13,6 +13,7 @@ import { GraphQLError, visit, type GraphQLFormattedError, type ValidationRule } 
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { AwsAccess } from '../adapters/aws/aws-access';
+import { listenError } from '../adapters/net/port';
 import { Authenticator, type AuthSettings } from '../auth/authenticator';
 import { actorOf, callerKey, type Principal } from '../auth/scopes';
 import { TokensService } from '../auth/tokens.service';
@@ -204,9 +205,10 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       return;
     }
     if (!principal) {
-      logger.info({ requestId: requestId(), status: 401, path: req.path }, 'unauthenticated request refused');
+      // originalUrl: under app.use('/graphql') req.path is '/', not the path the client asked for.
+      logger.info({ requestId: requestId(), status: 401, path: req.originalUrl.split('?')[0] }, 'unauthenticated request refused');
       res.status(401).setHeader('www-authenticate', 'Bearer').json({
-        errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
+        errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (npx keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
       });
       return;
     }
@@ -249,7 +251,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   });
 
   await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+    httpServer.once('error', (err) => reject(listenError(err, host, port)));
     httpServer.listen(port, host, () => resolve());
   });
   const address = httpServer.address();

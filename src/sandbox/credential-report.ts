@@ -1,6 +1,6 @@
 /**
  * Credential report CSV, as IAM's GetCredentialReport returns it (base64 of this text).
- * Format: /work/shared/reference/credential-report-format.md (22 columns, root row first).
+ * Format: the AWS IAM User Guide, "Getting credential reports for your AWS account" (22 columns, root row first).
  */
 import type { SandboxAccessKey, SandboxRoot, SandboxUserRecord } from './fixture';
 

@@ -52,6 +52,8 @@ export interface IamSandboxHooks {
    * handler, with the IAM state of the account the call acts in; may mutate state. Throwing answers an error.
    */
   beforeAction?: (action: string, params: Record<string, string>, state: SandboxState) => void | Promise<void>;
+  /** Runs after each IAM action that succeeded, before the answer is sent (persisting the state, for one). */
+  afterAction?: (action: string, state: SandboxState) => void | Promise<void>;
 }
 
 export interface IamSandboxOptions {
@@ -201,6 +203,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (decision.error) throw decision.error;
       const result = ACTION_HANDLERS[action](params, state, iamCaller);
+      await opts.hooks?.afterAction?.(action, state);
       reply(200, successXml(action, result, requestId), true);
     } catch (e) {
       if (e instanceof IamError) replyError(e);

@@ -14,3 +14,4 @@ export * from './sample-organization';
 export * from './sessions';
 export * from './state';
 export * from './sts-api';
+export * from './sample-state';

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TokensService } from '../../src/auth/tokens.service';
@@ -9,6 +8,7 @@ import type { FixtureInput } from '../../src/sandbox/fixture';
 import { dumpDatabase } from '../support/db-snapshot';
 import { memoryLogger, type MemoryLogger } from '../support/memory-logger';
 import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
+import { makeTempDir } from '../support/test-resources';
 
 /**
  * A token's plaintext is shown once and kept nowhere: not in any column of any table (only its SHA-256
@@ -133,7 +133,7 @@ describe('token plaintext is never stored or logged', () => {
         throw new Error(`${path.relative(ROOT, built)} is missing or older than src/${file}: run \`npm run build\` first`);
       }
     }
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-secrets-'));
+    const home = makeTempDir('kw-secrets-');
     const cli = (...args: string[]) =>
       promisify(execFile)(process.execPath, [CLI, ...args], {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, DATABASE_URL: process.env.DATABASE_URL!, KEYWARDEN_DATA_DIR: path.join(home, 'unused') },

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { PrismaClient } from '../../src/generated/prisma/client';
 import { startFakeAws, type FakeAws } from '../support/fake-aws';
 import { resetDatabase, testPrisma } from '../support/stack';
+import { makeTempDir } from '../support/test-resources';
 
 /**
  * `keywarden accounts sync|add|list|remove`, the BUILT CLI as a child process with a minimal environment (as in
@@ -48,7 +48,7 @@ describe('keywarden accounts', () => {
   beforeAll(async () => {
     prisma = testPrisma();
     await resetDatabase(prisma);
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'keywarden-accounts-e2e-'));
+    home = makeTempDir('keywarden-accounts-e2e-');
     fake = await startFakeAws({
       identities: { [KEY]: { account: MANAGEMENT, arn: `arn:aws:iam::${MANAGEMENT}:user/keywarden` } },
       organization: {

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
 import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import type { PrismaClient } from '../../src/generated/prisma/client';
@@ -12,6 +10,7 @@ import { ASSUME_ROLE_DENIED } from '../../src/services/scan-jobs.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { killAllWorkers, startWorker, until, type WorkerProcess } from '../support/workers';
 import { resetDatabase, testPrisma } from '../support/stack';
+import { makeTempDir } from '../support/test-resources';
 
 /**
  * An organization-wide scan through two `keywarden worker` processes (the BUILT CLI) sharing the test
@@ -37,7 +36,7 @@ function worker(): WorkerProcess {
 }
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-fleet-'));
+  tmp = makeTempDir('kw-fleet-');
   prisma = testPrisma();
   await resetDatabase(prisma);
   // 7 accounts of 6 users: one suspended (kept, not scanned), one without the member role (AssumeRole denied).

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
 import type { PrismaClient } from '../../src/generated/prisma/client';
 import { startIamSandbox, type IamSandbox } from '../../src/sandbox/iam-sandbox.server';
@@ -10,6 +8,7 @@ import { AccountsService } from '../../src/services/accounts.service';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { killAllWorkers, startWorker, until, type WorkerProcess } from '../support/workers';
 import { resetDatabase, testPrisma } from '../support/stack';
+import { makeTempDir } from '../support/test-resources';
 
 /**
  * `keywarden worker` processes (the BUILT CLI) sharing the test database: a worker SIGKILLed mid-scan leaves
@@ -31,7 +30,7 @@ function worker(): WorkerProcess {
 }
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-worker-'));
+  tmp = makeTempDir('kw-worker-');
   prisma = testPrisma();
   await resetDatabase(prisma);
   sandbox = await startIamSandbox({

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { organizationFixture, MEMBER_B, roleArn } from './organization-helpers';
+import { makeTempDir } from '../support/test-resources';
 
 /** `keywarden sandbox` from the BUILT CLI, reached through the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables. */
 
@@ -56,7 +56,7 @@ describe('keywarden sandbox --fixture org.json', () => {
   });
 
   it('serves the organization; IAM, STS and Organizations clients find it through AWS_ENDPOINT_URL_*', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kw-cli-org-')), 'org.json');
+    const file = path.join(makeTempDir('kw-cli-org-'), 'org.json');
     fs.writeFileSync(file, JSON.stringify(organizationFixture()));
     const started = await startCli(['--fixture', file]);
     if (!('env' in started)) throw new Error(`the sandbox did not start: ${started.stderr}`);
@@ -80,7 +80,7 @@ describe('keywarden sandbox --fixture org.json', () => {
   });
 
   it('a bad organization fixture fails at start with the path of the problem', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kw-cli-org-')), 'org.json');
+    const file = path.join(makeTempDir('kw-cli-org-'), 'org.json');
     const fixture = organizationFixture();
     fixture.organization.accounts[1]!.parent = 'Root/Nowhere';
     fs.writeFileSync(file, JSON.stringify(fixture));

@@ -1,6 +1,5 @@
 import { GetCredentialReportCommand, GenerateCredentialReportCommand, ListAccessKeysCommand, ListUsersCommand } from '@aws-sdk/client-iam';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import {
@@ -15,6 +14,7 @@ import {
   type FixtureInput,
 } from '../../src/sandbox';
 import { baseFixture, iamClient } from './helpers';
+import { makeTempDir } from '../support/test-resources';
 
 const NOW = new Date('2024-05-01T12:00:00.750Z');
 
@@ -100,7 +100,7 @@ describe('parseFixture', () => {
   it('bad fault rule', () => expectIssue({ ...baseFixture(), faults: [{ operation: 'ListUsers', errorRate: 1.5 }] }, 'faults[0].errorRate'));
 
   it('loadFixture reads a file and names it in errors', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-fixture-'));
+    const dir = makeTempDir('kw-fixture-');
     const good = join(dir, 'good.json');
     writeFileSync(good, JSON.stringify(baseFixture()));
     expect(loadFixture(good, NOW).users).toHaveLength(3);

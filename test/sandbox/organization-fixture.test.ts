@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListUsersCommand } from '@aws-sdk/client-iam';
 import { ListAccountsCommand, paginateListAccounts } from '@aws-sdk/client-organizations';
@@ -17,6 +16,7 @@ import {
 } from '../../src/sandbox';
 import { baseFixture, sdkError } from './helpers';
 import { assumeRole, BASE_CREDENTIALS, iamClientWith, MANAGEMENT, MEMBER_B, organizationFixture, organizationsClient, roleArn } from './organization-helpers';
+import { makeTempDir } from '../support/test-resources';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
 
@@ -94,7 +94,7 @@ describe('organization fixture validation', () => {
   });
 
   it('loadSandboxFixture reads either kind of file, naming the file in errors', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kw-org-'));
+    const dir = makeTempDir('kw-org-');
     const org = join(dir, 'org.json');
     const single = join(dir, 'account.json');
     writeFileSync(org, JSON.stringify(organizationFixture()));

@@ -55,6 +55,28 @@ export class AccountUnreadableError extends Error {
   override name = 'AccountUnreadableError';
 }
 
+/**
+ * The SDK's credential chain found nothing (environment, profile, SSO, web identity, container, instance).
+ * `Code` is what errorCode() reads first, as for AWS's own errors: a stable public code, not this class's name.
+ */
+export class NoCredentialsError extends AccountUnreadableError {
+  static readonly CODE = 'NO_AWS_CREDENTIALS';
+  override name = 'NoCredentialsError';
+  readonly Code = NoCredentialsError.CODE;
+  constructor() {
+    super(
+      'no AWS credentials found: set AWS_PROFILE (a profile in ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ' +
+        'or run where a role provides them (instance profile, ECS task role, web identity); without --sandbox=false, Keywarden scans its built-in sandbox',
+    );
+  }
+}
+
+/** The account could not be read: no credentials at all says how to configure them, anything else names the call. */
+function unreadable(what: string, err: unknown): AccountUnreadableError {
+  if (errorCode(err) === 'CredentialsProviderError') return new NoCredentialsError();
+  return new AccountUnreadableError(`${what}: ${errorCode(err)}: ${errorMessage(err)}`);
+}
+
 /** IAM answered for another account than the one asked about: storing the answer would rewrite that account. */
 export class AccountMismatchError extends Error {
   override name = 'AccountMismatchError';
@@ -187,7 +209,7 @@ class Collector {
       const id = accountOf(caller.User?.Arn);
       if (id) return id;
     } catch (err) {
-      throw new AccountUnreadableError(`cannot tell which account this is (GetUser: ${errorCode(err)}: ${errorMessage(err)})`);
+      throw unreadable('cannot tell which account this is (GetUser)', err);
     }
     throw new AccountUnreadableError('cannot tell which account this is: GetUser returned no ARN');
   }
@@ -208,7 +230,7 @@ class Collector {
     try {
       for await (const page of paginateListUsers({ client: this.iam, pageSize: this.options.pageSize ?? 1000 }, {})) users.push(...(page.Users ?? []));
     } catch (err) {
-      throw new AccountUnreadableError(`ListUsers failed: ${errorCode(err)}: ${errorMessage(err)}`);
+      throw unreadable('ListUsers failed', err);
     }
     return users;
   }

@@ -1,6 +1,6 @@
 /**
  * The control's metadata, as data: what it is, why it matters, how to fix it, and where it sits
- * in each framework. Source text: shared/seed/control-no-access-keys-at-initial-setup.txt.
+ * in each framework. Source text: docs/control.md.
  */
 
 export interface FrameworkMapping {

@@ -17,7 +17,7 @@ const CODE_PATTERNS: [RegExp, ScanErrorCode][] = [
   [/^AccountUnreadable/, 'ACCOUNT_UNREADABLE'],
   [/^CredentialReport/, 'CREDENTIAL_REPORT_UNAVAILABLE'],
   [/^(AccessDenied|UnauthorizedOperation|AuthorizationError)/, 'ACCESS_DENIED'],
-  [/^(InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|UnrecognizedClient|CredentialsProviderError|InvalidAccessKeyId)/, 'CREDENTIALS_INVALID'],
+  [/^(NO_AWS_CREDENTIALS|InvalidClientTokenId|SignatureDoesNotMatch|ExpiredToken|UnrecognizedClient|CredentialsProviderError|InvalidAccessKeyId)/, 'CREDENTIALS_INVALID'],
   [/Throttl|TooManyRequests|RequestLimitExceeded/, 'THROTTLED'],
   [/^NoSuchEntity/, 'NOT_FOUND'],
   [/^LimitExceeded/, 'LIMIT_EXCEEDED'],

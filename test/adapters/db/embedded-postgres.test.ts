@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { embeddedPostgresFiles, startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/adapters/db/embedded-postgres';
@@ -11,6 +10,7 @@ import { openDatabase } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import { memoryLogger } from '../../support/memory-logger';
 import { COMMITTED_MIGRATIONS } from '../../support/migrations';
+import { makeTempDir } from '../../support/test-resources';
 
 /**
  * The embedded PostgreSQL 17 for real: initdb, a server process, other processes attaching to it.
@@ -34,7 +34,7 @@ const started: EmbeddedPostgres[] = [];
 const children = new Set<ChildProcessWithoutNullStreams>();
 
 beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'kw-embedded-'));
+  root = makeTempDir('kw-embedded-');
   // mkdtemp makes it 0700; as root the server runs as the postgres user, which must get through it.
   fs.chmodSync(root, 0o755);
 });

@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { migrateDatabase, migrationStatus } from '../../../src/adapters/db/migrate';
 import { createPrismaClient } from '../../../src/adapters/db/prisma';
 import { COMMITTED_MIGRATIONS } from '../../support/migrations';
+import { testDatabaseName } from '../../support/test-resources';
 
 jest.setTimeout(30_000);
 
@@ -27,8 +28,8 @@ function urlFor(database: string): string {
 }
 
 describe('migrateDatabase on PostgreSQL', () => {
-  const db = `kw_db_test_${process.pid}`;
-  const broken = `kw_db_test_${process.pid}_broken`;
+  const db = testDatabaseName(`migrate_${process.pid}`);
+  const broken = testDatabaseName(`migrate_${process.pid}_broken`);
 
   beforeAll(async () => {
     for (const name of [db, broken]) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
