@@ -30,6 +30,7 @@ import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
 import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup } from './context';
 import { keywardenSchema } from './schema';
+import { webRoutes } from './web.routes';
 
 export interface Limits {
   maxDepth: number;
@@ -65,6 +66,8 @@ export interface ServerOptions {
   remediation?: Partial<RemediationSetup>;
   /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
   scans?: ScanSetup | null;
+  /** The built page and GraphiQL (web/build.mjs output); default dist/web. */
+  webRoot?: string;
 }
 
 export interface RunningServer {
@@ -84,7 +87,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, webRoot }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const schema = await keywardenSchema();
   const app = express();
@@ -207,6 +210,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       },
     }),
   );
+  // The posture page (/) and GraphiQL (/graphiql): static files without a token (they ask for one), each with
+  // its own CSP. After /graphql, so neither its compression nor its CSP touch the API's responses.
+  app.use(webRoutes(webRoot));
   // Body too large, malformed JSON: a clear 4xx in GraphQL's error shape, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);

@@ -1,0 +1,73 @@
+// Recent scans: queued and running ones with their progress, finished ones with their outcome.
+// Polls every 3 s while a scan is queued or running.
+import type { Gql } from '../api';
+import { h, replace, statusLine } from '../dom';
+import { age, when } from '../format';
+import { ACTIVE_SCAN_STATUSES, SCANS, type ScanRow } from '../queries';
+
+const POLL_MS = 3000;
+
+export class ScansView {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly body = h('div');
+
+  constructor(
+    private readonly gql: Gql,
+    root: HTMLElement,
+  ) {
+    root.append(this.body);
+  }
+
+  async load(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      const data = await this.gql<{ scans: { nodes: ScanRow[] } }>(SCANS, { first: 15 });
+      this.render(data.scans.nodes);
+      if (data.scans.nodes.some((s) => ACTIVE_SCAN_STATUSES.includes(s.status))) this.timer = setTimeout(() => void this.load(), POLL_MS);
+    } catch (err) {
+      replace(this.body, statusLine(`Scans could not be loaded: ${(err as Error).message}`, 'error'));
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private render(scans: ScanRow[]): void {
+    if (scans.length === 0) return replace(this.body, statusLine('No scan yet.'));
+    replace(
+      this.body,
+      h(
+        'div',
+        { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Recent scans' },
+        h(
+          'table',
+          { id: 'scans-table' },
+          h('thead', {}, h('tr', {}, ...['Account', 'Status', 'Progress or outcome', 'Queued', 'Finished'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, ...scans.map((s) => h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, s.accountId ? h('code', {}, s.accountId) : '—'),
+            h('td', {}, h('span', { class: `badge badge-${s.status.toLowerCase()}` }, s.status)),
+            h('td', {}, outcome(s)),
+            h('td', {}, h('time', { datetime: s.queuedAt, title: when(s.queuedAt) }, age(s.queuedAt))),
+            h('td', {}, s.finishedAt ? h('time', { datetime: s.finishedAt, title: when(s.finishedAt) }, age(s.finishedAt)) : '—'),
+          ))),
+        ),
+      ),
+    );
+  }
+}
+
+function outcome(s: ScanRow): Node | string {
+  if (s.status === 'QUEUED') return 'waiting for a worker';
+  if (s.status === 'RUNNING') {
+    const p = s.progress;
+    if (!p) return 'starting';
+    const label = `${p.phase.toLowerCase().replace(/_/g, ' ')}: ${p.usersDone}${p.usersTotal != null ? ` of ${p.usersTotal}` : ''} users`;
+    return h('span', {}, h('progress', { max: p.usersTotal ?? 1, value: p.usersTotal ? p.usersDone : 0, 'aria-label': label }), ' ', label);
+  }
+  if (s.status === 'FAILED' || s.status === 'CANCELLED') return s.errors.map((e) => e.code).join(', ') || s.status.toLowerCase();
+  const problems = s.errors.filter((e) => e.severity === 'error').length;
+  return `${s.counts.fail} FAIL, ${s.counts.error} ERROR, ${s.counts.pass} PASS; ${s.opened} opened, ${s.resolved} resolved${problems ? `; ${problems} read errors` : ''}`;
+}
