@@ -41,4 +41,5 @@ await Promise.all([
   }),
 ]);
 await copyFile(path.join(root, 'src', 'index.html'), path.join(out, 'index.html'));
+await copyFile(path.join(root, 'src', 'favicon.svg'), path.join(out, 'favicon.svg'));
 await copyFile(path.join(root, 'graphiql', 'index.html'), path.join(out, 'graphiql', 'index.html'));

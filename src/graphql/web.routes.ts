@@ -31,7 +31,7 @@ export const PAGE_CSP = { ...BASE, styleSrc: ["'self'"] };
  * 'unsafe-inline'), runs its language services in workers (worker-src 'self', our own files), and shows
  * data: images (icons). It needs no 'unsafe-eval'.
  */
-export const GRAPHIQL_CSP = { ...BASE, styleSrc: ["'self'", "'unsafe-inline'"], workerSrc: ["'self'"], imgSrc: ["'self'", 'data:'] };
+export const GRAPHIQL_CSP = { ...BASE, styleSrc: ["'self'", "'unsafe-inline'"], workerSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'", 'data:'] };
 
 /** dist/web beside this build: dist/src/graphql/../../web once compiled, <repo>/dist/web when run from source (tests). */
 export function defaultWebRoot(): string {
@@ -46,13 +46,13 @@ export function webRoutes(root: string = defaultWebRoot()): express.Router {
   const csp = (directives: Record<string, string[]>) => helmet.contentSecurityPolicy({ useDefaults: false, directives });
   // Revalidated on each load (file names carry no hash), answered 304 when unchanged.
   const files = express.static(root, { index: 'index.html', maxAge: 0, redirect: false, fallthrough: true });
+  const pageCsp = csp(PAGE_CSP);
+  const graphiqlCsp = csp(GRAPHIQL_CSP);
   router.use(compression());
-  router.use('/graphiql', csp(GRAPHIQL_CSP), (req, res, next) => {
-    // /graphiql and /graphiql/ both open it
-    if (req.path === '/' && !req.originalUrl.split('?')[0]!.endsWith('/')) return res.redirect(301, '/graphiql/');
-    next();
+  router.use((req, res, next) => {
+    if (req.path === '/graphiql') return res.redirect(301, '/graphiql/'); // its assets are relative to the folder
+    return (req.path.startsWith('/graphiql/') ? graphiqlCsp : pageCsp)(req, res, next);
   });
-  router.use(csp(PAGE_CSP));
   if (!built) {
     router.get(['/', '/graphiql/'], (_req, res) => {
       res.status(404).type('text/plain').send('the page is not built: run `npm run build` (it bundles web/ into dist/web)');

@@ -115,7 +115,7 @@ export class FindingDetailView {
                   outcome,
                   statusLine(done.userErrors.length
                     ? done.userErrors.map((u) => `${u.code}: ${u.message}`).join('; ')
-                    : `${done.action?.status}: the key is now ${after ?? 'unknown'}. ${done.action?.plan ?? ''} Undo with reactivateAccessKey.`, done.userErrors.length ? 'error' : 'info'),
+                    : `${done.action?.status}: the key is now ${after ?? 'unknown'} (reactivateAccessKey undoes it). Done: ${done.action?.plan ?? '—'}`, done.userErrors.length ? 'error' : 'info'),
                 );
                 this.onChanged();
               },

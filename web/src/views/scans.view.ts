@@ -21,7 +21,7 @@ export class ScansView {
   async load(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     try {
-      const data = await this.gql<{ scans: { nodes: ScanRow[] } }>(SCANS, { first: 15 });
+      const data = await this.gql<{ scans: { nodes: ScanRow[] } }>(SCANS, { first: 10 });
       this.render(data.scans.nodes);
       if (data.scans.nodes.some((s) => ACTIVE_SCAN_STATUSES.includes(s.status))) this.timer = setTimeout(() => void this.load(), POLL_MS);
     } catch (err) {
@@ -43,20 +43,26 @@ export class ScansView {
         h(
           'table',
           { id: 'scans-table' },
-          h('thead', {}, h('tr', {}, ...['Account', 'Status', 'Progress or outcome', 'Queued', 'Finished'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('thead', {}, h('tr', {}, ...['Account', 'Status', 'Progress or outcome', 'When'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, ...scans.map((s) => h(
             'tr',
             {},
             h('th', { scope: 'row' }, s.accountId ? h('code', {}, s.accountId) : '—'),
             h('td', {}, h('span', { class: `badge badge-${s.status.toLowerCase()}` }, s.status)),
             h('td', {}, outcome(s)),
-            h('td', {}, h('time', { datetime: s.queuedAt, title: when(s.queuedAt) }, age(s.queuedAt))),
-            h('td', {}, s.finishedAt ? h('time', { datetime: s.finishedAt, title: when(s.finishedAt) }, age(s.finishedAt)) : '—'),
+            h('td', {}, instant(s)),
           ))),
         ),
       ),
     );
   }
+}
+
+/** When it read IAM (what its figures describe); until then, when it was queued. */
+function instant(s: ScanRow): Node {
+  const at = s.observedAt ?? s.startedAt ?? s.queuedAt;
+  const what = s.observedAt ? 'read IAM' : s.startedAt ? 'started' : 'queued';
+  return h('time', { datetime: at, title: `${what} ${when(at)}` }, `${what} ${age(at)}`);
 }
 
 function outcome(s: ScanRow): Node | string {
