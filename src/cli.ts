@@ -171,6 +171,7 @@ program
     if (opts.worker) await fleet.startWorker();
     const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
     console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
+    console.log(pageUrls(server.url));
     await untilSignal();
     await server.close();
     await fleet.close();
@@ -213,6 +214,7 @@ scanOptions(program.command('start'))
     const token = await localAdminToken(db.prisma, config);
     const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
     console.log(`\nGraphQL API at ${server.url}`);
+    console.log(pageUrls(server.url));
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
     await untilSignal();
@@ -385,6 +387,11 @@ interface IamConnection {
   organization?: boolean;
   description: string;
   close(): Promise<void>;
+}
+
+function pageUrls(graphqlUrl: string): string {
+  const base = graphqlUrl.replace(/\/graphql$/, '');
+  return `posture page at ${base}/ and GraphiQL at ${base}/graphiql/ (sign in with an API token)`;
 }
 
 function serverOptions(config: Config, log: Logger) {

@@ -83,7 +83,8 @@ interface RequestState {
 const requests = new AsyncLocalStorage<RequestState>();
 
 /**
- * Apollo Server on express. Only GET /healthz and /readyz answer without a token; /graphql
+ * Apollo Server on express. Only GET /healthz, /readyz and the static page and GraphiQL (web.routes.ts, which
+ * ask the person for a token) answer without a token; /graphql
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
