@@ -29,7 +29,7 @@ function showSignIn(message?: string): void {
     app,
     h('main', { class: 'signin' },
       h('h1', {}, 'Keywarden'),
-      h('p', {}, 'Paste an API token (keywarden token create --scopes findings:read, plus remediation:write to deactivate keys). It stays in this tab only.'),
+      h('p', {}, 'Paste an API token (keywarden token create --name NAME --scope findings:read; add remediation:write to deactivate keys). It stays in this tab only.'),
       h('form', {
         id: 'signin',
         onsubmit: async (e: Event) => {
