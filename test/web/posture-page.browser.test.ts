@@ -6,6 +6,7 @@ import { createScanService } from '../../src/app';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { defaultWebRoot } from '../../src/graphql/web.routes';
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { TokensService } from '../../src/auth/tokens.service';
 import { AccountsService } from '../../src/services/accounts.service';
 import { startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
 
@@ -44,6 +45,9 @@ const PROD_FIXTURE: FixtureInput = {
     { userName: 'ci', createdAt: 'now-100d', accessKeys: [] },
   ],
 };
+// Enough failing findings for a second page (the page shows 25 a page); they appear in IAM before yesterday's scan.
+const SERVICE_USERS = Array.from({ length: 24 }, (_, i) => setupKeyUser(`svc-${String(i + 1).padStart(2, '0')}`, `AKIAPRODSVC${String(i + 1).padStart(9, '0')}`));
+const FAILING = 2 + 3 + 24; // management: admin; prod: alice, bob, carol (never used), the service users
 
 const ACCOUNTS_FROM_API = `{ accounts(orderBy: { field: FAIL_COUNT, direction: DESC }) { nodes { accountId complianceSummary { counts { fail error pass } } lastScan { status } } } }`;
 
@@ -72,14 +76,15 @@ describe('the posture page in headless Chromium', () => {
     await accounts.sync();
     const prodIam = await accounts.iamClientFor(PROD, 'keywarden-page-test');
     // One scan of each account a day for ten days, the last a minute ago; erin's setup key is deactivated
-    // in IAM before the sixth, so the flow chart has an opened and a resolved bar.
+    // in IAM before the sixth (a resolved bar), and 24 users with setup keys appear before the ninth.
     const now = Date.now();
     for (let d = HISTORY_DAYS - 1; d >= 0; d--) {
       const at = new Date(now - d * DAY - 60_000);
       if (d === HISTORY_DAYS - 1) firstScanAt = at;
       if (d === 4) stack.members[PROD]!.state.setKeyStatus(ERIN_KEY, 'Inactive');
+      if (d === 1) for (const user of SERVICE_USERS) stack.members[PROD]!.state.addUser(user);
       expect((await stack.scan({ mode: 'PER_USER_API' }, {}, at)).status).toBe('COMPLETED');
-      expect((await createScanService(stack.prisma, prodIam, () => at).run({ collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS })).status).toBe('COMPLETED');
+      expect((await createScanService(stack.prisma, prodIam, () => at).run({ collect: { mode: 'PER_USER_API', concurrency: 16 }, control: DEFAULT_CONTROL_SETTINGS })).status).toBe('COMPLETED');
     }
     base = stack.server.url.replace(/\/graphql$/, '');
     chromium = await launchChromium();
@@ -135,6 +140,36 @@ describe('the posture page in headless Chromium', () => {
     expect(shown).toEqual(expected);
   });
 
+  it("pages the failing findings with the API's cursors and filters them by account and reason", async () => {
+    const status = () => page.$eval('#findings .status', (el) => el.textContent);
+    const users = () => page.$$eval('#findings-table tbody tr', (rows) => rows.map((r) => r.children[0]!.textContent));
+    await page.waitForSelector('#findings-table tbody tr');
+    expect(await status()).toBe(`${FAILING - 1} failing findings; page 1 of 2.`); // erin's resolved
+    const first = await users();
+    expect(first).toHaveLength(25);
+    await page.click('#findings nav button:last-child'); // Next page
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.includes('page 2 of 2')`);
+    const second = await users();
+    // Every failing finding once over the two pages (erin's resolved, alice's still failing here).
+    expect([...first, ...second].sort()).toEqual(['admin', 'alice', 'bob', 'carol', ...Array.from({ length: 24 }, (_, i) => `svc-${String(i + 1).padStart(2, '0')}`)]);
+    expect(await page.$eval('#findings nav button:last-child', (b) => (b as unknown as { disabled: boolean }).disabled)).toBe(true);
+    await page.click('#findings nav button:first-child'); // Previous page: asked again with the first page's cursor
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.includes('page 1 of 2')`);
+    expect(await users()).toEqual(first);
+    await page.select('#findings-account', PROD);
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.startsWith('${FAILING - 2} failing findings in ${PROD}')`);
+    await page.select('#findings-reason', 'NEVER_USED');
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.includes('with reason')`);
+    // carol's later key, never used; the setup keys are never used too, but only past the grace period
+    const neverUsed = await users();
+    expect(neverUsed.length).toBeGreaterThan(0);
+    const rows = await page.$$eval('#findings-table tbody tr', (trs) => trs.map((r) => r.children[3]!.textContent));
+    expect(rows.every((r) => r!.includes('never used'))).toBe(true);
+    await page.select('#findings-reason', '');
+    await page.select('#findings-account', '');
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.startsWith('${FAILING - 1} failing findings;')`);
+  });
+
   it("opens a failing finding's evidence and history", async () => {
     await page.waitForSelector(`button[aria-label="Evidence for alice ${ALICE_KEY}"]`);
     await page.click(`button[aria-label="Evidence for alice ${ALICE_KEY}"]`);
@@ -163,6 +198,28 @@ describe('the posture page in headless Chromium', () => {
       { status: 'SUCCEEDED', dryRun: false, reason: 'setup key never used (page test)' },
       { status: 'DRY_RUN', dryRun: true, reason: 'setup key never used (page test)' },
     ]);
+  });
+
+  it('tells a token without remediation:write that it cannot remediate, and changes nothing', async () => {
+    const { token } = await new TokensService(stack.prisma).create({ name: 'page-reader', scopes: ['findings:read'], createdBy: 'test' });
+    const context = await chromium.browser.createBrowserContext();
+    const reader = await context.newPage();
+    try {
+      await reader.goto(`${base}/`);
+      await reader.type('#token', token);
+      await reader.click('#signin button[type=submit]');
+      await reader.waitForSelector('button[aria-label="Evidence for bob AKIAPRODBOB000000001"]');
+      await reader.click('button[aria-label="Evidence for bob AKIAPRODBOB000000001"]');
+      await reader.waitForSelector('#deactivate-reason');
+      await reader.type('#deactivate-reason', 'not allowed');
+      await reader.click('#deactivate-dry-run');
+      await reader.waitForSelector('#deactivate-outcome [role=alert]');
+      expect(await reader.$eval('#deactivate-outcome', (el) => el.textContent)).toBe('This token cannot remediate: it needs the remediation:write scope.');
+      expect(await reader.$('#deactivate-confirm')).toBeNull();
+      expect(keyStatus('AKIAPRODBOB000000001')).toBe('Active');
+    } finally {
+      await context.close();
+    }
   });
 
   it('passes axe-core and its CSP at 1280 and 390 px, fits 390 px without sideways scrolling, and saves screenshots', async () => {

@@ -32,7 +32,7 @@ export const ACCOUNTS_RANKED = /* GraphQL */ `
 
 export const FAILING_FINDINGS = /* GraphQL */ `
   query FailingFindings($first: Int!, $after: String, $accountIds: [String!]) {
-    findings(first: $first, after: $after, filter: { status: [FAIL], accountIds: $accountIds }) {
+    findings(first: $first, after: $after, filter: { status: [FAIL], accountIds: $accountIds }, orderBy: { field: IDENTITY, direction: ASC }) {
       totalCount
       pageInfo { hasNextPage endCursor }
       nodes { id accountId userName accessKeyId reasons status firstSeenAt }
