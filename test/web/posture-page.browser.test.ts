@@ -245,6 +245,8 @@ describe('the posture page in headless Chromium', () => {
     expect(answered.status()).toBe(200);
     expect(JSON.stringify(await answered.json())).toContain('"__schema"');
     await page.waitForSelector('.graphiql-container');
+    expect(answered.request().headers().authorization).toBe(`Bearer ${TEST_ADMIN_TOKEN}`); // prefilled from the sign-in
+    expect(await page.evaluate('JSON.stringify({ ...localStorage })')).not.toContain(TEST_ADMIN_TOKEN); // headers not persisted
     expect(await cspViolations(page)).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

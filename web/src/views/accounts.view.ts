@@ -29,7 +29,7 @@ export class AccountsView {
   }
 
   private render(total: number): void {
-    const header = ['#', 'Account', 'Name', 'FAIL', 'ERROR', 'PASS', 'Last scan', 'Status', ''];
+    const header = ['#', 'Account', 'Name', 'FAIL', 'ERROR', 'PASS', 'Last scan', 'Status', 'Select'];
     replace(
       this.body,
       total > this.accounts.length ? statusLine(`The ${this.accounts.length} worst of ${total} accounts.`) : null,

@@ -115,7 +115,9 @@ export class TrendView {
   }
 
   private width(): number {
-    return Math.max(280, Math.min(1100, this.root.clientWidth - 8));
+    const style = getComputedStyle(this.root);
+    const inner = this.root.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return Math.max(240, Math.min(1100, Math.floor(inner)));
   }
 
   private resize(): void {
