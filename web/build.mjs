@@ -1,4 +1,4 @@
-// Bundles the posture page and GraphiQL into dist/web (run by `npm run build`; `--watch` rebuilds on change).
+// Bundles the posture page and GraphiQL into dist/web (run by `npm run build`, through `npm run build:web`).
 // Everything the browser loads comes from here: no CDN at run time, and no inline script or style,
 // so the server's Content-Security-Policy can stay strict (src/graphql/web.routes.ts).
 import { build } from 'esbuild';
