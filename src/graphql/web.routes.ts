@@ -33,7 +33,7 @@ export const PAGE_CSP = { ...BASE, styleSrc: ["'self'"] };
  */
 export const GRAPHIQL_CSP = { ...BASE, styleSrc: ["'self'", "'unsafe-inline'"], workerSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'", 'data:'] };
 
-/** dist/web beside this build: dist/src/graphql/../../web once compiled, <repo>/dist/web when run from source (tests). */
+/** The package root's dist/web, found from this file: dist/src/graphql once compiled, src/graphql when run from source (tests). */
 export function defaultWebRoot(): string {
   let dir = __dirname;
   while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
@@ -50,7 +50,7 @@ export function webRoutes(root: string = defaultWebRoot()): express.Router {
   const graphiqlCsp = csp(GRAPHIQL_CSP);
   router.use(compression());
   router.use((req, res, next) => {
-    if (req.path === '/graphiql') return res.redirect(301, '/graphiql/'); // its assets are relative to the folder
+    if (req.path === '/graphiql') return res.redirect(301, '/graphiql/'); // one URL for it: static serving answers the folder only
     return (req.path.startsWith('/graphiql/') ? graphiqlCsp : pageCsp)(req, res, next);
   });
   if (!built) {
