@@ -94,6 +94,17 @@ export const SCANS = /* GraphQL */ `
   }
 `;
 
+/** Queues a scan of every scannable account (needs scans:write); the scans view then polls them. */
+export const START_SCAN_ALL = /* GraphQL */ `
+  mutation StartScanAll($idempotencyKey: String) {
+    startScan(input: { allAccounts: true, idempotencyKey: $idempotencyKey }) {
+      scans { id status }
+      skipped { accountId reason }
+      userErrors { code message }
+    }
+  }
+`;
+
 const REMEDIATION_ACTION = `
   userErrors { code field message }
   action {
@@ -222,4 +233,10 @@ export interface RemediationResult {
     stateBefore: { found: string; status: string | null; lastUsedAt: string | null } | null;
     stateAfter: { found: string; status: string | null; lastUsedAt: string | null } | null;
   } | null;
+}
+
+export interface StartScanResult {
+  scans: { id: string; status: string }[];
+  skipped: { accountId: string; reason: string }[];
+  userErrors: { code: string; message: string }[];
 }

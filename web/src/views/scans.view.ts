@@ -1,21 +1,45 @@
 // Recent scans: queued and running ones with their progress, finished ones with their outcome.
 // Polls every 3 s while a scan is queued or running.
-import type { Gql } from '../api';
+import { ApiError, type Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
 import { age, when } from '../format';
-import { ACTIVE_SCAN_STATUSES, SCANS, type ScanRow } from '../queries';
+import { ACTIVE_SCAN_STATUSES, SCANS, START_SCAN_ALL, type ScanRow, type StartScanResult } from '../queries';
 
 const POLL_MS = 3000;
 
 export class ScansView {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly body = h('div');
+  private readonly notice = h('div', { 'aria-live': 'polite' });
 
   constructor(
     private readonly gql: Gql,
     root: HTMLElement,
   ) {
-    root.append(this.body);
+    root.append(
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', id: 'scan-all', onclick: () => void this.scanAll() }, 'Scan all accounts now'),
+        h('button', { type: 'button', id: 'scans-refresh', onclick: () => void this.load() }, 'Refresh')),
+      this.notice,
+      this.body,
+    );
+  }
+
+  /** startScan(allAccounts): one QUEUED scan per scannable account (or the one already waiting). Needs scans:write. */
+  private async scanAll(): Promise<void> {
+    try {
+      const { startScan } = await this.gql<{ startScan: StartScanResult }>(START_SCAN_ALL, { idempotencyKey: null });
+      await this.load(); // the list shows the queued scans before the notice says so
+      replace(
+        this.notice,
+        startScan.userErrors.length
+          ? statusLine(startScan.userErrors.map((u) => `${u.code}: ${u.message}`).join('; '), 'error')
+          : statusLine(`${startScan.scans.length} scans queued${startScan.skipped.length ? `; not scanned: ${startScan.skipped.map((k) => `${k.accountId} (${k.reason})`).join(', ')}` : ''}.`),
+      );
+    } catch (err) {
+      const forbidden = err instanceof ApiError && err.code === 'FORBIDDEN';
+      replace(this.notice, statusLine(forbidden ? 'This token cannot start scans: it needs the scans:write scope.' : `The scan could not be started: ${(err as Error).message}`, 'error'));
+    }
   }
 
   async load(): Promise<void> {
