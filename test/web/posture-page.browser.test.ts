@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { cspViolations, launchChromium, recordCspViolations, type HeadlessChromium } from '../../bench/chromium';
+import { CHROMIUM_PATH, cspViolations, launchChromium, recordCspViolations, type HeadlessChromium } from '../../bench/chromium';
 import { createScanService } from '../../src/app';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { defaultWebRoot } from '../../src/graphql/web.routes';
@@ -62,6 +62,7 @@ describe('the posture page in headless Chromium', () => {
 
   beforeAll(async () => {
     if (!readFileSafe(path.join(defaultWebRoot(), 'index.html'))) throw new Error('dist/web is missing: run `npm run build` first (it bundles web/)');
+    if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does), or set CHROMIUM_PATH`);
     stack = await startStack(BASE, {
       worker: false, // started by the scans test, so it sees its scans QUEUED first
       members: [PROD_FIXTURE],

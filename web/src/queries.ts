@@ -124,8 +124,23 @@ export const DEACTIVATE_KEY = /* GraphQL */ `
 /** The FindingReason values a FAIL finding can carry (the control's two failing reasons). */
 export const FAIL_REASONS = ['CREATED_AT_SETUP', 'NEVER_USED'] as const;
 
+/**
+ * The enum values (and the one error code and string fields) the views compare against, as schema.graphql spells
+ * them today: a change of casing is adapted here, not in the views.
+ */
+export const SCAN_STATUS = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', COMPLETED: 'COMPLETED', PARTIAL: 'PARTIAL', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
+export const COMPLIANCE_STATUS = { FAIL: 'FAIL' } as const;
+export const TREND_INTERVAL = { DAY: 'DAY', WEEK: 'WEEK' } as const;
+export const REMEDIATION_STATUS = { DRY_RUN: 'DRY_RUN' } as const;
+/** AccessKey/FindingEvidence status strings, as IAM spells them. */
+export const KEY_STATUS = { ACTIVE: 'Active' } as const;
+/** ScanError.severity of an error that left data missing. */
+export const SCAN_ERROR_SEVERITY = { ERROR: 'error' } as const;
+/** extensions.code of a request the token's scopes do not allow. */
+export const FORBIDDEN = 'FORBIDDEN';
+
 /** Statuses of a scan that has not ended: the scans view polls while one is listed. */
-export const ACTIVE_SCAN_STATUSES = ['QUEUED', 'RUNNING'];
+export const ACTIVE_SCAN_STATUSES: string[] = [SCAN_STATUS.QUEUED, SCAN_STATUS.RUNNING];
 
 // Result shapes of the documents above (only the fields selected).
 export interface TrendPoint {

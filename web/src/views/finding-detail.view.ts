@@ -4,7 +4,10 @@
 import { ApiError, type Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
 import { age, duration, reason, when } from '../format';
-import { ACCOUNT_SCANS, DEACTIVATE_KEY, FINDING_DETAIL, findingHistory, type FindingDetail, type HistoryEntry, type RemediationResult } from '../queries';
+import {
+  ACCOUNT_SCANS, COMPLIANCE_STATUS, DEACTIVATE_KEY, FINDING_DETAIL, findingHistory, FORBIDDEN, KEY_STATUS, REMEDIATION_STATUS, SCAN_STATUS,
+  type FindingDetail, type HistoryEntry, type RemediationResult,
+} from '../queries';
 
 const HISTORY_SCANS = 6;
 
@@ -36,7 +39,7 @@ export class FindingDetailView {
         evidence(f),
         h('h3', {}, 'History'),
         history,
-        f.accessKeyId && f.status === 'FAIL' && f.evidence.accessKeyStatus === 'Active' ? this.deactivation(f) : null,
+        f.accessKeyId && f.status === COMPLIANCE_STATUS.FAIL && f.evidence.accessKeyStatus === KEY_STATUS.ACTIVE ? this.deactivation(f) : null,
         h('p', {}, h('button', { type: 'button', onclick: () => { this.root.hidden = true; } }, 'Close')),
       );
       await this.history(f, history);
@@ -48,7 +51,7 @@ export class FindingDetailView {
   private async history(f: FindingDetail, into: HTMLElement): Promise<void> {
     try {
       const { scans } = await this.gql<{ scans: { nodes: { id: string; status: string; observedAt: string | null }[] } }>(ACCOUNT_SCANS, { accountId: f.accountId, first: 20 });
-      const instants = scans.nodes.filter((s) => s.observedAt && (s.status === 'COMPLETED' || s.status === 'PARTIAL')).slice(0, HISTORY_SCANS).map((s) => s.observedAt!);
+      const instants = scans.nodes.filter((s) => s.observedAt && (s.status === SCAN_STATUS.COMPLETED || s.status === SCAN_STATUS.PARTIAL)).slice(0, HISTORY_SCANS).map((s) => s.observedAt!);
       if (instants.length === 0) return replace(into, statusLine('No completed scan to read history from.'));
       const vars = Object.fromEntries(instants.map((at, i) => [`at${i}`, at]));
       const data = await this.gql<Record<string, { nodes: HistoryEntry[] }>>(findingHistory(instants.length), { accountId: f.accountId, userName: f.userName, ...vars });
@@ -83,7 +86,7 @@ export class FindingDetailView {
         const data = await this.gql<{ deactivateAccessKey: RemediationResult }>(DEACTIVATE_KEY, { input: input(dryRun, dryRun ? undefined : crypto.randomUUID()) });
         return data.deactivateAccessKey;
       } catch (err) {
-        const forbidden = err instanceof ApiError && err.code === 'FORBIDDEN';
+        const forbidden = err instanceof ApiError && err.code === FORBIDDEN;
         replace(outcome, statusLine(forbidden ? 'This token cannot remediate: it needs the remediation:write scope.' : `The request failed: ${(err as Error).message}`, 'error'));
         return null;
       }
@@ -99,7 +102,7 @@ export class FindingDetailView {
           replace(outcome, statusLine('Dry run…'));
           const plan = await run(true);
           if (!plan) return;
-          const ok = plan.action?.status === 'DRY_RUN' && plan.userErrors.length === 0;
+          const ok = plan.action?.status === REMEDIATION_STATUS.DRY_RUN && plan.userErrors.length === 0;
           replace(
             outcome,
             h('p', { class: 'plan', id: 'deactivate-plan' }, h('strong', {}, `Dry run: ${plan.action?.status ?? 'refused'}. `), plan.action?.plan ?? ''),

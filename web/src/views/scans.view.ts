@@ -3,7 +3,7 @@
 import { ApiError, type Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
 import { age, when } from '../format';
-import { ACTIVE_SCAN_STATUSES, SCANS, START_SCAN_ALL, type ScanRow, type StartScanResult } from '../queries';
+import { ACTIVE_SCAN_STATUSES, FORBIDDEN, SCAN_ERROR_SEVERITY, SCAN_STATUS, SCANS, START_SCAN_ALL, type ScanRow, type StartScanResult } from '../queries';
 
 const POLL_MS = 3000;
 
@@ -37,7 +37,7 @@ export class ScansView {
           : statusLine(`${startScan.scans.length} scans queued${startScan.skipped.length ? `; not scanned: ${startScan.skipped.map((k) => `${k.accountId} (${k.reason})`).join(', ')}` : ''}.`),
       );
     } catch (err) {
-      const forbidden = err instanceof ApiError && err.code === 'FORBIDDEN';
+      const forbidden = err instanceof ApiError && err.code === FORBIDDEN;
       replace(this.notice, statusLine(forbidden ? 'This token cannot start scans: it needs the scans:write scope.' : `The scan could not be started: ${(err as Error).message}`, 'error'));
     }
   }
@@ -90,14 +90,14 @@ function instant(s: ScanRow): Node {
 }
 
 function outcome(s: ScanRow): Node | string {
-  if (s.status === 'QUEUED') return 'waiting for a worker';
-  if (s.status === 'RUNNING') {
+  if (s.status === SCAN_STATUS.QUEUED) return 'waiting for a worker';
+  if (s.status === SCAN_STATUS.RUNNING) {
     const p = s.progress;
     if (!p) return 'starting';
     const label = `${p.phase.toLowerCase().replace(/_/g, ' ')}: ${p.usersDone}${p.usersTotal != null ? ` of ${p.usersTotal}` : ''} users`;
     return h('span', {}, h('progress', { max: p.usersTotal ?? 1, value: p.usersTotal ? p.usersDone : 0, 'aria-label': label }), ' ', label);
   }
-  if (s.status === 'FAILED' || s.status === 'CANCELLED') return s.errors.map((e) => e.code).join(', ') || s.status.toLowerCase();
-  const problems = s.errors.filter((e) => e.severity === 'error').length;
+  if (s.status === SCAN_STATUS.FAILED || s.status === SCAN_STATUS.CANCELLED) return s.errors.map((e) => e.code).join(', ') || s.status.toLowerCase();
+  const problems = s.errors.filter((e) => e.severity === SCAN_ERROR_SEVERITY.ERROR).length;
   return `${s.counts.fail} FAIL, ${s.counts.error} ERROR, ${s.counts.pass} PASS; ${s.opened} opened, ${s.resolved} resolved${problems ? `; ${problems} read errors` : ''}`;
 }

@@ -3,9 +3,14 @@ import uPlot from 'uplot';
 import type { Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
 import { day } from '../format';
-import { TREND, type TrendPoint } from '../queries';
+import { TREND, TREND_INTERVAL, type TrendPoint } from '../queries';
 
-export const RANGES = { '7d': { days: 7, interval: 'DAY' }, '30d': { days: 30, interval: 'DAY' }, '90d': { days: 90, interval: 'DAY' }, '1y': { days: 365, interval: 'WEEK' } } as const;
+export const RANGES = {
+  '7d': { days: 7, interval: TREND_INTERVAL.DAY },
+  '30d': { days: 30, interval: TREND_INTERVAL.DAY },
+  '90d': { days: 90, interval: TREND_INTERVAL.DAY },
+  '1y': { days: 365, interval: TREND_INTERVAL.WEEK },
+} as const;
 export type Range = keyof typeof RANGES;
 const DAY_MS = 86_400_000;
 
