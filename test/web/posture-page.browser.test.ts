@@ -140,6 +140,15 @@ describe('the posture page in headless Chromium', () => {
     expect(expected.map((r: string[]) => r[0])).toEqual([PROD, MANAGEMENT]); // prod fails more: the order is the API's, not id order
     const shown = await page.$$eval('#accounts-table tbody tr', (rows) => rows.map((r) => [r.children[1], r.children[3], r.children[4], r.children[5], r.children[7]].map((c) => c!.textContent!.trim())));
     expect(shown).toEqual(expected);
+    // "Show" narrows the trend to that account: a point for each day it was scanned, none carried forward.
+    await page.click(`button[aria-label="Show account ${PROD}"]`);
+    await page.waitForFunction(`document.querySelector('#trend .scope')?.textContent.startsWith('Showing account ${PROD}')`);
+    await page.waitForSelector('#trend-chart canvas');
+    expect(await page.$eval('#trend-chart', (el) => el.getAttribute('aria-label'))).toContain(`for ${PROD}`);
+    expect(await page.$eval('#trend-chart', (el) => el.getAttribute('data-points'))).toBe(String(HISTORY_DAYS));
+    await page.waitForFunction(`document.querySelector('#findings .status')?.textContent.includes('in ${PROD}')`);
+    await page.click('#trend .scope button'); // Show all accounts
+    await page.waitForFunction(`document.querySelector('#trend .scope')?.textContent.startsWith('Showing all accounts')`);
   });
 
   it("pages the failing findings with the API's cursors and filters them by account and reason", async () => {

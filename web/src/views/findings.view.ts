@@ -22,6 +22,8 @@ export class FindingsView {
   private readonly reasonSelect = h('select', { id: 'findings-reason', onchange: () => { this.reasonFilter = this.reasonSelect.value; void this.load(); } },
     h('option', { value: '' }, 'Any reason'), ...FAIL_REASONS.map((r) => h('option', { value: r }, reason(r))));
   private readonly body = h('div');
+  /** Only the latest request renders: a page or filter answering late is dropped. */
+  private latest = 0;
 
   constructor(
     private readonly gql: Gql,
@@ -50,12 +52,13 @@ export class FindingsView {
 
   async load(): Promise<void> {
     const after = this.cursors[this.cursors.length - 1];
+    const request = ++this.latest;
     replace(this.body, statusLine('Loading findings…'));
     try {
       const data = await this.gql<{ findings: Page }>(FAILING_FINDINGS, { first: PAGE, after, accountIds: this.accountId ? [this.accountId] : null });
-      this.render(data.findings);
+      if (request === this.latest) this.render(data.findings);
     } catch (err) {
-      replace(this.body, statusLine(`Findings could not be loaded: ${(err as Error).message}`, 'error'));
+      if (request === this.latest) replace(this.body, statusLine(`Findings could not be loaded: ${(err as Error).message}`, 'error'));
     }
   }
 

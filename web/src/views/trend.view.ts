@@ -19,6 +19,8 @@ const COLOURS = { pass: '#1a7f37', fail: '#cf222e', error: '#9a6700', opened: '#
 
 export class TrendView {
   private charts: uPlot[] = [];
+  /** Only the latest request draws: an earlier range or account answering late is dropped. */
+  private latest = 0;
   private readonly body = h('div', { class: 'trend-body' });
 
   constructor(
@@ -35,12 +37,13 @@ export class TrendView {
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     const from = new Date(today - (days - 1) * DAY_MS).toISOString();
     const to = new Date(today + DAY_MS).toISOString();
+    const request = ++this.latest;
     replace(this.body, statusLine('Loading the trend…'));
     try {
       const data = await this.gql<{ complianceTrend: TrendPoint[] }>(TREND, { from, to, interval, accountId });
-      this.draw(data.complianceTrend, accountId);
+      if (request === this.latest) this.draw(data.complianceTrend, accountId);
     } catch (err) {
-      replace(this.body, statusLine(`The trend could not be loaded: ${(err as Error).message}`, 'error'));
+      if (request === this.latest) replace(this.body, statusLine(`The trend could not be loaded: ${(err as Error).message}`, 'error'));
     }
   }
 
