@@ -47,6 +47,7 @@ export class ScansView {
     try {
       const data = await this.gql<{ scans: { nodes: ScanRow[] } }>(SCANS, { first: 10 });
       this.render(data.scans.nodes);
+      if (this.timer) clearTimeout(this.timer); // a refresh and a poll may both have been under way: one timer
       if (data.scans.nodes.some((s) => ACTIVE_SCAN_STATUSES.includes(s.status))) this.timer = setTimeout(() => void this.load(), POLL_MS);
     } catch (err) {
       replace(this.body, statusLine(`Scans could not be loaded: ${(err as Error).message}`, 'error'));
