@@ -112,15 +112,17 @@ describe('the posture page in headless Chromium', () => {
     expect((await fetch(`${base}/graphiql`, { redirect: 'manual' })).headers.get('location')).toBe('/graphiql/');
   });
 
-  it('signs in with a pasted token kept in sessionStorage only, and draws one trend point per day of history', async () => {
+  it('signs in by keyboard with a pasted token kept in sessionStorage only, and draws one trend point per day of history', async () => {
     const response = await page.goto(`${base}/`, { waitUntil: 'load' });
     const csp = response!.headers()['content-security-policy']!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).toMatch(/style-src 'self'(;|$)/);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
     expect(await seriousAxeViolations(page)).toEqual([]); // the sign-in form
-    await page.type('#token', TEST_ADMIN_TOKEN);
-    await page.click('#signin button[type=submit]');
+    // By keyboard alone: the token field has focus on load, Enter signs in.
+    expect(await page.evaluate('document.activeElement.id')).toBe('token');
+    await page.keyboard.type(TEST_ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#trend-chart canvas');
     const days = Math.floor(Date.now() / DAY) - Math.floor(firstScanAt.getTime() / DAY) + 1;
     expect(days).toBeGreaterThanOrEqual(HISTORY_DAYS);
