@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { CHROMIUM_PATH, cspViolations, launchChromium, recordCspViolations, type HeadlessChromium } from '../../bench/chromium';
@@ -23,7 +24,8 @@ const ALICE_KEY = 'AKIAPRODALICE0000001';
 const ERIN_KEY = 'AKIAPRODERIN00000001';
 const HISTORY_DAYS = 10;
 const DAY = 86_400_000;
-const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+// The README's screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves the tree clean.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(__dirname, '..', '..', 'docs', 'screenshots') : path.join(os.tmpdir(), 'keywarden-screenshots');
 
 const setupKeyUser = (userName: string, accessKeyId: string) => ({
   userName, createdAt: 'now-400d', loginProfile: { createdAt: 'now-400d' }, accessKeys: [{ accessKeyId, status: 'Active' as const, createdAt: 'now-400d+30s' }],
@@ -89,6 +91,7 @@ describe('the posture page in headless Chromium', () => {
       expect((await createScanService(stack.prisma, prodIam, () => at).run({ collect: { mode: 'PER_USER_API', concurrency: 16 }, control: DEFAULT_CONTROL_SETTINGS })).status).toBe('COMPLETED');
     }
     base = stack.server.url.replace(/\/graphql$/, '');
+    mkdirSync(SCREENSHOTS, { recursive: true });
     chromium = await launchChromium();
     page = await chromium.browser.newPage();
     page.on('pageerror', (err) => pageErrors.push(String(err)));
