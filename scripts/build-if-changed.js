@@ -28,10 +28,10 @@ function inputs() {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (p !== path.join(ROOT, 'src', 'generated')) walk(p);
-      } else if (/\.(ts|json|graphql|prisma)$/.test(entry.name)) files.push(p);
+      } else if (/\.(ts|json|graphql|prisma|mjs|css|html|svg)$/.test(entry.name)) files.push(p);
     }
   };
-  for (const dir of ['src', 'bench']) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  for (const dir of ['src', 'bench', 'web']) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
   for (const f of ['prisma/schema.prisma', 'prisma.config.ts', 'tsconfig.json', 'package.json', 'package-lock.json']) {
     if (fs.existsSync(path.join(ROOT, f))) files.push(path.join(ROOT, f));
   }
@@ -89,6 +89,9 @@ function buildIfChanged(mode = 'build') {
     run(bin('prisma'), ['generate'], { quiet: true, env: { DATABASE_URL: process.env.DATABASE_URL || 'postgresql://localhost/keywarden' } });
   }
   run(bin('tsc'), ['-p', 'tsconfig.json']);
+  // The posture page and GraphiQL (web/): type-checked, then bundled by esbuild into dist/web.
+  run(bin('tsc'), ['-p', 'web/tsconfig.json']);
+  run(process.execPath, [path.join(ROOT, 'web', 'build.mjs')]);
   // Hashed again after the build: generate rewrites nothing under the inputs, but a source edited
   // during the build must not be recorded as built.
   writeStamp(digest(inputs()) === sources ? sources : null, prisma);

@@ -210,6 +210,7 @@ program
       // Stop accepting and drain in-flight requests (up to KEYWARDEN_SHUTDOWN_GRACE_SECONDS), then the rest.
       closing.unshift(() => api.close());
       console.log(`GraphQL API at ${api.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
+      console.log(pageUrls(api.url));
       if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
       await untilStopRequested();
       log.info('shutting down: finishing requests and scans, then closing the database');
@@ -294,6 +295,7 @@ scanOptions(program.command('start'))
       // Made once the server listens: a token is never created unless it is shown.
       const token = await localAdminToken(db.prisma, config);
       console.log(`\nGraphQL API at ${server.url}`);
+      console.log(pageUrls(server.url));
       if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
       console.log(token.message);
       console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
@@ -532,6 +534,11 @@ interface IamConnection {
   organization?: boolean;
   description: string;
   close(): Promise<void>;
+}
+
+function pageUrls(graphqlUrl: string): string {
+  const base = graphqlUrl.replace(/\/graphql$/, '');
+  return `posture page at ${base}/ and GraphiQL at ${base}/graphiql/ (sign in with an API token)`;
 }
 
 function serverOptions(config: Config, log: Logger) {

@@ -37,6 +37,7 @@ import { keywardenSchema } from './schema';
 import { graphqlMetrics, httpMetrics } from './common/request-metrics';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http-settings';
 import { metricsRoute } from '../metrics/metrics.http';
+import { webRoutes } from './web.routes';
 
 export interface Limits {
   maxDepth: number;
@@ -76,6 +77,8 @@ export interface ServerOptions {
   exports?: { region?: string; pageSize?: number };
   /** Keep-alive, header and request timeouts, and how long shutdown waits for in-flight requests. */
   http?: Partial<HttpSettings>;
+  /** The built page and GraphiQL (web/build.mjs output); default dist/web. */
+  webRoot?: string;
 }
 
 export interface RunningServer {
@@ -91,11 +94,12 @@ interface RequestState {
 const requests = new AsyncLocalStorage<RequestState>();
 
 /**
- * Apollo Server on express. Only GET /healthz and /readyz answer without a token; /graphql
+ * Apollo Server on express. Only GET /healthz, /readyz and the static page and GraphiQL (web.routes.ts, which
+ * ask the person for a token) answer without a token; /graphql
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {} }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {}, webRoot }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const httpSettings = { ...DEFAULT_HTTP_SETTINGS, ...httpGiven };
   const schema = await keywardenSchema();
@@ -241,6 +245,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       },
     }),
   );
+  // The posture page (/) and GraphiQL (/graphiql): static files without a token (they ask for one), each with
+  // its own CSP. After /graphql, so neither its compression nor its CSP touch the API's responses.
+  app.use(webRoutes(webRoot));
   // Body too large, malformed JSON: a clear 4xx in GraphQL's error shape, never a stack trace.
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
