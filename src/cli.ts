@@ -21,6 +21,9 @@ import { startIamSandbox, type IamSandbox } from './sandbox/iam-sandbox.server';
 import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
+import { loadSecretBox } from './adapters/webhooks/secret-box';
+import { SsrfGuard } from './adapters/webhooks/ssrf-guard';
+import type { WebhookSetup } from './graphql/context';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
 
@@ -166,10 +169,11 @@ program
     const log = logger(config);
     const db = await openDatabase(config, log);
     const aws = awsAccess(config);
-    const fleet = await openFleet(config, db, aws, log);
+    const webhooks = webhookSetup(config);
+    const fleet = await openFleet(config, db, aws, log, webhooks);
     await reconcileAtStart(db.prisma, aws, config, log);
     if (opts.worker) await fleet.startWorker();
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup, webhooks });
     console.log(`GraphQL API at ${server.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
     await untilSignal();
     await server.close();
@@ -185,7 +189,7 @@ program
     const config = loadConfig(process.env, { workerConcurrency: opts.concurrency });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const fleet = await openFleet(config, db, awsAccess(config), log);
+    const fleet = await openFleet(config, db, awsAccess(config), log, webhookSetup(config));
     await fleet.startWorker();
     console.log(`scan worker running ${config.workerConcurrency} account scans at a time (database: ${db.description}); stop with Ctrl-C`);
     await untilSignal();
@@ -201,7 +205,8 @@ scanOptions(program.command('start'))
     const { config, log, db, iam } = await openScanEnvironment(opts);
     console.log(`database: ${db.description}`);
     console.log(`IAM: ${iam.description}`);
-    const fleet = await openFleet(config, db, iam.aws, log);
+    const webhooks = webhookSetup(config);
+    const fleet = await openFleet(config, db, iam.aws, log, webhooks);
     await fleet.startWorker();
     // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
     // account of the organization (the sandbox's sample one), else the account the credentials act on.
@@ -211,7 +216,7 @@ scanOptions(program.command('start'))
     for (const scan of await untilEnded(db.prisma, scans.map((s) => s.id))) console.log(formatScanRow(scan));
     await reconcileAtStart(db.prisma, iam.aws, config, log);
     const token = await localAdminToken(db.prisma, config);
-    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
+    const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup, webhooks });
     console.log(`\nGraphQL API at ${server.url}`);
     console.log(token.message);
     console.log(`try:\n  curl -s ${server.url} -H 'content-type: application/json' -H "authorization: Bearer ${token.shown ?? '$KEYWARDEN_TOKEN'}" \\\n    -d '{"query":"{ findings(filter: {status: [FAIL]}) { totalCount nodes { userName accessKeyId status reasons } } }"}'`);
@@ -482,9 +487,17 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
   };
 }
 
-/** The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced). */
-function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger): Promise<ScanFleet> {
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log });
+/**
+ * The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced);
+ * with `webhooks`, its worker delivers webhooks too.
+ */
+function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger, webhooks?: WebhookSetup): Promise<ScanFleet> {
+  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log, webhooks });
+}
+
+/** Webhook secrets sealed with KEYWARDEN_SECRET_KEY (or the data directory's key), URLs behind the SSRF guard. */
+function webhookSetup(config: Config): WebhookSetup {
+  return { secrets: loadSecretBox(config), guard: new SsrfGuard({ allowPrivate: config.webhookAllowPrivate }) };
 }
 
 const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);

@@ -65,6 +65,14 @@ const ConfigSchema = z.object({
   scanTimeoutSeconds: intFromEnv(5, 24 * 3600).default(3600),
   /** First wait before a failed account scan runs again (throttling, network, database); doubled each time, 3 retries. */
   scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
+  /**
+   * Encrypts stored secrets that must be recovered (webhook signing secrets): any string of 32+ characters,
+   * stretched with HKDF. Unset: a random key kept in `<dataDir>/secret.key` (one machine only: every process
+   * that signs webhooks must share the key).
+   */
+  secretKey: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Webhooks to http and to loopback, private and link-local addresses (cloud metadata stays refused). For local receivers. */
+  webhookAllowPrivate: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
 });
 
 function validCron(cron: string): boolean {
@@ -116,6 +124,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   scanRetryDelaySeconds: 'KEYWARDEN_SCAN_RETRY_DELAY_SECONDS',
   memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
   externalId: 'KEYWARDEN_EXTERNAL_ID',
+  secretKey: 'KEYWARDEN_SECRET_KEY',
+  webhookAllowPrivate: 'KEYWARDEN_WEBHOOK_ALLOW_PRIVATE',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

@@ -6,6 +6,26 @@ import type { ScanSetup } from './graphql/context';
 import { RetentionService } from './services/retention.service';
 import { ScanJobsService, type ScanAccounts } from './services/scan-jobs.service';
 import type { ScanRequest } from './services/scan.service';
+import type { SecretBox } from './adapters/webhooks/secret-box';
+import type { SsrfGuard } from './adapters/webhooks/ssrf-guard';
+import { WebhookSender } from './adapters/webhooks/webhook.sender';
+import { WebhookStore } from './adapters/webhooks/webhook.store';
+import { webhookPayloads } from './graphql/webhooks/webhook-event.payload';
+import { WebhookDeliveryService, type RetryPolicy } from './services/webhook-delivery.service';
+
+/** What this process's worker needs to deliver webhooks. */
+export interface WebhookWorkerOptions {
+  secrets: SecretBox;
+  guard: SsrfGuard;
+  /** Endpoints delivered to at once in this process (each a job walking one endpoint's cursor). Default 4. */
+  concurrency?: number;
+  /** How often this worker looks for endpoints with work due. Default 1 s. */
+  dispatchIntervalMs?: number;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  /** The clock retries are scheduled by (tests move it). */
+  now?: () => Date;
+}
 
 /** The queue, the scan jobs on it, and (once started) this process's worker. */
 export interface ScanFleet {
@@ -17,6 +37,8 @@ export interface ScanFleet {
   startWorker(concurrency?: number): Promise<void>;
   /** Stops fetching jobs and waits for the scans this process runs (up to `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
+  /** Webhook delivery, when the fleet was given webhooks: the worker runs its jobs and its dispatcher. */
+  webhooks: WebhookDeliveryService | null;
 }
 
 export interface ScanFleetOptions {
@@ -31,6 +53,8 @@ export interface ScanFleetOptions {
   pollingIntervalSeconds?: number;
   retryDelaySeconds?: number;
   now?: () => Date;
+  /** Deliver webhooks from this process's worker (the change log's events, as they commit). */
+  webhooks?: WebhookWorkerOptions;
 }
 
 export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFleet> {
@@ -51,6 +75,27 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     logger,
     now: options.now,
   });
+  const hooks = options.webhooks;
+  const sender = hooks ? new WebhookSender({ guard: hooks.guard, timeoutMs: hooks.timeoutMs, now: hooks.now }) : null;
+  const webhooks = hooks && sender
+    ? new WebhookDeliveryService({
+      prisma: options.prisma, store: new WebhookStore(options.prisma), sender, secrets: hooks.secrets, payloads: webhookPayloads(options.prisma),
+      enqueue: (endpointId) => queue.enqueueWebhookDelivery(endpointId), retry: hooks.retry, logger, now: hooks.now,
+    })
+    : null;
+  let dispatcher: NodeJS.Timeout | undefined;
+  let dispatching = false;
+  const dispatch = async () => {
+    if (!webhooks || dispatching) return;
+    dispatching = true;
+    try {
+      await webhooks.dispatch();
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'webhook dispatch failed; trying again at the next tick');
+    } finally {
+      dispatching = false;
+    }
+  };
   const cron = config.scanSchedule === 'off' ? null : config.scanSchedule;
   await queue.setSchedule(cron);
   let sweeper: NodeJS.Timeout | undefined;
@@ -62,6 +107,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     queue,
     jobs,
     setup: { jobs, schedule: () => ({ cron, nextRunAt: cron ? nextCronRun(cron) : null }) },
+    webhooks,
     async startWorker(concurrency = config.workerConcurrency) {
       await sweep();
       // A worker that dies mid-scan leaves its scan RUNNING until the queue expires the job; then any worker marks it.
@@ -69,7 +115,17 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
       sweeper.unref();
       await queue.workAccountScans(concurrency, async (job) => {
         await jobs.runJob(job);
+        // Its events are committed: send them now rather than at the next tick.
+        void dispatch();
       });
+      if (webhooks) {
+        await queue.workWebhookDeliveries(hooks?.concurrency ?? 4, async (job) => {
+          await webhooks.run(job.data.endpointId);
+        });
+        // Events committed by other processes (the API's remediations and exceptions), and retries falling due.
+        dispatcher = setInterval(() => void dispatch(), hooks?.dispatchIntervalMs ?? 1000);
+        dispatcher.unref();
+      }
       await queue.workOrgScans(async (job) => {
         // The schedule's run: the organization's accounts first (new, suspended, left), then every scannable one.
         if (options.accounts.sync) await options.accounts.sync();
@@ -79,7 +135,9 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     },
     close: async (timeoutMs) => {
       if (sweeper) clearInterval(sweeper);
+      if (dispatcher) clearInterval(dispatcher);
       await queue.stop(timeoutMs);
+      sender?.close();
     },
   };
 }

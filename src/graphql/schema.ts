@@ -14,6 +14,7 @@ import { TrendsResolver } from './trends/trends.resolver';
 import { RemediationResolver } from './remediation/remediation.resolver';
 import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 import { AccountsResolver } from './accounts/accounts.resolver';
+import { WebhooksResolver } from './webhooks/webhooks.resolver';
 
 export const RESOLVERS = [
   AccountsResolver,
@@ -28,6 +29,7 @@ export const RESOLVERS = [
   FindingExceptionResolver,
   ControlsResolver,
   NodeResolver,
+  WebhooksResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -28,7 +28,7 @@ import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/exp
 import { costLimit } from './common/query-cost';
 import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
-import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup } from './context';
+import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup, type WebhookSetup } from './context';
 import { keywardenSchema } from './schema';
 
 export interface Limits {
@@ -65,6 +65,8 @@ export interface ServerOptions {
   remediation?: Partial<RemediationSetup>;
   /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
   scans?: ScanSetup | null;
+  /** The secret key and SSRF guard of webhooks; without it the webhook fields answer SERVICE_UNAVAILABLE. */
+  webhooks?: WebhookSetup | null;
 }
 
 export interface RunningServer {
@@ -84,7 +86,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, webhooks = null }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const schema = await keywardenSchema();
   const app = express();
@@ -141,7 +143,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,
-  }, scans);
+  }, scans, webhooks);
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 
   app.use(helmet());

@@ -12,6 +12,6 @@ export interface UserErrorOut {
  * every other error message. userErrors are data, so formatError's bound never reached them, and their messages
  * quote the caller's values (and replay what an idempotency record stored).
  */
-export function toUserErrors(errors: readonly UserErrorData[]): UserErrorOut[] {
+export function toUserErrors(errors: readonly (UserErrorData | UserErrorOut)[]): UserErrorOut[] {
   return errors.map(({ code, field, message }) => ({ code, field, message: boundedMessage(message) }));
 }

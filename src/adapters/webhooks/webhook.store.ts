@@ -1,0 +1,140 @@
+import crypto from 'node:crypto';
+import type { PrismaClient, WebhookDelivery } from '../../generated/prisma/client';
+
+/** A change_event row as the outbox holds it; txid as text (xid8 is 64-bit). */
+export interface OutboxEvent {
+  seq: bigint;
+  txid: string;
+  occurredAt: Date;
+  accountId: string;
+  type: string;
+  findingId: string | null;
+  scanId: string | null;
+  remediationActionId: string | null;
+  payload: unknown;
+}
+
+/** A delivery to create: the event's place and the payload built for it. */
+export interface NewDelivery {
+  event: OutboxEvent;
+  payload: unknown;
+}
+
+/**
+ * The stable Standard Webhooks message id of one event for one endpoint: a retry or a redelivery carries the
+ * same id, so a receiver can drop what it already has.
+ */
+export function messageIdOf(endpointId: string, seq: bigint): string {
+  return `msg_${crypto.createHash('sha256').update(`${endpointId}:${seq}`).digest('base64url').slice(0, 26)}`;
+}
+
+// Below the oldest transaction still open every transaction has ended, so no event can appear behind a
+// cursor that stays below it (see the change_event migration).
+const COMMITTED = 'e.txid < pg_snapshot_xmin(pg_current_snapshot())';
+
+/**
+ * The outbox as webhook endpoints read it: each endpoint's cursor in (txid, seq) order, the deliveries made
+ * as the cursor passes events, and the endpoints with work due.
+ */
+export class WebhookStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Starts an endpoint's cursor (at the oldest open transaction: later events are its, earlier are not). */
+  async startCursor(endpointId: string, tx: Pick<PrismaClient, '$executeRawUnsafe'> = this.prisma): Promise<void> {
+    await tx.$executeRawUnsafe('INSERT INTO webhook_cursor (endpoint_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING', endpointId);
+  }
+
+  /** The next committed events after the endpoint's cursor, of every type (the caller keeps the ones it wants). */
+  async eventsAfterCursor(endpointId: string, limit: number): Promise<OutboxEvent[]> {
+    const rows = await this.prisma.$queryRawUnsafe<
+      { seq: bigint; txid: string; occurred_at: Date; account_id: string; type: string; finding_id: string | null; scan_id: string | null; remediation_action_id: string | null; payload: unknown }[]
+    >(
+      `SELECT e.seq, e.txid::text AS txid, e.occurred_at, e.account_id, e.type, e.finding_id::text, e.scan_id::text, e.remediation_action_id::text, e.payload
+       FROM webhook_cursor c JOIN change_event e ON (e.txid, e.seq) > (c.txid, c.seq)
+       WHERE c.endpoint_id = $1::uuid AND ${COMMITTED}
+       ORDER BY e.txid, e.seq LIMIT $2`,
+      endpointId,
+      limit,
+    );
+    return rows.map((r) => ({
+      seq: r.seq, txid: r.txid, occurredAt: r.occurred_at, accountId: r.account_id, type: r.type,
+      findingId: r.finding_id, scanId: r.scan_id, remediationActionId: r.remediation_action_id, payload: r.payload,
+    }));
+  }
+
+  /**
+   * Records the deliveries of the events read and moves the cursor past the last event read, in one
+   * transaction: an event is never skipped, and never gets a second delivery (the message id is unique).
+   */
+  async advance(endpointId: string, deliveries: NewDelivery[], last: OutboxEvent, now: Date): Promise<void> {
+    const rows = deliveries.map(({ event, payload }) => ({
+      message_id: messageIdOf(endpointId, event.seq), event_txid: event.txid, event_seq: String(event.seq), event_type: event.type,
+      occurred_at: event.occurredAt.toISOString(), payload,
+    }));
+    await this.prisma.$transaction([
+      this.prisma.$executeRawUnsafe(
+        `INSERT INTO webhook_delivery (endpoint_id, message_id, event_txid, event_seq, event_type, occurred_at, payload, next_attempt_at)
+         SELECT $1::uuid, r.message_id, r.event_txid, r.event_seq, r.event_type, r.occurred_at, r.payload, $3
+         FROM jsonb_to_recordset($2::jsonb) AS r(message_id text, event_txid bigint, event_seq bigint, event_type text, occurred_at timestamptz, payload jsonb)
+         ON CONFLICT (endpoint_id, message_id) DO NOTHING`,
+        endpointId,
+        JSON.stringify(rows),
+        now,
+      ),
+      this.prisma.$executeRawUnsafe(
+        `UPDATE webhook_cursor SET txid = $2::text::xid8, seq = $3, updated_at = $4
+         WHERE endpoint_id = $1::uuid AND (txid, seq) < ($2::text::xid8, $3::bigint)`,
+        endpointId,
+        last.txid,
+        last.seq,
+        now,
+      ),
+    ]);
+  }
+
+  /**
+   * Takes the endpoint's lease for `seconds` (database time), or false when another job holds it: one job per
+   * endpoint at a time keeps its deliveries in order; a dead worker's lease lapses.
+   */
+  async lease(endpointId: string, seconds: number): Promise<boolean> {
+    const taken = await this.prisma.$executeRawUnsafe(
+      `UPDATE webhook_cursor SET leased_until = now() + make_interval(secs => $2)
+       WHERE endpoint_id = $1::uuid AND (leased_until IS NULL OR leased_until < now())`,
+      endpointId,
+      seconds,
+    );
+    return taken === 1;
+  }
+
+  async release(endpointId: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe('UPDATE webhook_cursor SET leased_until = NULL WHERE endpoint_id = $1::uuid', endpointId);
+  }
+
+  /** The endpoint's undelivered deliveries, oldest event first: the first one blocks the others. */
+  pending(endpointId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.prisma.webhookDelivery.findMany({
+      where: { endpointId, status: 'PENDING' },
+      orderBy: [{ eventTxid: 'asc' }, { eventSeq: 'asc' }],
+      take: limit,
+    });
+  }
+
+  /**
+   * Enabled endpoints, not leased by a job, with something to do at `now`: a first undelivered delivery that is
+   * due, or (with none waiting) a committed event past the cursor.
+   */
+  async dueEndpoints(now: Date): Promise<string[]> {
+    const rows = await this.prisma.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT w.id::text FROM webhook_endpoint w JOIN webhook_cursor c ON c.endpoint_id = w.id
+       LEFT JOIN LATERAL (
+         SELECT d.next_attempt_at FROM webhook_delivery d WHERE d.endpoint_id = w.id AND d.status = 'PENDING'
+         ORDER BY d.event_txid, d.event_seq LIMIT 1) head ON true
+       WHERE w.enabled AND (c.leased_until IS NULL OR c.leased_until < now()) AND (
+         head.next_attempt_at <= $1
+         OR (head.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.endpoint_id = w.id AND d.status = 'PENDING')
+             AND EXISTS (SELECT 1 FROM change_event e WHERE (e.txid, e.seq) > (c.txid, c.seq) AND ${COMMITTED})))`,
+      now,
+    );
+    return rows.map((r) => r.id);
+  }
+}
