@@ -76,7 +76,8 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     now: options.now,
   });
   const hooks = options.webhooks;
-  const sender = hooks ? new WebhookSender({ guard: hooks.guard, timeoutMs: hooks.timeoutMs, now: hooks.now }) : null;
+  // The sender signs with the real time (receivers refuse a webhook-timestamp 5 minutes off); `now` schedules retries.
+  const sender = hooks ? new WebhookSender({ guard: hooks.guard, timeoutMs: hooks.timeoutMs }) : null;
   const webhooks = hooks && sender
     ? new WebhookDeliveryService({
       prisma: options.prisma, store: new WebhookStore(options.prisma), sender, secrets: hooks.secrets, payloads: webhookPayloads(options.prisma),
