@@ -10,6 +10,8 @@ import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import type { ScanRequest, ScanSummary } from '../../src/services/scan.service';
 import { openScanFleet, type ScanFleet, type WebhookWorkerOptions } from '../../src/scan-fleet';
+import { SecretBox } from '../../src/adapters/webhooks/secret-box';
+import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
 import { AccountsService } from '../../src/services/accounts.service';
 import { startFakeAws, type FakeAws, type FakeOrganization } from './fake-aws';
 
@@ -123,7 +125,9 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
   const server = await startServer({
     prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
     remediation: { aws, scanRequest, recentUseDays: 7, afterPending },
-    scans: fleet.setup, webhooks,
+    scans: fleet.setup,
+    // Every test server has webhooks (the fuzz tests reach them); their URLs resolve only where a test says so.
+    webhooks: webhooks ?? { secrets: new SecretBox('stack-test-key-0123456789abcdefghijklmnop'), guard: new SsrfGuard({ allowPrivate: false, resolve: async () => [] }) },
   });
   const stack: Stack = {
     prisma,
