@@ -148,8 +148,8 @@ export function findingsPageStatements(
   const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at', 'user_name'].includes(name) ? `v.${name}` : `f.${name}`);
   const where: string[] = [];
   if (mode === 'current') {
-    // A finding whose key or user is gone stays listed among the resolved ones.
-    const wantsResolved = query.state?.includes('RESOLVED') || query.resolvedAfter != null;
+    // A finding whose key or user is gone stays listed among the resolved (or never failed) ones.
+    const wantsResolved = query.state?.includes('RESOLVED') || query.state?.includes('NEVER_FAILED') || query.resolvedAfter != null;
     if (!wantsResolved) where.push('f.present');
   }
   // Compared as the enums (not ::text), so the partial index for failing findings applies.

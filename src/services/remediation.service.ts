@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
 import { errorCode, type CountingIamClient } from '../adapters/iam/iam-client';
+import { appendChanges } from '../adapters/store/change-log';
 import {
   decide,
   invalidIdempotencyKey,
@@ -76,7 +77,7 @@ export interface FindingTarget {
   accountId: string;
   userName: string;
   accessKeyId: string | null;
-  state: 'OPEN' | 'RESOLVED';
+  state: 'OPEN' | 'RESOLVED' | 'NEVER_FAILED';
   resolution: string | null;
 }
 
@@ -185,6 +186,7 @@ export class RemediationService {
       if (!finding) return fail('FINDING_NOT_FOUND', `no finding ${quoted(findingId)}`);
       if (!finding.accessKeyId) return fail('FINDING_HAS_NO_KEY', `finding ${findingId} is about ${finding.userName}, not one access key: nothing to ${input.action.toLowerCase()}`);
       if (finding.state === 'RESOLVED') return fail('FINDING_ALREADY_RESOLVED', `finding ${findingId} is already resolved (${finding.resolution ?? 'PASSED'})`);
+      if (finding.state === 'NEVER_FAILED') return fail('FINDING_ALREADY_RESOLVED', `finding ${findingId} has never failed: nothing to ${input.action.toLowerCase()}`);
       const result = await this.run(
         input.action,
         {
@@ -238,17 +240,13 @@ export class RemediationService {
         const target = REMEDIATIONS[row.kind].target;
         const applied = target === null ? live.found === 'MISSING' : live.found === 'OWN' && live.status === target;
         settled.push(
-          await this.deps.prisma.remediationAction.update({
-            where: { id: row.id },
-            data: {
-              status: applied ? 'SUCCEEDED' : 'FAILED',
-              stateAfter: stateJson(live),
-              completedAt: this.now(),
-              errorCode: applied ? null : 'INTERRUPTED',
-              errorMessage: applied
-                ? 'reconciled: the process stopped after the IAM write took effect'
-                : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
-            },
+          await this.complete(row, {
+            status: applied ? 'SUCCEEDED' : 'FAILED',
+            stateAfter: stateJson(live),
+            errorCode: applied ? null : 'INTERRUPTED',
+            errorMessage: applied
+              ? 'reconciled: the process stopped after the IAM write took effect'
+              : 'reconciled: the process stopped before the IAM write took effect; the key was not changed',
           }),
         );
         if (applied) await this.reevaluate(row.accountId!, [row.userName!], row.kind, iam!);
@@ -261,8 +259,7 @@ export class RemediationService {
 
   private async act(row: RemediationAction, input: KeyActionInput, iam: CountingIamClient, reevaluate: boolean): Promise<RemediationResult> {
     const contract = REMEDIATIONS[row.kind];
-    const complete = (data: Prisma.RemediationActionUpdateInput) =>
-      this.deps.prisma.remediationAction.update({ where: { id: row.id }, data: { ...data, completedAt: this.now() } });
+    const complete = (data: Prisma.RemediationActionUpdateInput) => this.complete(row, data);
     let live: LiveKeyState;
     try {
       live = await this.liveState(iam, input.userName, input.accessKeyId);
@@ -299,6 +296,23 @@ export class RemediationService {
     const action = await complete({ status: 'SUCCEEDED', stateBefore: before, stateAfter: after ?? undefined, plan: decision.plan, iamRequestId: requestId ?? null });
     if (reevaluate) await this.reevaluate(input.accountId, [input.userName], row.kind, iam);
     return { action, userErrors: [] };
+  }
+
+  /**
+   * Completes an audited action; a real one (not a dry run) writes remediation.completed in the same
+   * transaction, with its outcome. The event names the key and the actor, never anything secret.
+   */
+  private async complete(row: RemediationAction, data: Prisma.RemediationActionUpdateInput): Promise<RemediationAction> {
+    const update = { where: { id: row.id }, data: { ...data, completedAt: this.now() } };
+    if (row.dryRun || data.status === 'DRY_RUN' || !row.accountId) return this.deps.prisma.remediationAction.update(update);
+    return this.deps.prisma.$transaction(async (tx) => {
+      const done = await tx.remediationAction.update(update);
+      await appendChanges(tx, [{
+        accountId: done.accountId!, type: 'remediation.completed', occurredAt: done.completedAt!, remediationActionId: done.id,
+        payload: { kind: done.kind, accessKeyId: done.accessKeyId, userName: done.userName, outcome: done.status, errorCode: done.errorCode, actor: done.actor },
+      }]);
+      return done;
+    });
   }
 
   /** Re-reads the users live, with IAM in their account, so their findings resolve (REMEDIATED) or reopen now, not at the next scan. */

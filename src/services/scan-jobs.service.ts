@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { CountingIamClient } from '../adapters/iam/iam-client';
 import { errorCode, errorMessage } from '../adapters/iam/iam-client';
 import type { AccountScanJob, JobQueue } from '../adapters/queue/job-queue';
-import { ScanStore } from '../adapters/store/scan.store';
+import { appendChanges } from '../adapters/store/change-log';
+import { ScanStore, scanFailedChange } from '../adapters/store/scan.store';
 import type { InventorySource, ScanError } from '../domain/inventory';
 import type { PrismaClient, Scan } from '../generated/prisma/client';
 import { AccountMismatchError, AssumeRoleDeniedError, UnknownAccountError } from './accounts.service';
@@ -262,9 +263,14 @@ export class ScanJobsService {
 
   private async fail(scanId: string, accountId: string, code: string, message: string): Promise<void> {
     const errors: ScanError[] = [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code, message }];
-    await this.deps.prisma.scan.updateMany({
-      where: { id: scanId, status: { in: ['QUEUED', 'RUNNING'] } },
-      data: { status: 'FAILED', finishedAt: this.now(), errors: errors as object[], accountId },
+    const finishedAt = this.now();
+    await this.deps.prisma.$transaction(async (tx) => {
+      const { count } = await tx.scan.updateMany({
+        where: { id: scanId, status: { in: ['QUEUED', 'RUNNING'] } },
+        data: { status: 'FAILED', finishedAt, errors: errors as object[], accountId },
+      });
+      // Only the call that failed it writes scan.failed: a scan already ended is left as it is.
+      if (count === 1) await appendChanges(tx, [scanFailedChange(scanId, accountId, errors.length, finishedAt)]);
     });
   }
 

@@ -1,6 +1,7 @@
 import { AccountMismatchError, collectInventory, collectUsers, type CollectOptions } from '../adapters/iam/inventory.collector';
 import { errorCode, errorMessage, type CountingIamClient, type IamCallStats } from '../adapters/iam/iam-client';
-import type { ScanStore } from '../adapters/store/scan.store';
+import { appendChanges } from '../adapters/store/change-log';
+import { scanFailedChange, type ScanStore } from '../adapters/store/scan.store';
 import { evaluateNoAccessKeysAtSetup, type ControlSettings } from '../controls/no-access-keys-at-setup/control';
 import { applyExceptions } from '../domain/exceptions';
 import type { StatusCounts } from '../domain/finding';
@@ -56,9 +57,16 @@ const running = new Set<string>();
 /** At shutdown: scans this process started and could not finish are FAILED, not left RUNNING. */
 export async function interruptRunningScans(prisma: PrismaClient): Promise<void> {
   if (running.size === 0) return;
-  await prisma.scan.updateMany({
-    where: { id: { in: [...running] }, status: 'RUNNING' },
-    data: { status: 'FAILED', finishedAt: new Date(), errors: [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code: 'Interrupted', message: 'the server shut down before the scan finished' }] },
+  const errors = [{ severity: 'error', scope: 'ACCOUNT', operation: 'scan', code: 'Interrupted', message: 'the server shut down before the scan finished' }];
+  const finishedAt = new Date();
+  await prisma.$transaction(async (tx) => {
+    const failed = await tx.scan.updateManyAndReturn({
+      where: { id: { in: [...running] }, status: 'RUNNING' },
+      data: { status: 'FAILED', finishedAt, errors },
+      select: { id: true, accountId: true },
+    });
+    // A scan that had not learnt its account yet has nobody to tell: no event.
+    await appendChanges(tx, failed.filter((s) => s.accountId).map((s) => scanFailedChange(s.id, s.accountId!, errors.length, finishedAt)));
   });
   running.clear();
 }

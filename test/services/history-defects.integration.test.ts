@@ -19,7 +19,7 @@ const FINDING = 'id status reasons state resolution resolvedAt reopenCount userN
 
 async function findings(stack: Stack, filter = '', asOf?: Date): Promise<any[]> {
   const res: any = await stack.gql(
-    `query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED] ${filter} }, asOf: $asOf, first: 100) { nodes { ${FINDING} } } }`,
+    `query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED, NEVER_FAILED] ${filter} }, asOf: $asOf, first: 100) { nodes { ${FINDING} } } }`,
     { asOf: asOf?.toISOString() },
   );
   expect(res.errors).toBeUndefined();

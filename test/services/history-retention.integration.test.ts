@@ -39,7 +39,7 @@ async function withStack(options: StackOptions = {}) {
   };
   const findingsAsOf = async (asOf: Date): Promise<{ nodes?: { accessKeyId: string | null; userName: string; status: string }[]; error?: GqlError }> => {
     const res = await stack.gql(
-      `query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED] }, asOf: $asOf) { nodes { userName accessKeyId status } } }`,
+      `query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED, NEVER_FAILED] }, asOf: $asOf) { nodes { userName accessKeyId status } } }`,
       { asOf: asOf.toISOString() },
     );
     return res.errors ? { error: res.errors[0] } : { nodes: res.data.findings.nodes };

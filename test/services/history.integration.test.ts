@@ -52,7 +52,7 @@ describe('history over a sequence of scans', () => {
     return summary;
   };
   const findingOf = async (accessKeyId: string, asOf?: Date) => {
-    const res: any = await stack.gql(`query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED] }, asOf: $asOf, first: 100) { nodes { ${FINDING} } } }`, { asOf: asOf?.toISOString() });
+    const res: any = await stack.gql(`query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED, NEVER_FAILED] }, asOf: $asOf, first: 100) { nodes { ${FINDING} } } }`, { asOf: asOf?.toISOString() });
     expect(res.errors).toBeUndefined();
     return res.data.findings.nodes.find((n: any) => n.accessKeyId === accessKeyId);
   };

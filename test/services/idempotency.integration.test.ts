@@ -89,7 +89,7 @@ describe('idempotency keys', () => {
     });
 
     it('remediateFindings: a reused key with other findings is refused as a whole and audited', async () => {
-      const ids: string[] = (await stack.gql('{ findings(filter: { state: [OPEN, RESOLVED] }) { nodes { id accessKeyId } } }')).data.findings.nodes.map((n: any) => n.id);
+      const ids: string[] = (await stack.gql('{ findings(filter: { state: [OPEN, RESOLVED, NEVER_FAILED] }) { nodes { id accessKeyId } } }')).data.findings.nodes.map((n: any) => n.id);
       const first = await stack.gql(BULK, { input: { findingIds: ids.slice(0, 1), action: 'DEACTIVATE', reason: 'sweep', dryRun: true, idempotencyKey: 'SWEEP-4004' } }, a.token);
       expect(first.data.remediateFindings.userErrors).toEqual([]);
       const refusals = { errorCode: 'IDEMPOTENCY_KEY_REUSED', actor: a.actor, idempotencyKey: 'SWEEP-4004', status: 'REFUSED' };

@@ -37,7 +37,7 @@ describe('remediation and exceptions in the finding\'s account', () => {
   const memberKey = (accessKeyId: string) => stack.members[MEMBER].state.findAccessKey(accessKeyId)?.key.status;
   const assumed = () => stack.fakeAws.calls.filter((c) => c.action === 'AssumeRole');
   const finding = async (accountId: string, userName: string) =>
-    ((await stack.gql(`{ findings(filter: { accountId: "${accountId}", userName: "${userName}", state: [OPEN, RESOLVED] }) { nodes { id status state resolution } } }`)) as any).data.findings.nodes[0];
+    ((await stack.gql(`{ findings(filter: { accountId: "${accountId}", userName: "${userName}", state: [OPEN, RESOLVED, NEVER_FAILED] }) { nodes { id status state resolution } } }`)) as any).data.findings.nodes[0];
 
   beforeAll(async () => {
     stack = await startStack(BASE_FIXTURE, {

@@ -51,7 +51,7 @@ const writes = (stack: Stack) => {
 const keyStatus = (stack: Stack, accessKeyId: string) => stack.sandbox.state.findAccessKey(accessKeyId)?.key.status ?? 'MISSING';
 
 async function finding(stack: Stack, accessKeyId: string) {
-  const res: any = await stack.gql(`{ findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED] }, first: 100) { nodes { id accessKeyId status state resolution reopenCount exception { id } } } }`);
+  const res: any = await stack.gql(`{ findings(filter: { accountId: "${ACCOUNT}", state: [OPEN, RESOLVED, NEVER_FAILED] }, first: 100) { nodes { id accessKeyId status state resolution reopenCount exception { id } } } }`);
   expect(res.errors).toBeUndefined();
   return res.data.findings.nodes.find((n: any) => n.accessKeyId === accessKeyId);
 }

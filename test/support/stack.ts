@@ -23,7 +23,7 @@ export function testPrisma(): PrismaClient {
 }
 
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
-  await prisma.$executeRawUnsafe('TRUNCATE finding_version, finding, access_key_version, iam_user_version, history_horizon, scan, account CASCADE');
+  await prisma.$executeRawUnsafe('TRUNCATE change_event, finding_version, finding, access_key_version, iam_user_version, history_horizon, scan, account CASCADE');
   // The queue's jobs, once a stack has created its schema.
   await prisma.$executeRawUnsafe(`DO $$ BEGIN IF to_regclass('pgboss.job') IS NOT NULL THEN EXECUTE 'DELETE FROM pgboss.job'; END IF; END $$`);
 }

@@ -4,7 +4,8 @@ import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUs
 import { findingIdentity, subjectIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
 import type { AccessExceptionRule } from '../../domain/exceptions';
 import { ROOT_USER_NAME } from '../../controls/no-access-keys-at-setup/control';
-import { disappear, observe, type Lifecycle, type Resolution, type Transition } from '../../domain/lifecycle';
+import { disappear, observe, type FindingEvent, type FindingState, type Lifecycle, type Resolution, type Transition } from '../../domain/lifecycle';
+import { appendChanges, appendFindingChanges } from './change-log';
 
 export type ScanOutcome = 'COMPLETED' | 'PARTIAL';
 
@@ -76,7 +77,7 @@ interface CurrentFinding {
   user_name: string;
   access_key_id: string | null;
   status: ComplianceStatus;
-  state: 'OPEN' | 'RESOLVED';
+  state: FindingState;
   opened_at: Date | null;
   resolved_at: Date | null;
   resolution: Resolution | null;
@@ -114,10 +115,15 @@ export class ScanStore {
     await this.prisma.scan.updateMany({ where: { id: scanId, status: 'RUNNING' }, data: { progress } });
   }
 
+  /** FAILED, with its scan.failed event in the same transaction (once per scan, however often it is failed). */
   async failScan(scanId: string, errors: ScanError[], iamCalls: unknown, accountId: string | null, finishedAt: Date): Promise<void> {
-    await this.prisma.scan.update({
-      where: { id: scanId },
-      data: { status: 'FAILED', finishedAt, errors: errors as object[], iamCalls: iamCalls as object, accountId },
+    await this.prisma.$transaction(async (tx) => {
+      const [before] = await tx.$queryRawUnsafe<{ status: string }[]>('SELECT status::text FROM scan WHERE id = $1::uuid FOR UPDATE', scanId);
+      await tx.scan.update({
+        where: { id: scanId },
+        data: { status: 'FAILED', finishedAt, errors: errors as object[], iamCalls: iamCalls as object, accountId },
+      });
+      if (before && before.status !== 'FAILED' && accountId) await appendChanges(tx, [scanFailedChange(scanId, accountId, errors.length, finishedAt)]);
     });
   }
 
@@ -172,6 +178,12 @@ export class ScanStore {
             iamCalls: s.iamCalls as object,
           },
         });
+        // The change log, in this transaction: a scan rolled back leaves no event, a committed one never loses one.
+        await appendFindingChanges(tx, { accountId: inventory.accountId, scanId: s.scanId, at }, plan.events);
+        await appendChanges(tx, [{
+          accountId: inventory.accountId, type: 'scan.completed', occurredAt: at, scanId: s.scanId,
+          payload: { status: s.status, counts: plan.counts, opened: plan.opened, resolved: plan.resolved, observedAt: at.toISOString(), errors: inventory.errors.length },
+        }]);
         return { counts: plan.counts, opened: plan.opened, resolved: plan.resolved, versionsWritten: plan.versionsWritten };
       },
       // A first scan of a 10,000-user account writes tens of thousands of rows: far beyond Prisma's 5 s default.
@@ -196,6 +208,8 @@ interface Plan {
   touchFindings: string[];
   /** Findings this scan kept as they were without reading them (a user or key it could not read, root unseen). */
   carried: string[];
+  /** Lifecycle transitions, for the change log. */
+  events: { identity: string; type: FindingEvent; previousState: FindingState | null }[];
   counts: StatusCounts;
   opened: number;
   resolved: number;
@@ -252,7 +266,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   ]);
   const plan: Plan = {
     closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
-    newFindingVersions: 0, touchFindings: [], carried: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
+    newFindingVersions: 0, touchFindings: [], carried: [], events: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
     opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
   };
 
@@ -348,6 +362,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     const current = currentFindings.get(identity);
     const transition = observe(current ? lifecycleOf(current) : null, f.status, at, s.resolution);
     tally(transition);
+    if (transition.event) plan.events.push({ identity, type: transition.event, previousState: current?.state ?? null });
     const row: FindingRow = {
       identity, control_id: f.controlId, user_id: f.userId, user_name: f.userName, user_arn: f.userArn, access_key_id: f.accessKeyId,
       status: f.status, reasons: f.reasons, evidence: f.evidence, present: true, ...lifecycleRow(transition.lifecycle),
@@ -381,6 +396,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     const resolution: Resolution = s.resolution === 'REMEDIATED' && keyGone ? 'REMEDIATED' : userGone ? 'USER_DELETED' : keyGone ? 'KEY_DELETED' : 'NO_LONGER_APPLICABLE';
     const transition = disappear(lifecycleOf(current), resolution, at);
     tally(transition);
+    if (transition.event) plan.events.push({ identity: current.identity, type: transition.event, previousState: current.state });
     if (current.version_id) plan.closeFindingVersions.push(current.version_id);
     plan.upsertFindings.push({
       identity: current.identity, control_id: '', user_id: current.user_id, user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
@@ -471,6 +487,14 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
   }
 }
 
+/** A scan.failed event: a FAILED scan recorded nothing, so it carries no counts. */
+export function scanFailedChange(scanId: string, accountId: string, errors: number, at: Date) {
+  return {
+    accountId, type: 'scan.failed' as const, occurredAt: at, scanId,
+    payload: { status: 'FAILED', counts: null, opened: 0, resolved: 0, observedAt: null, errors },
+  };
+}
+
 function lifecycleOf(f: CurrentFinding): Lifecycle {
   return { state: f.state, openedAt: f.opened_at, resolvedAt: f.resolved_at, resolution: f.resolution, reopenCount: f.reopen_count };
 }
@@ -521,7 +545,11 @@ const hashOf = (value: unknown) => createHash('sha1').update(JSON.stringify(valu
  */
 function findingHash(row: FindingRow): string {
   const { evaluatedAt: _e, dataSourceAsOf: _a, dataSource: _d, ...evidence } = row.evidence as FindingEvidence;
-  return hashOf([row.status, row.reasons, evidence, row.state, row.resolved_at, row.resolution, row.reopen_count, row.user_arn]);
+  // NEVER_FAILED hashes as RESOLVED, the state such findings were stored with before it existed: the backfill
+  // (migration 20261130110000) renamed their state without a new version, and an unchanged finding still hashes
+  // the same. No transition goes between those two states, so no change is missed.
+  const state = row.state === 'NEVER_FAILED' ? 'RESOLVED' : row.state;
+  return hashOf([row.status, row.reasons, evidence, state, row.resolved_at, row.resolution, row.reopen_count, row.user_arn]);
 }
 
 function firstLine(err: unknown): string {

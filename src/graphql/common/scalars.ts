@@ -25,7 +25,15 @@ export const ScanSourceEnum = enumOf(['CREDENTIAL_REPORT', 'PER_USER_API'] as co
 registerEnumType(ScanSourceEnum, { name: 'ScanSource' });
 
 export const FindingStateEnum = enumOf(FINDING_STATES);
-registerEnumType(FindingStateEnum, { name: 'FindingState' });
+registerEnumType(FindingStateEnum, {
+  name: 'FindingState',
+  description: 'Where a finding is in its lifecycle (README, History: the lifecycle table).',
+  valuesConfig: {
+    OPEN: { description: 'It fails, or could not be read: it needs attention.' },
+    RESOLVED: { description: 'An open period ended (see resolution), or an approved exception covers its failure (resolution EXCEPTED).' },
+    NEVER_FAILED: { description: 'It has never needed attention since it was first seen: nothing was ever resolved.' },
+  },
+});
 
 export const ResolutionEnum = enumOf(RESOLUTIONS);
 registerEnumType(ResolutionEnum, { name: 'Resolution', description: 'Why a finding was resolved.' });

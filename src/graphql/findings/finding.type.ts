@@ -38,7 +38,7 @@ export class Finding extends Node {
   @Field(() => String, { nullable: true }) accessKeyId!: string | null;
   @Field() accountId!: string;
   @Field(() => FindingEvidence) evidence!: FindingEvidence;
-  @Field(() => FindingStateEnum, { description: 'OPEN while it fails (or cannot be read); RESOLVED otherwise.' }) state!: FindingState;
+  @Field(() => FindingStateEnum, { description: 'OPEN while it fails (or cannot be read); RESOLVED once it stopped failing (or an exception covers it); NEVER_FAILED while it has never needed attention.' }) state!: FindingState;
   @Field(() => Date, { nullable: true, description: 'When the last open period ended; null while open or if it never failed.' }) resolvedAt!: Date | null;
   @Field(() => ResolutionEnum, { nullable: true }) resolution!: Resolution | null;
   @Field(() => Int, { description: 'How often it failed again after being resolved.' }) reopenCount!: number;
@@ -56,7 +56,7 @@ export class FindingFilter {
   @Field(() => [ComplianceStatusEnum], { nullable: true }) status?: ComplianceStatus[];
   @Field(() => String, { nullable: true }) userName?: string;
   @Field(() => String, { nullable: true }) controlId?: string;
-  @Field(() => [FindingStateEnum], { nullable: true, description: 'RESOLVED includes findings whose key or user is gone.' }) state?: FindingState[];
+  @Field(() => [FindingStateEnum], { nullable: true, description: 'RESOLVED and NEVER_FAILED include findings whose key or user is gone.' }) state?: FindingState[];
   @Field(() => Date, { nullable: true }) firstSeenAfter?: Date;
   @Field(() => Date, { nullable: true }) resolvedAfter?: Date;
 }
