@@ -99,15 +99,14 @@ export class WebhookDeliveryService {
     // Out of time with work left: the dispatcher queues the endpoint again, behind other endpoints' jobs.
   }
 
-  /** Moves the cursor over the next events, recording a delivery for each the endpoint subscribes to. */
+  /** Moves the cursor over the next events, recording a delivery for each (of the types the endpoint wants). */
   private async readEvents(endpoint: WebhookEndpoint): Promise<boolean> {
-    const events = await this.options.store.eventsAfterCursor(endpoint.id, this.batchSize);
-    if (events.length === 0) return false;
-    const wanted = events.filter((e) => endpoint.events.includes(e.type));
-    const payloads = wanted.length > 0 ? await this.options.payloads(wanted) : [];
-    const deliveries: NewDelivery[] = wanted.map((event, i) => ({ event, payload: payloads[i] }));
-    await this.options.store.advance(endpoint.id, deliveries, events[events.length - 1]!, this.now());
-    return true;
+    const { events, end, expired } = await this.options.store.nextEvents(endpoint.id, endpoint.events, this.batchSize);
+    if (expired) this.options.logger.warn({ webhookId: endpoint.id }, 'webhook cursor was older than the change log\'s retention: events before the horizon were never sent');
+    const payloads = events.length > 0 ? await this.options.payloads(events) : [];
+    const deliveries: NewDelivery[] = events.map((event, i) => ({ event, payload: payloads[i] }));
+    await this.options.store.advance(endpoint.id, deliveries, end, this.now());
+    return events.length > 0;
   }
 
   /** Sends one delivery and records the outcome; false when it failed (the endpoint waits for its retry). */

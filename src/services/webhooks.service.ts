@@ -3,20 +3,11 @@ import type { Prisma, PrismaClient, WebhookDelivery, WebhookEndpoint } from '../
 import type { SecretBox } from '../adapters/webhooks/secret-box';
 import type { SsrfGuard } from '../adapters/webhooks/ssrf-guard';
 import { WebhookStore } from '../adapters/webhooks/webhook.store';
+import { CHANGE_EVENT_TYPES } from '../adapters/store/change-log';
 import { decodeCursor, encodeCursor, isStorableText, newestFirstPage, type Page } from './page';
 
-/** What the outbox (change_event) records, and so what an endpoint may subscribe to. */
-export const WEBHOOK_EVENTS = [
-  'finding.opened',
-  'finding.resolved',
-  'finding.reopened',
-  'finding.excepted',
-  'finding.unexcepted',
-  'scan.completed',
-  'scan.failed',
-  'remediation.completed',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+/** What the change log records, and so what an endpoint may subscribe to. */
+export const WEBHOOK_EVENTS = CHANGE_EVENT_TYPES;
 
 export const MAX_DESCRIPTION_LENGTH = 500;
 

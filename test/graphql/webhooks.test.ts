@@ -4,7 +4,7 @@ import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
 import { TokensService } from '../../src/auth/tokens.service';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
-import { startStack, type Stack } from '../support/stack';
+import { resetDatabase, startStack, type Stack } from '../support/stack';
 
 /**
  * Webhooks (issue #10): signed per Standard Webhooks, each committed event once and in order per endpoint,
@@ -48,7 +48,8 @@ describe('webhooks', () => {
   });
   beforeEach(async () => {
     offsetMs = 0;
-    await stack.prisma.$executeRawUnsafe('TRUNCATE webhook_endpoint, change_event CASCADE');
+    await stack.prisma.$executeRawUnsafe('TRUNCATE webhook_endpoint CASCADE');
+    await resetDatabase(stack.prisma); // findings and the change log: each test's scans open findings anew
   });
 
   async function receiver(): Promise<WebhookReceiver> {
@@ -106,42 +107,54 @@ describe('webhooks', () => {
     expect(denied.errors[0].extensions.code).toBe('FORBIDDEN');
   });
 
-  it('a receiver verifying with standardwebhooks gets each committed event once, in order; a rolled-back transaction sends nothing', async () => {
+  it('a receiver verifying with standardwebhooks gets each event of a scan exactly once; a FAILED scan sends none; a rolled-back transaction nothing', async () => {
     const r = await receiver();
-    const id = await createWebhook(r);
-    const summary = await stack.scan();
-    const findings = await stack.prisma.finding.findMany({ where: { status: 'FAIL' }, orderBy: { identity: 'asc' } });
-    expect(findings).toHaveLength(3);
-    await emit([
-      ...findings.map((f) => ({ type: 'finding.opened', findingId: f.id, scanId: summary.scanId, payload: { state: 'OPEN' } })),
-      { type: 'finding.unexcepted', findingId: findings[0]!.id }, // not subscribed
-      { type: 'scan.completed', scanId: summary.scanId },
-    ]);
-    // Rolled back: the events vanish with it.
+    const id = await createWebhook(r, ['finding.opened', 'finding.resolved', 'finding.reopened', 'scan.completed', 'scan.failed']);
+    const first = await stack.scan();
+    const got = await r.waitFor(4);
+    expect(got.map((m) => m.type)).toEqual(['finding.opened', 'finding.opened', 'finding.opened', 'scan.completed']);
+
+    // The finding as the GraphQL API shapes it (read now, before later scans change it).
+    const opened = got[0]!.body;
+    const fields = 'id controlId status reasons userName userArn accessKeyId accountId state resolvedAt resolution reopenCount firstSeenAt lastSeenAt evidence { dataSource evaluatedAt accessKeyId }';
+    const api: any = await stack.gql(`query($id: ID!) { node(id: $id) { ... on Finding { ${fields} scan { id } } } }`, { id: opened.data.finding.id });
+    expect(opened).toMatchObject({ type: 'finding.opened', timestamp: expect.any(String), data: { accountId: ACCOUNT, finding: api.data.node, change: { state: 'OPEN', previousState: null } } });
+    expect(opened.data.finding).not.toHaveProperty('localId');
+    expect(got[3]!.body.data.scan).toMatchObject({ id: api.data.node.scan.id, status: 'COMPLETED', counts: { fail: 3 } });
+
+    // One key is deactivated: the next scan resolves its finding.
+    const key = api.data.node.accessKeyId as string;
+    stack.sandbox.state.setKeyStatus(key, 'Inactive');
+    const second = await stack.scan();
+    // A scan that read IAM before the last stored one FAILs (superseded): its findings are not stored, nor sent.
+    stack.sandbox.state.setKeyStatus(key, 'Active');
+    const failed = await stack.scan({}, {}, new Date(Date.now() - 3_600_000));
+    expect(failed.status).toBe('FAILED');
+    // Rolled back: the event vanishes with it.
     await stack.prisma.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(`INSERT INTO change_event (account_id, type, scan_id) VALUES ($1, 'scan.completed', $2::uuid)`, ACCOUNT, randomUUID());
       throw new Error('roll back');
     }).catch(() => {});
-    const got = await r.waitFor(4);
+    await r.waitFor(7);
     await sleep(1_000); // nothing more comes
-    expect(r.received.map((m) => m.type)).toEqual(['finding.opened', 'finding.opened', 'finding.opened', 'scan.completed']);
-    expect(new Set(got.map((m) => m.id)).size).toBe(4);
+    const scanOf = (s: string) => Buffer.from(`Scan:${s}`).toString('base64url');
+    expect(r.received.slice(4).map((m) => [m.type, m.body.data.scanId])).toEqual([
+      ['finding.resolved', scanOf(second.scanId)],
+      ['scan.completed', scanOf(second.scanId)],
+      ['scan.failed', scanOf(failed.scanId)],
+    ]);
+    expect(r.received.slice(4)[0]!.body.data.finding).toMatchObject({ accessKeyId: key, state: 'RESOLVED' });
+    expect(r.received.every((m) => m.body.data.scanId !== scanOf(failed.scanId) || m.type === 'scan.failed')).toBe(true);
+    expect(r.received.filter((m) => m.body.data.scanId === scanOf(first.scanId))).toHaveLength(4);
+    expect(new Set(r.received.map((m) => m.id)).size).toBe(7);
     expect(r.rejected).toBe(0);
-    expect(r.requests).toBe(4);
-
-    // The finding as the GraphQL API shapes it.
-    const opened = got[0]!.body;
-    const fields = 'id controlId status reasons userName userArn accessKeyId accountId state resolvedAt resolution reopenCount firstSeenAt lastSeenAt evidence { dataSource evaluatedAt accessKeyId }';
-    const api: any = await stack.gql(`query($id: ID!) { node(id: $id) { ... on Finding { ${fields} scan { id } } } }`, { id: opened.data.finding.id });
-    expect(opened).toMatchObject({ type: 'finding.opened', timestamp: expect.any(String), data: { accountId: ACCOUNT, finding: api.data.node, change: { state: 'OPEN' } } });
-    expect(opened.data.finding).not.toHaveProperty('localId');
-    expect(got[3]!.body.data.scan).toMatchObject({ id: api.data.node.scan.id, status: 'COMPLETED', counts: { fail: 3 } });
+    expect(r.requests).toBe(7);
 
     const d = await deliveries(id);
-    expect(d.totalCount).toBe(4);
-    expect(d.nodes.map((n: any) => [n.status, n.attempts, n.responseStatus])).toEqual(Array(4).fill(['SUCCEEDED', 1, 204]));
-    expect(d.nodes.map((n: any) => n.messageId).sort()).toEqual(got.map((m) => m.id).sort());
-    expect(JSON.parse(d.nodes[0].payload)).toEqual(got[3]!.body); // newest first: the bytes sent
+    expect(d.totalCount).toBe(7);
+    expect(d.nodes.map((n: any) => [n.status, n.attempts, n.responseStatus])).toEqual(Array(7).fill(['SUCCEEDED', 1, 204]));
+    expect(d.nodes.map((n: any) => n.messageId).sort()).toEqual(r.received.map((m) => m.id).sort());
+    expect(JSON.parse(d.nodes[0].payload)).toEqual(r.received[6]!.body); // newest first: the bytes sent
   });
 
   it('an event of a transaction still open holds back later ones: the endpoint gets them in (txid, seq) order once it commits', async () => {
@@ -168,18 +181,19 @@ describe('webhooks', () => {
     ]);
   });
 
-  it('a receiver down for its first 10 minutes then gets every event, in order, each once; the retries wait on the clock', async () => {
+  it('a receiver down for its first 10 minutes then gets every event of the scan, in order, each once; the retries wait on the clock', async () => {
     const r = await receiver();
     r.mode = 'down';
-    const id = await createWebhook(r, ['scan.completed']);
-    const scans = Array.from({ length: 5 }, () => randomUUID());
-    for (const scanId of scans) await emit([{ type: 'scan.completed', scanId }]);
+    const id = await createWebhook(r, ['finding.opened', 'scan.completed']);
+    await stack.scan();
+    const events = await stack.prisma.changeEvent.findMany({ where: { type: { in: ['finding.opened', 'scan.completed'] } }, orderBy: { seq: 'asc' } });
+    expect(events).toHaveLength(4);
     for (const start = Date.now(); r.requests < 1 && Date.now() - start < 10_000; ) await sleep(50);
     await sleep(500);
     expect(r.requests).toBe(1); // the next attempt waits a minute of the (test) clock; the later events wait behind it
     let d = await deliveries(id);
     const head = d.nodes.find((n: any) => n.attempts === 1);
-    expect(head).toMatchObject({ status: 'PENDING', responseStatus: 500, error: 'HTTP 500' });
+    expect(head).toMatchObject({ status: 'PENDING', eventType: 'finding.opened', responseStatus: 500, error: 'HTTP 500' });
     expect(new Date(head.nextAttemptAt).getTime() - now().getTime()).toBeGreaterThan(50_000);
     // Minutes pass, the receiver still down: attempts 2, 3, 4 (1, 2, then 4 minutes apart).
     for (const minutes of [1, 3, 7]) {
@@ -190,12 +204,14 @@ describe('webhooks', () => {
     expect(r.requests).toBe(4);
     r.mode = 'up';
     offsetMs = 16 * 60_000; // past the attempt due at minute 15
-    const got = await r.waitFor(5);
-    expect(got.map((m) => m.body.data.scanId)).toEqual(scans.map((s) => Buffer.from(`Scan:${s}`).toString('base64url')));
+    const got = await r.waitFor(4);
+    expect(got.map((m) => [m.type, m.body.data.finding?.id ?? m.body.data.scan.id])).toEqual(events.map((e) => [
+      e.type, e.findingId ? Buffer.from(`Finding:${e.findingId}`).toString('base64url') : Buffer.from(`Scan:${e.scanId}`).toString('base64url'),
+    ]));
     await sleep(500);
-    expect(r.received).toHaveLength(5);
+    expect(r.received).toHaveLength(4);
     d = await deliveries(id);
-    expect(d.nodes.map((n: any) => n.attempts).sort()).toEqual([1, 1, 1, 1, 5]);
+    expect(d.nodes.map((n: any) => n.attempts).sort()).toEqual([1, 1, 1, 5]);
   });
 
   it('a receiver answering 500, hanging, or sending 10 MB fails its own delivery; another endpoint gets its events meanwhile', async () => {

@@ -1,23 +1,22 @@
 import crypto from 'node:crypto';
 import type { PrismaClient, WebhookDelivery } from '../../generated/prisma/client';
+import { CursorExpiredError, decodeChangeCursor, encodeChangeCursor, readChanges, type ChangeEventType, type ChangeRow } from '../store/change-log';
 
-/** A change_event row as the outbox holds it; txid as text (xid8 is 64-bit). */
-export interface OutboxEvent {
-  seq: bigint;
+/** A change event as the shared reader gives it, with its transaction id (the delivery's place in order). */
+export interface OutboxEvent extends ChangeRow {
   txid: string;
-  occurredAt: Date;
-  accountId: string;
-  type: string;
-  findingId: string | null;
-  scanId: string | null;
-  remediationActionId: string | null;
-  payload: unknown;
 }
 
 /** A delivery to create: the event's place and the payload built for it. */
 export interface NewDelivery {
   event: OutboxEvent;
   payload: unknown;
+}
+
+/** Where a cursor stands: (txid, seq), as digits. */
+export interface CursorPosition {
+  txid: string;
+  seq: string;
 }
 
 /**
@@ -28,8 +27,8 @@ export function messageIdOf(endpointId: string, seq: bigint): string {
   return `msg_${crypto.createHash('sha256').update(`${endpointId}:${seq}`).digest('base64url').slice(0, 26)}`;
 }
 
-// Below the oldest transaction still open every transaction has ended, so no event can appear behind a
-// cursor that stays below it (see the change_event migration).
+// readChanges's visibility rule, for the due-work check only (events are read through readChanges): below the
+// oldest transaction still open every transaction has ended, so no event can appear behind a cursor.
 const COMMITTED = 'e.txid < pg_snapshot_xmin(pg_current_snapshot())';
 
 /**
@@ -44,29 +43,47 @@ export class WebhookStore {
     await tx.$executeRawUnsafe('INSERT INTO webhook_cursor (endpoint_id) VALUES ($1::uuid) ON CONFLICT DO NOTHING', endpointId);
   }
 
-  /** The next committed events after the endpoint's cursor, of every type (the caller keeps the ones it wants). */
-  async eventsAfterCursor(endpointId: string, limit: number): Promise<OutboxEvent[]> {
-    const rows = await this.prisma.$queryRawUnsafe<
-      { seq: bigint; txid: string; occurred_at: Date; account_id: string; type: string; finding_id: string | null; scan_id: string | null; remediation_action_id: string | null; payload: unknown }[]
-    >(
-      `SELECT e.seq, e.txid::text AS txid, e.occurred_at, e.account_id, e.type, e.finding_id::text, e.scan_id::text, e.remediation_action_id::text, e.payload
-       FROM webhook_cursor c JOIN change_event e ON (e.txid, e.seq) > (c.txid, c.seq)
-       WHERE c.endpoint_id = $1::uuid AND ${COMMITTED}
-       ORDER BY e.txid, e.seq LIMIT $2`,
+  /**
+   * The endpoint's next committed events of the given types, through the change log's one reader (readChanges:
+   * (txid, seq) order below the oldest open transaction), and the position to move the cursor to: past the
+   * last event, or, when none matched, as far as every transaction has ended (events of other types are passed over).
+   * A cursor older than retention's horizon (the endpoint was off longer than the history is kept) goes on from
+   * the horizon: `expired` says so.
+   */
+  async nextEvents(endpointId: string, types: readonly string[], limit: number): Promise<{ events: OutboxEvent[]; end: CursorPosition; expired: boolean }> {
+    const [cursor] = await this.prisma.$queryRawUnsafe<CursorPosition[]>(
+      'SELECT txid::text AS txid, seq::text AS seq FROM webhook_cursor WHERE endpoint_id = $1::uuid',
       endpointId,
-      limit,
     );
-    return rows.map((r) => ({
-      seq: r.seq, txid: r.txid, occurredAt: r.occurred_at, accountId: r.account_id, type: r.type,
-      findingId: r.finding_id, scanId: r.scan_id, remediationActionId: r.remediation_action_id, payload: r.payload,
-    }));
+    if (!cursor) return { events: [], end: { txid: '0', seq: '0' }, expired: false };
+    const query = { first: limit, types: types as readonly ChangeEventType[] };
+    let expired = false;
+    let page;
+    try {
+      page = await readChanges(this.prisma, { ...query, after: encodeChangeCursor(cursor) });
+    } catch (err) {
+      if (!(err instanceof CursorExpiredError)) throw err;
+      expired = true;
+      page = await readChanges(this.prisma, { ...query, after: await this.prunedThrough() });
+    }
+    const events = page.rows.map((row) => ({ ...row, txid: decodeChangeCursor(row.cursor).txid }));
+    return { events, end: decodeChangeCursor(page.endCursor), expired };
+  }
+
+  /** The newest position retention pruned in any account: an expired cursor goes on from there. */
+  private async prunedThrough(): Promise<string | null> {
+    const [row] = await this.prisma.$queryRawUnsafe<CursorPosition[]>(
+      `SELECT changes_pruned_txid::text AS txid, changes_pruned_seq::text AS seq FROM history_horizon
+       WHERE changes_pruned_txid IS NOT NULL ORDER BY changes_pruned_txid DESC, changes_pruned_seq DESC LIMIT 1`,
+    );
+    return row ? encodeChangeCursor(row) : null;
   }
 
   /**
    * Records the deliveries of the events read and moves the cursor past the last event read, in one
    * transaction: an event is never skipped, and never gets a second delivery (the message id is unique).
    */
-  async advance(endpointId: string, deliveries: NewDelivery[], last: OutboxEvent, now: Date): Promise<void> {
+  async advance(endpointId: string, deliveries: NewDelivery[], end: CursorPosition, now: Date): Promise<void> {
     const rows = deliveries.map(({ event, payload }) => ({
       message_id: messageIdOf(endpointId, event.seq), event_txid: event.txid, event_seq: String(event.seq), event_type: event.type,
       occurred_at: event.occurredAt.toISOString(), payload,
@@ -85,8 +102,8 @@ export class WebhookStore {
         `UPDATE webhook_cursor SET txid = $2::text::xid8, seq = $3, updated_at = $4
          WHERE endpoint_id = $1::uuid AND (txid, seq) < ($2::text::xid8, $3::bigint)`,
         endpointId,
-        last.txid,
-        last.seq,
+        end.txid,
+        end.seq,
         now,
       ),
     ]);
@@ -132,7 +149,7 @@ export class WebhookStore {
        WHERE w.enabled AND (c.leased_until IS NULL OR c.leased_until < now()) AND (
          head.next_attempt_at <= $1
          OR (head.next_attempt_at IS NULL AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.endpoint_id = w.id AND d.status = 'PENDING')
-             AND EXISTS (SELECT 1 FROM change_event e WHERE (e.txid, e.seq) > (c.txid, c.seq) AND ${COMMITTED})))`,
+             AND EXISTS (SELECT 1 FROM change_event e WHERE (e.txid, e.seq) > (c.txid, c.seq) AND ${COMMITTED} AND e.type = ANY(w.events))))`,
       now,
     );
     return rows.map((r) => r.id);
