@@ -19,7 +19,7 @@ export interface WebhookWorkerOptions {
   guard: SsrfGuard;
   /** Endpoints delivered to at once in this process (each a job walking one endpoint's cursor). Default 4. */
   concurrency?: number;
-  /** How often this worker looks for endpoints with work due. Default 1 s. */
+  /** How often this worker looks for endpoints with work due (and after each scan it ran). Default 500 ms. */
   dispatchIntervalMs?: number;
   retry?: RetryPolicy;
   timeoutMs?: number;
@@ -90,7 +90,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     if (!webhooks || dispatching) return;
     dispatching = true;
     try {
-      await webhooks.dispatch();
+      if ((await webhooks.dispatch()) > 0) queue.wakeWebhookWorkers();
     } catch (err) {
       logger.warn({ err: String(err) }, 'webhook dispatch failed; trying again at the next tick');
     } finally {
@@ -124,7 +124,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
           await webhooks.run(job.data.endpointId);
         });
         // Events committed by other processes (the API's remediations and exceptions), and retries falling due.
-        dispatcher = setInterval(() => void dispatch(), hooks?.dispatchIntervalMs ?? 1000);
+        dispatcher = setInterval(() => void dispatch(), hooks?.dispatchIntervalMs ?? 500);
         dispatcher.unref();
       }
       await queue.workOrgScans(async (job) => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PrismaClient, WebhookDelivery, WebhookEndpoint } from '../generated/prisma/client';
 import type { SecretBox } from '../adapters/webhooks/secret-box';
-import type { WebhookSender } from '../adapters/webhooks/webhook.sender';
+import type { SendResult, WebhookSender } from '../adapters/webhooks/webhook.sender';
 import type { NewDelivery, OutboxEvent, WebhookStore } from '../adapters/webhooks/webhook.store';
 
 /** Builds each event's payload (the finding, scan or action as the GraphQL API shapes it), in order. */
@@ -84,17 +84,37 @@ export class WebhookDeliveryService {
     const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
     if (!endpoint || !endpoint.enabled) return;
     const secret = this.options.secrets.open(endpoint.secretCiphertext, endpoint.id);
-    while (Date.now() - started < this.jobBudgetMs) {
-      const pending = await store.pending(endpointId, this.batchSize);
-      if (pending.length === 0) {
-        if (!(await this.readEvents(endpoint))) return;
-        continue;
+    // Successes are recorded a batch at a time (one statement), always before the next read and before a
+    // failure is recorded: a worker that dies in between sends those again (at least once; the message id
+    // lets receivers drop them).
+    const accepted: { id: string; status: number; at: Date }[] = [];
+    const flush = async () => {
+      await store.markDelivered(accepted);
+      accepted.length = 0;
+    };
+    try {
+      while (Date.now() - started < this.jobBudgetMs) {
+        const pending = await store.pending(endpointId, this.batchSize);
+        if (pending.length === 0) {
+          if (!(await this.readEvents(endpoint))) return;
+          continue;
+        }
+        for (const delivery of pending) {
+          if (delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() > this.now().getTime()) return;
+          const result = await this.options.sender.send({ url: endpoint.url, secret, messageId: delivery.messageId, body: JSON.stringify(delivery.payload) });
+          if (result.ok) {
+            accepted.push({ id: delivery.id, status: result.status!, at: this.now() });
+          } else {
+            await flush();
+            await this.recordFailure(endpoint, delivery, result);
+            return;
+          }
+          if (Date.now() - started >= this.jobBudgetMs) break;
+        }
+        await flush();
       }
-      for (const delivery of pending) {
-        if (delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() > this.now().getTime()) return;
-        if (!(await this.attempt(endpoint, secret, delivery))) return;
-        if (Date.now() - started >= this.jobBudgetMs) break;
-      }
+    } finally {
+      await flush();
     }
     // Out of time with work left: the dispatcher queues the endpoint again, behind other endpoints' jobs.
   }
@@ -109,18 +129,10 @@ export class WebhookDeliveryService {
     return events.length > 0;
   }
 
-  /** Sends one delivery and records the outcome; false when it failed (the endpoint waits for its retry). */
-  private async attempt(endpoint: WebhookEndpoint, secret: string, delivery: WebhookDelivery): Promise<boolean> {
-    const result = await this.options.sender.send({ url: endpoint.url, secret, messageId: delivery.messageId, body: JSON.stringify(delivery.payload) });
+  /** Records a failed attempt: the next one is due later, or, past the retry window, the endpoint is disabled. */
+  private async recordFailure(endpoint: WebhookEndpoint, delivery: WebhookDelivery, result: SendResult): Promise<void> {
     const now = this.now();
     const { prisma } = this.options;
-    if (result.ok) {
-      await prisma.webhookDelivery.updateMany({
-        where: { id: delivery.id, status: 'PENDING' },
-        data: { status: 'SUCCEEDED', attempts: { increment: 1 }, responseStatus: result.status, error: null, lastAttemptAt: now, deliveredAt: now, nextAttemptAt: null },
-      });
-      return true;
-    }
     const attempts = delivery.attempts + 1;
     const retryUntil = delivery.retryUntil ?? new Date(now.getTime() + this.retry.windowMs);
     const common = { attempts, responseStatus: result.status, error: result.error, lastAttemptAt: now, retryUntil };
@@ -131,13 +143,12 @@ export class WebhookDeliveryService {
         prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now } }),
       ]);
       this.options.logger.warn({ webhookId: endpoint.id, messageId: delivery.messageId, attempts }, 'webhook endpoint disabled after its retry window');
-      return false;
+      return;
     }
     await prisma.webhookDelivery.updateMany({
       where: { id: delivery.id, status: 'PENDING' },
       data: { ...common, nextAttemptAt: nextAttemptAt(now, attempts, retryUntil, this.retry) },
     });
     this.options.logger.info({ webhookId: endpoint.id, messageId: delivery.messageId, attempts, error: result.error }, 'webhook delivery failed; will retry');
-    return false;
   }
 }

@@ -48,7 +48,7 @@ describe('webhooks', () => {
   });
   beforeEach(async () => {
     offsetMs = 0;
-    await stack.prisma.$executeRawUnsafe('TRUNCATE webhook_endpoint CASCADE');
+    await stack.prisma.webhookEndpoint.deleteMany(); // row locks: a delivery job still finishing cannot deadlock with it
     await resetDatabase(stack.prisma); // findings and the change log: each test's scans open findings anew
   });
 
@@ -196,10 +196,17 @@ describe('webhooks', () => {
     expect(head).toMatchObject({ status: 'PENDING', eventType: 'finding.opened', responseStatus: 500, error: 'HTTP 500' });
     expect(new Date(head.nextAttemptAt).getTime() - now().getTime()).toBeGreaterThan(50_000);
     // Minutes pass, the receiver still down: attempts 2, 3, 4 (1, 2, then 4 minutes apart).
-    for (const minutes of [1, 3, 7]) {
+    // Each failure is recorded before the clock moves on (its next attempt is scheduled from the clock then).
+    const attempted = async (n: number) => {
+      for (const start = Date.now(); Date.now() - start < 15_000; await sleep(50)) {
+        if ((await stack.prisma.webhookDelivery.aggregate({ _max: { attempts: true } }))._max.attempts === n) return;
+      }
+      throw new Error(`attempt ${n} was not recorded`);
+    };
+    await attempted(1);
+    for (const [minutes, attempt] of [[1, 2], [3, 3], [7, 4]] as const) {
       offsetMs = minutes * 60_000 + 1_000;
-      const before = r.requests;
-      for (const start = Date.now(); r.requests === before && Date.now() - start < 5_000; ) await sleep(50);
+      await attempted(attempt);
     }
     expect(r.requests).toBe(4);
     r.mode = 'up';
@@ -246,7 +253,9 @@ describe('webhooks', () => {
     r.mode = 'down';
     const id = await createWebhook(r, ['scan.completed']);
     await emit([{ type: 'scan.completed', scanId: randomUUID() }]);
-    for (const start = Date.now(); r.requests < 1 && Date.now() - start < 10_000; ) await sleep(50);
+    for (const start = Date.now(); Date.now() - start < 15_000; await sleep(50)) {
+      if ((await stack.prisma.webhookDelivery.count({ where: { attempts: 1 } })) === 1) break; // recorded: retries end 24 h from now
+    }
     offsetMs = 24 * 3600_000 + 1_000;
     let webhook: any;
     for (const start = Date.now(); Date.now() - start < 10_000; await sleep(100)) {

@@ -122,12 +122,19 @@ export class JobQueue {
     return this.boss.send(WEBHOOK_DELIVERY_QUEUE, { endpointId } satisfies WebhookDeliveryJob, { singletonKey: endpointId });
   }
 
+  private readonly webhookWorkers: string[] = [];
+
   /** Runs webhook delivery jobs, `concurrency` endpoints at a time in this process, until stop(). */
   async workWebhookDeliveries(concurrency: number, handler: (job: PgBoss.Job<WebhookDeliveryJob>) => Promise<void>): Promise<void> {
     const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
     for (let i = 0; i < concurrency; i++) {
-      await this.boss.work<WebhookDeliveryJob>(WEBHOOK_DELIVERY_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => handler(job!));
+      this.webhookWorkers.push(await this.boss.work<WebhookDeliveryJob>(WEBHOOK_DELIVERY_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => handler(job!)));
     }
+  }
+
+  /** This process's delivery workers fetch now rather than at their next poll (jobs were just queued here). */
+  wakeWebhookWorkers(): void {
+    for (const id of this.webhookWorkers) this.boss.notifyWorker(id);
   }
 
   cancel(jobId: string): Promise<void> {

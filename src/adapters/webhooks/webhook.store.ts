@@ -127,6 +127,18 @@ export class WebhookStore {
     await this.prisma.$executeRawUnsafe('UPDATE webhook_cursor SET leased_until = NULL WHERE endpoint_id = $1::uuid', endpointId);
   }
 
+  /** Records deliveries the receiver accepted, in one statement (a batch of a job's successes). */
+  async markDelivered(accepted: { id: string; status: number; at: Date }[]): Promise<void> {
+    if (accepted.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE webhook_delivery d SET status = 'SUCCEEDED', attempts = d.attempts + 1, response_status = x.status, error = NULL,
+         last_attempt_at = x.at, delivered_at = x.at, next_attempt_at = NULL
+       FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, status int, at timestamptz)
+       WHERE d.id = x.id AND d.status = 'PENDING'`,
+      JSON.stringify(accepted),
+    );
+  }
+
   /** The endpoint's undelivered deliveries, oldest event first: the first one blocks the others. */
   pending(endpointId: string, limit: number): Promise<WebhookDelivery[]> {
     return this.prisma.webhookDelivery.findMany({
