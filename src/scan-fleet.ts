@@ -10,7 +10,7 @@ import type { SecretBox } from './adapters/webhooks/secret-box';
 import type { SsrfGuard } from './adapters/webhooks/ssrf-guard';
 import { WebhookSender } from './adapters/webhooks/webhook.sender';
 import { WebhookStore } from './adapters/webhooks/webhook.store';
-import { webhookPayloads } from './graphql/webhooks/webhook-event.payload';
+import type { OutboxEvent } from './adapters/webhooks/webhook.store';
 import { WebhookDeliveryService, type RetryPolicy } from './services/webhook-delivery.service';
 
 /** What this process's worker needs to deliver webhooks. */
@@ -78,9 +78,16 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
   const hooks = options.webhooks;
   // The sender signs with the real time (receivers refuse a webhook-timestamp 5 minutes off); `now` schedules retries.
   const sender = hooks ? new WebhookSender({ guard: hooks.guard, timeoutMs: hooks.timeoutMs }) : null;
+  // The payloads use the GraphQL mappers (and so type-graphql, ~15 MB): loaded when a first event is to be sent,
+  // so a worker with no webhook endpoint stays as small as before.
+  let payloads: ((events: OutboxEvent[]) => Promise<unknown[]>) | undefined;
+  const buildPayloads = (events: OutboxEvent[]) => {
+    payloads ??= (require('./graphql/webhooks/webhook-event.payload') as typeof import('./graphql/webhooks/webhook-event.payload')).webhookPayloads(options.prisma);
+    return payloads(events);
+  };
   const webhooks = hooks && sender
     ? new WebhookDeliveryService({
-      prisma: options.prisma, store: new WebhookStore(options.prisma), sender, secrets: hooks.secrets, payloads: webhookPayloads(options.prisma),
+      prisma: options.prisma, store: new WebhookStore(options.prisma), sender, secrets: hooks.secrets, payloads: buildPayloads,
       enqueue: (endpointId) => queue.enqueueWebhookDelivery(endpointId), retry: hooks.retry, logger, now: hooks.now,
     })
     : null;

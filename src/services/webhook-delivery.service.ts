@@ -83,7 +83,18 @@ export class WebhookDeliveryService {
     const { prisma, store } = this.options;
     const endpoint = await prisma.webhookEndpoint.findUnique({ where: { id: endpointId } });
     if (!endpoint || !endpoint.enabled) return;
-    const secret = this.options.secrets.open(endpoint.secretCiphertext, endpoint.id);
+    let secret: string;
+    try {
+      secret = this.options.secrets.open(endpoint.secretCiphertext, endpoint.id);
+    } catch (err) {
+      // Another key than the one that sealed it (KEYWARDEN_SECRET_KEY changed, or differs between processes):
+      // nothing can be signed, so the endpoint is disabled with the reason rather than retried for ever.
+      const now = this.now();
+      const reason = `${(err as Error).message}: set the key it was created with, or delete and recreate the webhook`;
+      await prisma.webhookEndpoint.update({ where: { id: endpoint.id }, data: { enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now } });
+      this.options.logger.error({ webhookId: endpoint.id }, 'webhook secret does not decrypt: endpoint disabled');
+      return;
+    }
     // Successes are recorded a batch at a time (one statement), always before the next read and before a
     // failure is recorded: a worker that dies in between sends those again (at least once; the message id
     // lets receivers drop them).

@@ -134,4 +134,14 @@ describe('webhooks outside private mode', () => {
       [metadata]: 'refused: 169.254.169.254 is a cloud metadata address',
     });
   });
+
+  it('a webhook whose secret was sealed under another key is disabled with the reason, not retried for ever', async () => {
+    const id = randomUUID();
+    await stack.prisma.webhookEndpoint.create({ data: { id, url: 'https://hooks.example/x', events: ['scan.completed'], secretCiphertext: new SecretBox('some-other-key-0123456789abcdefghijklmnop').seal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', id), createdBy: 'test' } });
+    await stack.prisma.$executeRawUnsafe('INSERT INTO webhook_cursor (endpoint_id) VALUES ($1::uuid)', id);
+    await stack.prisma.$executeRawUnsafe(`INSERT INTO change_event (account_id, type, scan_id) VALUES ('222233334444', 'scan.completed', $1::uuid)`, randomUUID());
+    let row = await stack.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    for (const start = Date.now(); row.enabled && Date.now() - start < 10_000; await new Promise((r) => setTimeout(r, 100))) row = await stack.prisma.webhookEndpoint.findUniqueOrThrow({ where: { id } });
+    expect(row).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('does not decrypt with this KEYWARDEN_SECRET_KEY') });
+  });
 });
