@@ -157,6 +157,26 @@ describe('webhooks', () => {
     expect(JSON.parse(d.nodes[0].payload)).toEqual(r.received[6]!.body); // newest first: the bytes sent
   });
 
+  it('an exception and a remediation send finding.excepted and remediation.completed, the action shaped as the API shapes it', async () => {
+    await stack.scan();
+    const r = await receiver();
+    await createWebhook(r, ['finding.excepted', 'remediation.completed']);
+    const [dev0, dev1] = await stack.prisma.finding.findMany({ where: { status: 'FAIL' }, orderBy: { userName: 'asc' } });
+    const exception: any = await stack.gql(`mutation($input: CreateExceptionInput!) { createException(input: $input) { userErrors { code } } }`, {
+      input: { accountId: ACCOUNT, userName: dev0!.userName, accessKeyId: dev0!.accessKeyId, justification: 'vendor', expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString() },
+    });
+    expect(exception.data.createException.userErrors).toEqual([]);
+    const done: any = await stack.gql(`mutation($input: AccessKeyActionInput!) { deactivateAccessKey(input: $input) { action { id status } userErrors { code } } }`, {
+      input: { accountId: ACCOUNT, userName: dev1!.userName, accessKeyId: dev1!.accessKeyId, reason: 'CIS: created at setup' },
+    });
+    expect(done.data.deactivateAccessKey.action.status).toBe('SUCCEEDED');
+    const got = await r.waitFor(2);
+    expect(got.map((m) => m.type)).toEqual(['finding.excepted', 'remediation.completed']);
+    expect(got[0]!.body.data.finding).toMatchObject({ accessKeyId: dev0!.accessKeyId, status: 'EXCEPTED' });
+    const api: any = await stack.gql(`query($id: ID!) { node(id: $id) { ... on RemediationAction { id kind status actor accountId userName accessKeyId reason dryRun force plan createdAt completedAt } } }`, { id: done.data.deactivateAccessKey.action.id });
+    expect(got[1]!.body.data).toMatchObject({ accountId: ACCOUNT, action: api.data.node, change: { kind: 'DEACTIVATE', outcome: 'SUCCEEDED' } });
+  });
+
   it('an event of a transaction still open holds back later ones: the endpoint gets them in (txid, seq) order once it commits', async () => {
     const r = await receiver();
     await createWebhook(r, ['scan.completed', 'scan.failed']);
