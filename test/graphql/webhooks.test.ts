@@ -155,6 +155,18 @@ describe('webhooks', () => {
     expect(d.nodes.map((n: any) => [n.status, n.attempts, n.responseStatus])).toEqual(Array(7).fill(['SUCCEEDED', 1, 204]));
     expect(d.nodes.map((n: any) => n.messageId).sort()).toEqual(r.received.map((m) => m.id).sort());
     expect(JSON.parse(d.nodes[0].payload)).toEqual(r.received[6]!.body); // newest first: the bytes sent
+    // Pages: newest event first, the second page picks up where the first ended.
+    const PAGE = `query($id: ID!, $after: String) { webhookDeliveries(webhookId: $id, first: 3, after: $after) { nodes { messageId } pageInfo { hasNextPage endCursor } } }`;
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 5; page++) {
+      const res: any = await stack.gql(PAGE, { id, after });
+      seen.push(...res.data.webhookDeliveries.nodes.map((n: any) => n.messageId));
+      if (!res.data.webhookDeliveries.pageInfo.hasNextPage) break;
+      after = res.data.webhookDeliveries.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(d.nodes.map((n: any) => n.messageId));
+    expect(seen).toEqual([...r.received].reverse().map((m) => m.id));
   });
 
   it('an exception and a remediation send finding.excepted and remediation.completed, the action shaped as the API shapes it', async () => {
@@ -175,6 +187,9 @@ describe('webhooks', () => {
     expect(got[0]!.body.data.finding).toMatchObject({ accessKeyId: dev0!.accessKeyId, status: 'EXCEPTED' });
     const api: any = await stack.gql(`query($id: ID!) { node(id: $id) { ... on RemediationAction { id kind status actor accountId userName accessKeyId reason dryRun force plan createdAt completedAt } } }`, { id: done.data.deactivateAccessKey.action.id });
     expect(got[1]!.body.data).toMatchObject({ accountId: ACCOUNT, action: api.data.node, change: { kind: 'DEACTIVATE', outcome: 'SUCCEEDED' } });
+    // Leave IAM and the exceptions as the other tests expect them.
+    stack.sandbox.state.setKeyStatus(dev1!.accessKeyId!, 'Active');
+    await stack.prisma.accessException.deleteMany();
   });
 
   it('an event of a transaction still open holds back later ones: the endpoint gets them in (txid, seq) order once it commits', async () => {
