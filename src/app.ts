@@ -97,7 +97,8 @@ export function formatScanSummary(s: ScanSummary): string {
 
 /** One line per account: what this prune deleted, and the horizon in force (it never moves back). */
 export function formatPruneResult(r: PruneResult): string {
-  const deleted = `deleted ${r.userVersions} user, ${r.keyVersions} key, ${r.findingVersions} finding versions that ended before ${r.cutoff.toISOString()}`;
+  const deleted = `deleted ${r.userVersions} user, ${r.keyVersions} key, ${r.findingVersions} finding versions that ended before ${r.cutoff.toISOString()} ` +
+    `and ${r.changeEvents} change events from before it`;
   const horizon = r.horizon > r.cutoff ? `${r.horizon.toISOString()}, kept from an earlier prune that reached further` : r.horizon.toISOString();
   return `account ${r.accountId}: ${deleted}; history horizon ${horizon} (asOf from there on is answered in full)`;
 }

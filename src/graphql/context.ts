@@ -13,6 +13,7 @@ import { tryLocalIdOf } from './common/node';
 import type { Principal } from '../auth/scopes';
 import { ComplianceSummaryService } from '../services/compliance-summary.service';
 import { FindingsService, type FindingView } from '../services/findings.service';
+import { FindingChangesService } from '../services/finding-changes.service';
 import { IamUsersService, type AccessKeyView } from '../services/iam-users.service';
 import type { UserInstant } from '../services/instants';
 import { ScansService, type ScanView } from '../services/scans.service';
@@ -24,6 +25,8 @@ import type { SsrfGuard } from '../adapters/webhooks/ssrf-guard';
 export interface Services {
   accounts: AccountsService;
   findings: FindingsService;
+  /** The change log's finding transitions (findingChanges, Scan.openedFindings/resolvedFindings). */
+  findingChanges: FindingChangesService;
   iamUsers: IamUsersService;
   scans: ScansService;
   trends: TrendsService;
@@ -110,6 +113,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup, sc
   return {
     accounts,
     findings,
+    findingChanges: new FindingChangesService(prisma),
     iamUsers: new IamUsersService(prisma),
     scans: scanReads,
     trends: new TrendsService(prisma),

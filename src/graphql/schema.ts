@@ -15,10 +15,12 @@ import { RemediationResolver } from './remediation/remediation.resolver';
 import { ExceptionsResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 import { AccountsResolver } from './accounts/accounts.resolver';
 import { WebhooksResolver } from './webhooks/webhooks.resolver';
+import { FindingChangesResolver } from './changes/finding-changes.resolver';
 
 export const RESOLVERS = [
   AccountsResolver,
   FindingsResolver,
+  FindingChangesResolver,
   IamUsersResolver,
   ScansResolver,
   ComplianceSummaryResolver,

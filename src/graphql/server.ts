@@ -333,7 +333,7 @@ function requestLog(logger: Logger): ApolloServerPlugin<Context> {
 const EXPECTED_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
-  'QUERY_TOO_COSTLY', TOO_MANY_EXPENSIVE_MUTATIONS,
+  'QUERY_TOO_COSTLY', TOO_MANY_EXPENSIVE_MUTATIONS, ErrorCode.CURSOR_EXPIRED,
   // A part this server was started without (its scan queue, webhooks): said as such, not masked as a fault.
   ErrorCode.SERVICE_UNAVAILABLE,
 ]);

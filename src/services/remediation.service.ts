@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-iam';
 import pLimit from 'p-limit';
 import { errorCode, type CountingIamClient } from '../adapters/iam/iam-client';
-import { appendChanges } from '../adapters/store/change-log';
+import { appendChanges, type NewChange } from '../adapters/store/change-log';
 import {
   decide,
   invalidIdempotencyKey,
@@ -307,10 +307,7 @@ export class RemediationService {
     if (row.dryRun || data.status === 'DRY_RUN' || !row.accountId) return this.deps.prisma.remediationAction.update(update);
     return this.deps.prisma.$transaction(async (tx) => {
       const done = await tx.remediationAction.update(update);
-      await appendChanges(tx, [{
-        accountId: done.accountId!, type: 'remediation.completed', occurredAt: done.completedAt!, remediationActionId: done.id,
-        payload: { kind: done.kind, accessKeyId: done.accessKeyId, userName: done.userName, outcome: done.status, errorCode: done.errorCode, actor: done.actor },
-      }]);
+      await appendChanges(tx, [remediationCompleted(done)]);
       return done;
     });
   }
@@ -377,13 +374,21 @@ export class RemediationService {
    */
   private auditOnly(kind: RemediationKind, input: KeyActionInput, actor: string, status: 'REFUSED' | 'FAILED', error: UserErrorData, findingId?: string, id?: string): Promise<RemediationAction> {
     const asked = normalize(input);
-    return this.deps.prisma.remediationAction.create({
+    const create = {
       data: {
         ...(id ? { id } : {}), kind, status, actor, accountId: clip(input.accountId), userName: clip(input.userName), accessKeyId: clip(input.accessKeyId),
         reason: clip(input.reason, AUDITED_REASON) ?? '', dryRun: input.dryRun ?? false, force: input.force ?? false, idempotencyKey: clip(input.idempotencyKey),
         input: { ...asked, accountId: clip(asked.accountId), userName: clip(asked.userName), accessKeyId: clip(asked.accessKeyId), reason: clip(asked.reason, AUDITED_REASON) },
         errorCode: error.code, errorMessage: error.message, findingId: findingId ?? null, completedAt: this.now(),
       },
+    };
+    // FAILED with an id: a valid request for a known account whose IAM refused or could not be reached (its role,
+    // say): an action that ended, so it is in the change log. Malformed or refused requests are audited only.
+    if (!id || status !== 'FAILED' || create.data.dryRun) return this.deps.prisma.remediationAction.create(create);
+    return this.deps.prisma.$transaction(async (tx) => {
+      const done = await tx.remediationAction.create(create);
+      await appendChanges(tx, [remediationCompleted(done)]);
+      return done;
     });
   }
 
@@ -441,6 +446,14 @@ export interface StoredAnswer {
   userErrors: UserErrorData[];
   /** The answer's other data (bulk results), ids instead of rows. */
   result: unknown;
+}
+
+/** remediation.completed: the action's outcome, the key and who asked; nothing secret (the request carries none). */
+function remediationCompleted(done: RemediationAction): NewChange {
+  return {
+    accountId: done.accountId!, type: 'remediation.completed', occurredAt: done.completedAt!, remediationActionId: done.id,
+    payload: { kind: done.kind, accessKeyId: done.accessKeyId, userName: done.userName, outcome: done.status, errorCode: done.errorCode, actor: done.actor },
+  };
 }
 
 function collectActionIds(result: { action: { id: string } | null }): string[] {

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client';
+import { pruneChangesStatement } from '../adapters/store/change-log';
 import { InvalidInputError } from './errors';
 import { advanceHorizonStatement } from './instants';
 
@@ -11,10 +12,13 @@ export interface PruneResult {
   userVersions: number;
   keyVersions: number;
   findingVersions: number;
+  /** Change-log events (findingChanges, webhooks) about changes before the cutoff. */
+  changeEvents: number;
 }
 
 /**
- * Retention: deletes detailed history (versions that ended before the cutoff) and keeps every scan's
+ * Retention: deletes detailed history (versions that ended before the cutoff, and change-log events about
+ * changes before it: a findingChanges cursor older than them is then refused) and keeps every scan's
  * summary, so trends still cover the whole period. Answers as of an instant before the horizon are
  * refused from then on. Nothing is pruned unless a retention is configured.
  */
@@ -29,13 +33,18 @@ export class RetentionService {
     for (const { accountId } of accounts) {
       const id = accountId!;
       const advance = advanceHorizonStatement(id, cutoff);
-      const [userVersions, keyVersions, findingVersions, [{ pruned_before: horizon }]] = await this.prisma.$transaction([
+      // After the horizon row exists: the change log's pruned-through position is kept beside it.
+      const changes = pruneChangesStatement(id, cutoff);
+      const [userVersions, keyVersions, findingVersions, [{ pruned_before: horizon }], [{ count: changeEvents }]] = await this.prisma.$transaction([
         this.prisma.iamUserVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
         this.prisma.accessKeyVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
         this.prisma.findingVersion.deleteMany({ where: { accountId: id, validTo: { lt: cutoff } } }),
         this.prisma.$queryRawUnsafe<{ pruned_before: Date }[]>(advance.sql, ...advance.params),
+        this.prisma.$queryRawUnsafe<{ count: number }[]>(changes.sql, ...changes.params),
       ]);
-      results.push({ accountId: id, cutoff, horizon, userVersions: userVersions.count, keyVersions: keyVersions.count, findingVersions: findingVersions.count });
+      results.push({
+        accountId: id, cutoff, horizon, userVersions: userVersions.count, keyVersions: keyVersions.count, findingVersions: findingVersions.count, changeEvents,
+      });
     }
     return results;
   }

@@ -127,6 +127,24 @@ describe('the change log writers', () => {
     expect(await stack.prisma.changeEvent.count()).toBe(before);
   });
 
+  it('an exception that expires is noticed by the next scan: finding.unexcepted, dated by that scan', async () => {
+    stack.sandbox.state.setKeyStatus(CAROL_KEY, 'Active');
+    await stack.scan();
+    const created: any = await stack.gql(`mutation($input: CreateExceptionInput!) { createException(input: $input) { userErrors { code } } }`, {
+      input: { accountId: ACCOUNT, userName: 'carol', accessKeyId: CAROL_KEY, justification: 'one more second', expiresAt: new Date(Date.now() + 1500).toISOString() },
+    });
+    expect(created.data.createException.userErrors).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1600));
+    const next = await stack.scan();
+    const last = await stack.prisma.$queryRawUnsafe<Event[]>(
+      `SELECT type, scan_id::text, occurred_at, payload FROM change_event WHERE payload->>'accessKeyId' = $1 ORDER BY txid DESC, seq DESC LIMIT 2`, CAROL_KEY,
+    );
+    expect(last.reverse().map((e) => e.type)).toEqual(['finding.excepted', 'finding.unexcepted']);
+    expect(last[1]).toMatchObject({ scan_id: next.scanId, payload: { state: 'OPEN', status: 'FAIL' } });
+    stack.sandbox.state.setKeyStatus(CAROL_KEY, 'Inactive');
+    await stack.scan();
+  });
+
   it('a retried job does not append a scan\'s events twice; an interrupted attempt appends scan.failed once', async () => {
     const runJob = (scan: { id: string; jobId: string | null; runId: string | null }) =>
       stack.fleet.jobs.runJob({ id: scan.jobId!, name: 'account-scan', data: { scanId: scan.id, accountId: ACCOUNT, runId: scan.runId! } } as any);

@@ -104,6 +104,7 @@ describe('remediation and exceptions in the finding\'s account', () => {
     expect(p.userErrors).toEqual([{ code: 'UNKNOWN_ACCOUNT', field: 'accountId', message: expect.stringContaining(`Keywarden does not know account ${UNKNOWN}`) }]);
     expect(p.action).toMatchObject({ status: 'REFUSED', accountId: UNKNOWN, errorCode: 'UNKNOWN_ACCOUNT' });
     expect(touching()).toBe(calls);
+    expect(await stack.prisma.changeEvent.count({ where: { accountId: UNKNOWN } })).toBe(0); // a refused request changed nothing
   });
 
   it('a role STS refuses is ASSUME_ROLE_DENIED saying what to fix: audited FAILED, the key untouched, tried once', async () => {
@@ -115,6 +116,9 @@ describe('remediation and exceptions in the finding\'s account', () => {
     stack.fakeAws.options.roles![ROLE] = trust;
     expect(p.userErrors).toEqual([{ code: 'ASSUME_ROLE_DENIED', field: null, message: expect.stringMatching(new RegExp(`^account ${MEMBER}: STS refused AssumeRole of ${ROLE} .*that its trust policy allows .*; nothing was changed$`)) }]);
     expect(p.action).toMatchObject({ status: 'FAILED', errorCode: 'ASSUME_ROLE_DENIED' });
+    expect(await stack.prisma.changeEvent.findFirst({ where: { type: 'remediation.completed', remediationActionId: localId(p.action.id) }, select: { accountId: true, payload: true } })).toEqual({
+      accountId: MEMBER, payload: expect.objectContaining({ kind: 'DEACTIVATE', outcome: 'FAILED', errorCode: 'ASSUME_ROLE_DENIED', accessKeyId: MEMBER_BOB_KEY }),
+    });
     expect(memberKey(MEMBER_BOB_KEY)).toBe('Active');
     expect(assumed().length).toBe(before + 1);
   });
@@ -129,6 +133,7 @@ describe('remediation and exceptions in the finding\'s account', () => {
     });
     const settled = await service.reconcile(0);
     expect(settled.map((a) => [a.id, a.status, a.errorCode])).toEqual([[row.id, 'FAILED', 'INTERRUPTED']]); // bob's key is Active: the write never happened
+    expect((await stack.prisma.changeEvent.findFirstOrThrow({ where: { remediationActionId: row.id } })).payload).toMatchObject({ outcome: 'FAILED', errorCode: 'INTERRUPTED' });
     expect(assumed().at(-1)!.params.RoleSessionName).toBe(`keywarden-reconcile-${row.id}`);
   });
 });

@@ -7,6 +7,8 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
   /** HTTP 503 with Retry-After: a dependency (the token store) could not be reached; retry later. */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** A findingChanges cursor older than the change log's retention: resync from `findings`, then page from a new cursor. */
+  CURSOR_EXPIRED = 'CURSOR_EXPIRED',
 }
 
 export class BadUserInputError extends GraphQLError {
@@ -29,5 +31,12 @@ export function assertNever(value: never): never {
 export class ServiceUnavailableError extends GraphQLError {
   constructor(message: string) {
     super(message, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+  }
+}
+
+/** A cursor retention has passed: continuing from it would skip changes silently, so it is refused. */
+export class CursorExpiredGraphQLError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: ErrorCode.CURSOR_EXPIRED, field: 'after' } });
   }
 }

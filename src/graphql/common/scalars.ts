@@ -35,6 +35,19 @@ registerEnumType(FindingStateEnum, {
   },
 });
 
+export const FindingChangeTypeEnum = enumOf(['OPENED', 'RESOLVED', 'REOPENED', 'EXCEPTED', 'UNEXCEPTED'] as const);
+registerEnumType(FindingChangeTypeEnum, {
+  name: 'FindingChangeType',
+  description: 'A finding\'s lifecycle transition (README, History: the lifecycle table).',
+  valuesConfig: {
+    OPENED: { description: 'It failed (or could not be read) for the first time.' },
+    RESOLVED: { description: 'An open finding stopped failing, or its key or user is gone: see resolution.' },
+    REOPENED: { description: 'A resolved finding failed again.' },
+    EXCEPTED: { description: 'An approved exception now covers its failure.' },
+    UNEXCEPTED: { description: 'A finding an exception had resolved fails again: the exception ended, was revoked, or no longer covers it.' },
+  },
+});
+
 export const ResolutionEnum = enumOf(RESOLUTIONS);
 registerEnumType(ResolutionEnum, { name: 'Resolution', description: 'Why a finding was resolved.' });
 

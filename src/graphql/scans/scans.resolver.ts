@@ -10,6 +10,7 @@ import { toFinding } from '../findings/finding.mapper';
 import { IamUserConnection } from '../users/iam-user.type';
 import { toIamUser } from '../users/iam-user.mapper';
 import { detailInstantOf } from '../../services/scans.service';
+import type { FindingView } from '../../services/findings.service';
 import { ScanInputError, type ScanJobsService } from '../../services/scan-jobs.service';
 import { CancelScanInput, CancelScanPayload, Scan, ScanConnection, ScanSchedule, StartScanInput, StartScanPayload } from './scan.type';
 import { toScan } from './scan.mapper';
@@ -89,6 +90,22 @@ export class ScansResolver {
   }
 
   @RequiresScope('findings:read')
+  @FieldResolver(() => FindingConnection, {
+    description: 'findings:read. The findings this scan opened or reopened (its `opened` count), as they are now; from the change log, so empty once retention pruned its events.',
+  })
+  async openedFindings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() ctx: Context): Promise<FindingConnection> {
+    return causedBy(scan, 'opened', pageSize(first), after, ctx);
+  }
+
+  @RequiresScope('findings:read')
+  @FieldResolver(() => FindingConnection, {
+    description: 'findings:read. The findings this scan resolved (its `resolved` count), as they are now; from the change log, so empty once retention pruned its events.',
+  })
+  async resolvedFindings(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() ctx: Context): Promise<FindingConnection> {
+    return causedBy(scan, 'resolved', pageSize(first), after, ctx);
+  }
+
+  @RequiresScope('findings:read')
   @FieldResolver(() => IamUserConnection, { description: 'The users as this scan saw them (empty for a FAILED scan; an error when `detailPruned`).' })
   async iamUsers(@Root() scan: Scan, @Args(() => PageArgs) { first, after }: PageArgs, @Ctx() { loaders, services }: Context): Promise<IamUserConnection> {
     const instant = await detailInstant(scan, loaders);
@@ -100,6 +117,14 @@ async function detailInstant(scan: Scan, loaders: Loaders) {
   const id = localIdOf('Scan', scan.id);
   const [row, prunedBefore] = await Promise.all([loaders.scan.load(id), loaders.scanDetailPrunedBefore.load(id)]);
   return detailInstantOf(row!, prunedBefore);
+}
+
+async function causedBy(scan: Scan, kind: 'opened' | 'resolved', first: number, after: string | undefined, { services, loaders }: Context): Promise<FindingConnection> {
+  const page = await services.findingChanges.causedBy(localIdOf('Scan', scan.id), kind, first, after);
+  const findings = await Promise.all(page.nodes.map((n) => loaders.finding.load(n.findingId)));
+  const seqOf = new Map(page.nodes.map((n, i) => [findings[i], n] as const));
+  const nodes = findings.filter((f): f is FindingView => f !== null);
+  return toConnection({ ...page, nodes, cursorOf: (f) => page.cursorOf(seqOf.get(f)!) }, toFinding);
 }
 
 function requireQueue(jobs: ScanJobsService | null): ScanJobsService {
