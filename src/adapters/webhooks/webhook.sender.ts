@@ -60,11 +60,18 @@ export class WebhookSender {
     const problem = this.options.guard.urlProblem(message.url);
     if (problem) return { ok: false, status: null, error: `url ${problem}` };
     const url = new URL(message.url);
+    const started = Date.now();
+    const timedOut = { ok: false, status: null, error: `no complete response within ${this.timeoutMs / 1000} s` } as const;
+    let dnsTimer: NodeJS.Timeout | undefined;
     try {
-      // An IP literal skips `lookup`: check it here (the socket check below catches it too).
-      await this.options.guard.addressesOf(url.hostname);
+      // An IP literal skips `lookup`: check it here (the socket check below catches it too). A resolver that
+      // hangs counts against the same time limit.
+      const deadline = new Promise<'timeout'>((resolve) => (dnsTimer = setTimeout(() => resolve('timeout'), this.timeoutMs)));
+      if ((await Promise.race([this.options.guard.addressesOf(url.hostname), deadline])) === 'timeout') return timedOut;
     } catch (err) {
       return { ok: false, status: null, error: (err as Error).message };
+    } finally {
+      clearTimeout(dnsTimer);
     }
     const timestamp = this.now();
     const signature = new Webhook(message.secret).sign(message.messageId, timestamp, message.body);
@@ -87,9 +94,9 @@ export class WebhookSender {
       const transport = url.protocol === 'https:' ? https : http;
       const req = transport.request(url, { method: 'POST', headers, agent: url.protocol === 'https:' ? this.agents.https : this.agents.http });
       const timer = setTimeout(() => {
-        finish({ ok: false, status: null, error: `no complete response within ${this.timeoutMs / 1000} s` });
+        finish(timedOut);
         req.destroy();
-      }, this.timeoutMs);
+      }, Math.max(0, this.timeoutMs - (Date.now() - started)));
       req.on('socket', (socket) => {
         const check = () => {
           // The address really connected to: what a rebinding resolver or an IP literal cannot hide.
