@@ -82,6 +82,20 @@ describe('the sender connects only where the guard allows', () => {
     sender.close();
   });
 
+  it('the address really connected to is checked on the socket too: a lookup that lies is caught before anything is sent', async () => {
+    // A guard whose resolution checks nothing (as if a resolver and a cache disagreed): only the socket check is left.
+    class LyingGuard extends SsrfGuard {
+      override async addressesOf(): Promise<{ address: string; family: 4 | 6 }[]> {
+        return [{ address: '127.0.0.1', family: 4 }];
+      }
+    }
+    const sender = new WebhookSender({ guard: new LyingGuard({ allowPrivate: false }) });
+    const result = await sender.send({ url: `https://looks-public.example:${port}/`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', messageId: 'msg_3', body: '{}' });
+    expect(result).toEqual({ ok: false, status: null, error: 'refused: connected to 127.0.0.1 is a loopback address (set KEYWARDEN_WEBHOOK_ALLOW_PRIVATE=true to allow it)' });
+    expect(hits).toBe(0);
+    sender.close();
+  });
+
   it('in private mode the same receiver is reached, signed', async () => {
     const sender = new WebhookSender({ guard: new SsrfGuard({ allowPrivate: true, resolve: resolverOf({ 'local.example': ['127.0.0.1'] }) }) });
     expect(await sender.send({ url: `http://local.example:${port}/`, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', messageId: 'msg_2', body: '{}' })).toEqual({ ok: true, status: 204, error: null });
