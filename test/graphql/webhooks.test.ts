@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SecretBox } from '../../src/adapters/webhooks/secret-box';
 import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
 import { TokensService } from '../../src/auth/tokens.service';
+import { RetentionService } from '../../src/services/retention.service';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { resetDatabase, startStack, type Stack } from '../support/stack';
@@ -167,6 +168,10 @@ describe('webhooks', () => {
     }
     expect(seen).toEqual(d.nodes.map((n: any) => n.messageId));
     expect(seen).toEqual([...r.received].reverse().map((m) => m.id));
+
+    // Retention prunes settled deliveries with the history they describe.
+    await new RetentionService(stack.prisma).prune(1, new Date(Date.now() + 2 * 86_400_000));
+    expect(await stack.prisma.webhookDelivery.count()).toBe(0);
   });
 
   it('an exception and a remediation send finding.excepted and remediation.completed, the action shaped as the API shapes it', async () => {
