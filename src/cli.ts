@@ -29,6 +29,9 @@ import { sampleAccountFixture } from './sandbox/sample-account';
 import { migrateQueue } from './adapters/queue/job-queue';
 import { openScanFleet, type ScanFleet } from './scan-fleet';
 import { assertPortFree } from './adapters/net/port';
+import { loadSecretBox } from './adapters/webhooks/secret-box';
+import { SsrfGuard } from './adapters/webhooks/ssrf-guard';
+import type { WebhookSetup } from './graphql/context';
 import type { Scan } from './generated/prisma/client';
 import { sampleOrganizationFixture } from './sandbox/sample-organization';
 import { persistedSampleOrganization, resetSampleState, sampleStateFile, type PersistedSample } from './sandbox/sample-state';
@@ -191,7 +194,8 @@ program
     const closing: Array<() => Promise<void>> = [() => db.close()];
     try {
       const aws = awsAccess(config);
-      const fleet = await openFleet(config, db, aws, log);
+      const webhooks = webhookSetup(config);
+      const fleet = await openFleet(config, db, aws, log, { webhooks });
       closing.unshift(() => fleet.close());
       await reconcileAtStart(db.prisma, aws, config, log);
       if (opts.worker) await fleet.startWorker();
@@ -205,7 +209,7 @@ program
         api = { url: apiCluster.url, close: () => apiCluster.stop(config.shutdownGraceSeconds * 1000 + 5_000) };
         console.log(`${processes} API processes (pids ${apiCluster.pids().join(', ')}) share the port; this process (${process.pid}) supervises${opts.worker ? ' and runs queued scans' : ''}`);
       } else {
-        api = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+        api = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup, webhooks });
       }
       // Stop accepting and drain in-flight requests (up to KEYWARDEN_SHUTDOWN_GRACE_SECONDS), then the rest.
       closing.unshift(() => api.close());
@@ -227,7 +231,8 @@ async function serveApiProcess(config: Config): Promise<void> {
   const db = await openDatabase(config, log, { migrate: false });
   const aws = awsAccess(config);
   const fleet = await openFleet(config, db, aws, log, { background: false });
-  const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup });
+  // Webhook mutations seal secrets here; delivery is the workers' (the primary's --worker, or keywarden worker).
+  const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, aws), scans: fleet.setup, webhooks: webhookSetup(config) });
   reportListening(server.url);
   await untilStopRequested();
   await server.close();
@@ -254,7 +259,7 @@ program
     const config = loadConfig(process.env, { workerConcurrency: opts.concurrency });
     const log = logger(config);
     const db = await openDatabase(config, log);
-    const fleet = await openFleet(config, db, awsAccess(config), log);
+    const fleet = await openFleet(config, db, awsAccess(config), log, { webhooks: webhookSetup(config) });
     await fleet.startWorker();
     const metrics = await startMetrics(config, log, db.prisma, fleet);
     console.log(`scan worker running ${config.workerConcurrency} account scans at a time (database: ${db.description}); stop with Ctrl-C`);
@@ -278,7 +283,8 @@ scanOptions(program.command('start'))
     try {
       console.log(`database: ${db.description}`);
       console.log(`IAM: ${iam.description}`);
-      const fleet = await openFleet(config, db, iam.aws, log);
+      const webhooks = webhookSetup(config);
+      const fleet = await openFleet(config, db, iam.aws, log, { webhooks });
       closing.unshift(() => fleet.close());
       await fleet.startWorker();
       // The first scan goes through the queue, as every scan does, and this process's worker runs it: every
@@ -290,7 +296,7 @@ scanOptions(program.command('start'))
       await reconcileAtStart(db.prisma, iam.aws, config, log);
       const metrics = await startMetrics(config, log, db.prisma, fleet);
       if (metrics) closing.unshift(() => metrics.close());
-      const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup });
+      const server = await graphql().startServer({ ...serverOptions(config, log), prisma: db.prisma, remediation: remediationSetup(config, iam.aws), scans: fleet.setup, webhooks });
       closing.unshift(() => server.close());
       // Made once the server listens: a token is never created unless it is shown.
       const token = await localAdminToken(db.prisma, config);
@@ -642,9 +648,23 @@ async function connectIam({ fixture, sandboxFixture, sample }: IamTarget, config
   };
 }
 
-/** The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced). */
-function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger, { background = true } = {}): Promise<ScanFleet> {
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log, background });
+/**
+ * The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced);
+ * with `webhooks`, its worker delivers webhooks too.
+ */
+function openFleet(
+  config: Config,
+  db: { prisma: PrismaClient; url: string },
+  aws: AwsAccess,
+  log: Logger,
+  { background = true, webhooks }: { background?: boolean; webhooks?: WebhookSetup } = {},
+): Promise<ScanFleet> {
+  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log, background, webhooks });
+}
+
+/** Webhook secrets sealed with KEYWARDEN_SECRET_KEY (or the data directory's key), URLs behind the SSRF guard. */
+function webhookSetup(config: Config): WebhookSetup {
+  return { secrets: loadSecretBox(config), guard: new SsrfGuard({ allowPrivate: config.webhookAllowPrivate }) };
 }
 
 const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);

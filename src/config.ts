@@ -83,6 +83,14 @@ const ConfigSchema = z.object({
   metricsPort: intFromEnv(0, 65535).optional(),
   /** Accounts named in keywarden_findings (most failing first); the rest are summed as account="other". */
   metricsTopAccounts: intFromEnv(0, 1000).default(20),
+  /**
+   * Encrypts stored secrets that must be recovered (webhook signing secrets): any string of 32+ characters,
+   * stretched with HKDF. Unset: a random key kept in `<dataDir>/secret.key` (one machine only: every process
+   * that signs webhooks must share the key).
+   */
+  secretKey: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Webhooks to http and to loopback, private and link-local addresses (cloud metadata stays refused). For local receivers. */
+  webhookAllowPrivate: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
 });
 
 function validCron(cron: string): boolean {
@@ -143,6 +151,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   processes: 'KEYWARDEN_PROCESSES',
   metricsPort: 'KEYWARDEN_METRICS_PORT',
   metricsTopAccounts: 'KEYWARDEN_METRICS_TOP_ACCOUNTS',
+  secretKey: 'KEYWARDEN_SECRET_KEY',
+  webhookAllowPrivate: 'KEYWARDEN_WEBHOOK_ALLOW_PRIVATE',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

@@ -6,6 +6,26 @@ import type { ScanSetup } from './graphql/context';
 import { RetentionService } from './services/retention.service';
 import { ScanJobsService, type ScanAccounts } from './services/scan-jobs.service';
 import type { ScanRequest } from './services/scan.service';
+import type { SecretBox } from './adapters/webhooks/secret-box';
+import type { SsrfGuard } from './adapters/webhooks/ssrf-guard';
+import { WebhookSender } from './adapters/webhooks/webhook.sender';
+import { WebhookStore } from './adapters/webhooks/webhook.store';
+import type { OutboxEvent } from './adapters/webhooks/webhook.store';
+import { WebhookDeliveryService, type RetryPolicy } from './services/webhook-delivery.service';
+
+/** What this process's worker needs to deliver webhooks. */
+export interface WebhookWorkerOptions {
+  secrets: SecretBox;
+  guard: SsrfGuard;
+  /** Endpoints delivered to at once in this process (each a job walking one endpoint's cursor). Default 4. */
+  concurrency?: number;
+  /** How often this worker looks for endpoints with work due (and after each scan it ran). Default 500 ms. */
+  dispatchIntervalMs?: number;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  /** The clock retries are scheduled by (tests move it). */
+  now?: () => Date;
+}
 
 /** The queue, the scan jobs on it, and (once started) this process's worker. */
 export interface ScanFleet {
@@ -17,6 +37,8 @@ export interface ScanFleet {
   startWorker(concurrency?: number): Promise<void>;
   /** Stops fetching jobs and waits for the scans this process runs (up to `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
+  /** Webhook delivery, when the fleet was given webhooks: the worker runs its jobs and its dispatcher. */
+  webhooks: WebhookDeliveryService | null;
 }
 
 export interface ScanFleetOptions {
@@ -36,6 +58,8 @@ export interface ScanFleetOptions {
    * maintenance and the schedule's timer to the primary (N of them would each poll for the same work).
    */
   background?: boolean;
+  /** Deliver webhooks from this process's worker (the change log's events, as they commit). */
+  webhooks?: WebhookWorkerOptions;
 }
 
 export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFleet> {
@@ -57,6 +81,35 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     logger,
     now: options.now,
   });
+  const hooks = options.webhooks;
+  // The sender signs with the real time (receivers refuse a webhook-timestamp 5 minutes off); `now` schedules retries.
+  const sender = hooks ? new WebhookSender({ guard: hooks.guard, timeoutMs: hooks.timeoutMs }) : null;
+  // The payloads use the GraphQL mappers (and so type-graphql, ~15 MB): loaded when a first event is to be sent,
+  // so a worker with no webhook endpoint stays as small as before.
+  let payloads: ((events: OutboxEvent[]) => Promise<unknown[]>) | undefined;
+  const buildPayloads = (events: OutboxEvent[]) => {
+    payloads ??= (require('./graphql/webhooks/webhook-event.payload') as typeof import('./graphql/webhooks/webhook-event.payload')).webhookPayloads(options.prisma);
+    return payloads(events);
+  };
+  const webhooks = hooks && sender
+    ? new WebhookDeliveryService({
+      prisma: options.prisma, store: new WebhookStore(options.prisma), sender, secrets: hooks.secrets, payloads: buildPayloads,
+      enqueue: (endpointId) => queue.enqueueWebhookDelivery(endpointId), retry: hooks.retry, logger, now: hooks.now,
+    })
+    : null;
+  let dispatcher: NodeJS.Timeout | undefined;
+  let dispatching = false;
+  const dispatch = async () => {
+    if (!webhooks || dispatching) return;
+    dispatching = true;
+    try {
+      if ((await webhooks.dispatch()) > 0) queue.wakeWebhookWorkers();
+    } catch (err) {
+      logger.warn({ err: String(err) }, 'webhook dispatch failed; trying again at the next tick');
+    } finally {
+      dispatching = false;
+    }
+  };
   const cron = config.scanSchedule === 'off' ? null : config.scanSchedule;
   if (options.background !== false) await queue.setSchedule(cron);
   let sweeper: NodeJS.Timeout | undefined;
@@ -68,6 +121,7 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     queue,
     jobs,
     setup: { jobs, schedule: () => ({ cron, nextRunAt: cron ? nextCronRun(cron) : null }) },
+    webhooks,
     async startWorker(concurrency = config.workerConcurrency) {
       await sweep();
       // A worker that dies mid-scan leaves its scan RUNNING until the queue expires the job; then any worker marks it.
@@ -75,7 +129,17 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
       sweeper.unref();
       await queue.workAccountScans(concurrency, async (job) => {
         await jobs.runJob(job);
+        // Its events are committed: send them now rather than at the next tick.
+        void dispatch();
       });
+      if (webhooks) {
+        await queue.workWebhookDeliveries(hooks?.concurrency ?? 4, async (job) => {
+          await webhooks.run(job.data.endpointId);
+        });
+        // Events committed by other processes (the API's remediations and exceptions), and retries falling due.
+        dispatcher = setInterval(() => void dispatch(), hooks?.dispatchIntervalMs ?? 500);
+        dispatcher.unref();
+      }
       await queue.workOrgScans(async (job) => {
         // The schedule's run: the organization's accounts first (new, suspended, left), then every scannable one.
         if (options.accounts.sync) await options.accounts.sync();
@@ -85,7 +149,9 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     },
     close: async (timeoutMs) => {
       if (sweeper) clearInterval(sweeper);
+      if (dispatcher) clearInterval(dispatcher);
       await queue.stop(timeoutMs);
+      sender?.close();
     },
   };
 }

@@ -18,6 +18,9 @@ import { IamUsersService, type AccessKeyView } from '../services/iam-users.servi
 import type { UserInstant } from '../services/instants';
 import { ScansService, type ScanView } from '../services/scans.service';
 import { TrendsService } from '../services/trends.service';
+import { WebhooksService } from '../services/webhooks.service';
+import type { SecretBox } from '../adapters/webhooks/secret-box';
+import type { SsrfGuard } from '../adapters/webhooks/ssrf-guard';
 
 export interface Services {
   accounts: AccountsService;
@@ -35,6 +38,14 @@ export interface Services {
   scanJobs: ScanJobsService | null;
   /** KEYWARDEN_SCAN_SCHEDULE and when it next fires. */
   scanSchedule: () => { cron: string | null; nextRunAt: Date | null };
+  /** Webhook endpoints; null when this server was given no secret key (the webhook mutations then say so). */
+  webhooks: WebhooksService | null;
+}
+
+/** What webhooks need: the key that seals their secrets, and the SSRF guard their URLs pass. */
+export interface WebhookSetup {
+  secrets: SecretBox;
+  guard: SsrfGuard;
 }
 
 /** How scans are queued and scheduled (`keywarden serve`, `start` and the test stack wire a queue). */
@@ -77,7 +88,7 @@ export interface Context {
   requestId: string;
 }
 
-export function createServices(prisma: PrismaClient, setup: RemediationSetup, scanSetup: ScanSetup | null = null): Services {
+export function createServices(prisma: PrismaClient, setup: RemediationSetup, scanSetup: ScanSetup | null = null, webhookSetup: WebhookSetup | null = null): Services {
   const findings = new FindingsService(prisma);
   // Plain scans read the base credentials' account (the queue's jobs read each account through its role).
   const scanService = new ScanService({ store: new ScanStore(prisma), iam: setup.aws.baseIamClient() });
@@ -118,6 +129,7 @@ export function createServices(prisma: PrismaClient, setup: RemediationSetup, sc
     }),
     scanJobs: scanSetup?.jobs ?? null,
     scanSchedule: scanSetup?.schedule ?? (() => ({ cron: null, nextRunAt: null })),
+    webhooks: webhookSetup ? new WebhooksService(prisma, webhookSetup.secrets, webhookSetup.guard) : null,
   };
 }
 

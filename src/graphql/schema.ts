@@ -14,6 +14,7 @@ import { TrendsResolver } from './trends/trends.resolver';
 import { RemediationResolver } from './remediation/remediation.resolver';
 import { ExceptionsResolver, FindingEvidenceExceptionResolver, FindingExceptionResolver } from './exceptions/exceptions.resolver';
 import { AccountsResolver } from './accounts/accounts.resolver';
+import { WebhooksResolver } from './webhooks/webhooks.resolver';
 import { FindingChangesResolver } from './changes/finding-changes.resolver';
 
 export const RESOLVERS = [
@@ -31,6 +32,7 @@ export const RESOLVERS = [
   FindingEvidenceExceptionResolver,
   ControlsResolver,
   NodeResolver,
+  WebhooksResolver,
 ] as const;
 
 let built: Promise<GraphQLSchema> | undefined;

@@ -32,7 +32,7 @@ import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/exp
 import { costLimit } from './common/query-cost';
 import { requiredScopesBeforeMutations } from './common/requires-scope';
 import { stringifyResult } from './common/stringify-result';
-import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup } from './context';
+import { createContext, createServices, type Context, type RemediationSetup, type ScanSetup, type WebhookSetup } from './context';
 import { keywardenSchema } from './schema';
 import { graphqlMetrics, httpMetrics } from './common/request-metrics';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http-settings';
@@ -79,6 +79,8 @@ export interface ServerOptions {
   http?: Partial<HttpSettings>;
   /** The built page and GraphiQL (web/build.mjs output); default dist/web. */
   webRoot?: string;
+  /** The secret key and SSRF guard of webhooks; without it the webhook fields answer SERVICE_UNAVAILABLE. */
+  webhooks?: WebhookSetup | null;
 }
 
 export interface RunningServer {
@@ -99,7 +101,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {}, webRoot }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {}, webRoot, webhooks = null }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const httpSettings = { ...DEFAULT_HTTP_SETTINGS, ...httpGiven };
   const schema = await keywardenSchema();
@@ -172,7 +174,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     scanRequest: remediation.scanRequest ?? { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS },
     recentUseDays: remediation.recentUseDays ?? DEFAULT_RECENT_USE_DAYS,
     afterPending: remediation.afterPending,
-  }, scans);
+  }, scans, webhooks);
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 
   app.use(httpMetrics());
@@ -373,6 +375,8 @@ const EXPECTED_CODES = new Set<string>([
   ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
   'QUERY_TOO_COSTLY', TOO_MANY_EXPENSIVE_MUTATIONS, ErrorCode.CURSOR_EXPIRED,
+  // A part this server was started without (its scan queue, webhooks): said as such, not masked as a fault.
+  ErrorCode.SERVICE_UNAVAILABLE,
 ]);
 
 /**

@@ -46,6 +46,8 @@ export class RetentionService {
         accountId: id, cutoff, horizon, userVersions: userVersions.count, keyVersions: keyVersions.count, findingVersions: findingVersions.count, changeEvents,
       });
     }
+    // Webhook deliveries of events before the cutoff, once settled (a PENDING one is still to be sent).
+    await this.prisma.webhookDelivery.deleteMany({ where: { status: { not: 'PENDING' }, occurredAt: { lt: cutoff } } });
     return results;
   }
 }

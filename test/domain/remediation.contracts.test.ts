@@ -23,7 +23,11 @@ describe('every remediation declares its contract', () => {
     expect(Object.keys(schema.getMutationType()!.getFields()).filter((m) => /create.*key|key.*create/i.test(m))).toEqual([]);
     for (const type of Object.values(schema.getTypeMap())) {
       if (!('getFields' in type) || type.name.startsWith('__')) continue;
-      for (const field of Object.keys((type as { getFields(): object }).getFields())) expect(`${type.name}.${field}`).not.toMatch(/secret|sessionToken/i);
+      for (const field of Object.keys((type as { getFields(): object }).getFields())) {
+        // The one exception: a webhook's own signing secret (not AWS material), shown once by createWebhook (issue #10).
+        if (`${type.name}.${field}` === 'CreateWebhookPayload.secret') continue;
+        expect(`${type.name}.${field}`).not.toMatch(/secret|sessionToken/i);
+      }
     }
   });
 });

@@ -9,7 +9,9 @@ import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox, type IamSandbox, type IamSandboxOptions } from '../../src/sandbox/iam-sandbox.server';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import type { ScanRequest, ScanSummary } from '../../src/services/scan.service';
-import { openScanFleet, type ScanFleet } from '../../src/scan-fleet';
+import { openScanFleet, type ScanFleet, type WebhookWorkerOptions } from '../../src/scan-fleet';
+import { SecretBox } from '../../src/adapters/webhooks/secret-box';
+import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
 import { AccountsService } from '../../src/services/accounts.service';
 import { startFakeAws, type FakeAws, type FakeOrganization } from './fake-aws';
 
@@ -86,12 +88,14 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   organization?: FakeOrganization | null;
   /** KEYWARDEN_EXTERNAL_ID for the server. */
   externalId?: string;
+  /** Webhooks for the server (its mutations) and the fleet's worker (delivery). */
+  webhooks?: WebhookWorkerOptions;
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, webhooks, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const members: Record<string, IamSandbox> = {};
@@ -115,13 +119,15 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
   const fleet = await openScanFleet({
     url: process.env.DATABASE_URL!, prisma, accounts: new AccountsService(prisma, aws), scanRequest,
     config: { scanSchedule: 'off', workerConcurrency: 2, scanTimeoutSeconds: 60, retentionDays }, logger: options.logger ?? logger,
-    pollingIntervalSeconds: 0.5, retryDelaySeconds: 1,
+    pollingIntervalSeconds: 0.5, retryDelaySeconds: 1, webhooks,
   });
   if (worker) await fleet.startWorker();
   const server = await startServer({
     prisma, logger: options.logger ?? logger, port: 0, auth: { bootstrapToken: TEST_ADMIN_TOKEN }, limits: options.limits,
     remediation: { aws, scanRequest, recentUseDays: 7, afterPending },
     scans: fleet.setup,
+    // Every test server has webhooks (the fuzz tests reach them); their URLs resolve only where a test says so.
+    webhooks: webhooks ?? { secrets: new SecretBox('stack-test-key-0123456789abcdefghijklmnop'), guard: new SsrfGuard({ allowPrivate: false, resolve: async () => [] }) },
   });
   const stack: Stack = {
     prisma,

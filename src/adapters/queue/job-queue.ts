@@ -15,6 +15,17 @@ export interface OrgScanJob {
 
 export const ACCOUNT_SCAN_QUEUE = 'keywarden-account-scan';
 export const ORG_SCAN_QUEUE = 'keywarden-org-scan';
+/**
+ * One job walks one webhook endpoint's cursor. `short` by endpoint: at most one waits per endpoint. (`stately`
+ * would also hold one active per endpoint, but pg-boss then fails every fetch while a queued job's endpoint is
+ * busy, stalling every other endpoint behind it; the cursor's lease keeps one job per endpoint instead.)
+ */
+export const WEBHOOK_DELIVERY_QUEUE = 'keywarden-webhook-delivery';
+
+/** A webhook endpoint whose deliveries are due. */
+export interface WebhookDeliveryJob {
+  endpointId: string;
+}
 
 export interface JobQueueOptions {
   url: string;
@@ -78,6 +89,9 @@ export class JobQueue {
     const queues = [
       { name: ACCOUNT_SCAN_QUEUE, policy: 'stately' as const, ...common },
       { name: ORG_SCAN_QUEUE, policy: 'singleton' as const, ...common, retryLimit: 1 },
+      // A job delivers for at most ~30 s plus one attempt's 10 s timeout; failed attempts are the job's own
+      // business (the delivery rows), so the queue only retries a job that crashed. The dispatcher requeues.
+      { name: WEBHOOK_DELIVERY_QUEUE, policy: 'short' as const, retryLimit: 1, retryDelay: 5, retryBackoff: false, expireInSeconds: 300, retentionDays: 1 },
     ];
     for (const q of queues) {
       if (await this.boss.getQueue(q.name)) await this.boss.updateQueue(q.name, q);
@@ -104,6 +118,26 @@ export class JobQueue {
 
   async workOrgScans(handler: (job: PgBoss.Job<OrgScanJob>) => Promise<void>): Promise<void> {
     await this.boss.work<OrgScanJob>(ORG_SCAN_QUEUE, { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1 }, async ([job]) => handler(job!));
+  }
+
+  /** Null when a job for that endpoint already waits (`short`: one queued per endpoint). */
+  enqueueWebhookDelivery(endpointId: string): Promise<string | null> {
+    return this.boss.send(WEBHOOK_DELIVERY_QUEUE, { endpointId } satisfies WebhookDeliveryJob, { singletonKey: endpointId });
+  }
+
+  private readonly webhookWorkers: string[] = [];
+
+  /** Runs webhook delivery jobs, `concurrency` endpoints at a time in this process, until stop(). */
+  async workWebhookDeliveries(concurrency: number, handler: (job: PgBoss.Job<WebhookDeliveryJob>) => Promise<void>): Promise<void> {
+    const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
+    for (let i = 0; i < concurrency; i++) {
+      this.webhookWorkers.push(await this.boss.work<WebhookDeliveryJob>(WEBHOOK_DELIVERY_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => handler(job!)));
+    }
+  }
+
+  /** This process's delivery workers fetch now rather than at their next poll (jobs were just queued here). */
+  wakeWebhookWorkers(): void {
+    for (const id of this.webhookWorkers) this.boss.notifyWorker(id);
   }
 
   cancel(jobId: string): Promise<void> {

@@ -50,6 +50,8 @@ export const LIST_SIZES: Record<string, number | ((args: Args) => number)> = {
   /** Estimate: one per account asked for, an organization's size for allAccounts (the response bound backs it up). */
   'StartScanPayload.scans': 100,
   'StartScanPayload.skipped': 100,
+  /** At most the eight change_event types. */
+  'Webhook.events': 8,
   '*.userErrors': 8,
   '*.edges': 1,
   '*.nodes': 1,
