@@ -92,14 +92,14 @@ describe('webhooks', () => {
 
     const bad = async (input: object) => ((await stack.gql(CREATE, { input })) as any).data.createWebhook;
     const unknown = await bad({ url: r.url, events: ['finding.opened', 'finding.exploded'] });
-    expect(unknown).toMatchObject({ webhook: null, secret: null, userErrors: [{ code: 'INVALID_INPUT', field: 'events', message: expect.stringContaining('"finding.exploded"') }] });
-    expect((await bad({ url: r.url, events: [] })).userErrors).toMatchObject([{ field: 'events' }]);
-    expect((await bad({ url: 'not a url', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: 'url', message: 'url is not a URL' }]);
-    expect((await bad({ url: 'ftp://example.com/x', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: 'url' }]);
+    expect(unknown).toMatchObject({ webhook: null, secret: null, userErrors: [{ code: 'INVALID_INPUT', field: ['input', 'events'], message: expect.stringContaining('"finding.exploded"') }] });
+    expect((await bad({ url: r.url, events: [] })).userErrors).toMatchObject([{ field: ['input', 'events'] }]);
+    expect((await bad({ url: 'not a url', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: ['input', 'url'], message: 'url is not a URL' }]);
+    expect((await bad({ url: 'ftp://example.com/x', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: ['input', 'url'] }]);
     // Cloud metadata is refused even where private addresses are allowed.
-    expect((await bad({ url: 'http://169.254.169.254/latest/meta-data', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: 'url', message: expect.stringContaining('metadata') }]);
-    expect((await bad({ url: 'https://u:p@example.com/', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: 'url', message: expect.stringContaining('credentials') }]);
-    expect((await bad({ url: r.url, events: ['scan.completed'], description: 'x'.repeat(501) })).userErrors).toMatchObject([{ field: 'description' }]);
+    expect((await bad({ url: 'http://169.254.169.254/latest/meta-data', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: ['input', 'url'], message: expect.stringContaining('metadata') }]);
+    expect((await bad({ url: 'https://u:p@example.com/', events: ['scan.completed'] })).userErrors).toMatchObject([{ field: ['input', 'url'], message: expect.stringContaining('credentials') }]);
+    expect((await bad({ url: r.url, events: ['scan.completed'], description: 'x'.repeat(501) })).userErrors).toMatchObject([{ field: ['input', 'description'] }]);
     expect(await stack.prisma.webhookEndpoint.count()).toBe(1);
 
     // admin only: a findings:read token may not list or create webhooks.
@@ -308,7 +308,7 @@ describe('webhooks', () => {
 
     const REDELIVER = `mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { delivery { id status } userErrors { code field } } }`;
     const refused: any = await stack.gql(REDELIVER, { id: failed.id });
-    expect(refused.data.redeliverWebhookDelivery).toEqual({ delivery: null, userErrors: [{ code: 'WEBHOOK_DISABLED', field: 'id' }] });
+    expect(refused.data.redeliverWebhookDelivery).toEqual({ delivery: null, userErrors: [{ code: 'WEBHOOK_DISABLED', field: ['id'] }] });
     const enabled: any = await stack.gql(`mutation($id: ID!) { updateWebhook(input: { id: $id, enabled: true }) { webhook { enabled disabledReason } userErrors { code } } }`, { id });
     expect(enabled.data.updateWebhook).toEqual({ webhook: { enabled: true, disabledReason: null }, userErrors: [] });
     r.mode = 'up';
@@ -318,9 +318,9 @@ describe('webhooks', () => {
     expect(got!.id).toBe(failed.messageId);
 
     const unknown: any = await stack.gql(`mutation { updateWebhook(input: { id: "nope", events: ["scan.exploded"] }) { webhook { id } userErrors { code field } } }`);
-    expect(unknown.data.updateWebhook.userErrors).toEqual([{ code: 'WEBHOOK_NOT_FOUND', field: 'id' }]);
+    expect(unknown.data.updateWebhook.userErrors).toEqual([{ code: 'WEBHOOK_NOT_FOUND', field: ['input', 'id'] }]);
     const badEvents: any = await stack.gql(`mutation($id: ID!) { updateWebhook(input: { id: $id, events: ["scan.exploded"] }) { webhook { id } userErrors { code field } } }`, { id });
-    expect(badEvents.data.updateWebhook.userErrors).toEqual([{ code: 'INVALID_INPUT', field: 'events' }]);
+    expect(badEvents.data.updateWebhook.userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'events'] }]);
     const deleted: any = await stack.gql(`mutation($id: ID!) { deleteWebhook(id: $id) { webhook { id } userErrors { code } } }`, { id });
     expect(deleted.data.deleteWebhook).toEqual({ webhook: { id }, userErrors: [] });
     expect(await stack.prisma.webhookDelivery.count()).toBe(0);

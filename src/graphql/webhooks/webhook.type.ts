@@ -1,8 +1,29 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../common/connection';
 import { PageArgs } from '../common/pagination';
-import { UserError } from '../remediation/remediation.type';
+import { UserErrorOf } from '../common/user-errors';
 import { WEBHOOK_EVENTS } from '../../services/webhooks.service';
+
+export const WebhookUserErrorCodeEnum = {
+  INVALID_INPUT: 'INVALID_INPUT',
+  WEBHOOK_NOT_FOUND: 'WEBHOOK_NOT_FOUND',
+  DELIVERY_NOT_FOUND: 'DELIVERY_NOT_FOUND',
+  WEBHOOK_DISABLED: 'WEBHOOK_DISABLED',
+} as const;
+export type WebhookUserErrorCode = keyof typeof WebhookUserErrorCodeEnum;
+registerEnumType(WebhookUserErrorCodeEnum, {
+  name: 'WebhookUserErrorCode',
+  description: 'Why a webhook mutation did nothing.',
+  valuesConfig: {
+    INVALID_INPUT: { description: 'An input field is wrong (a URL that is not https or resolves to a refused address, an unknown event): field names it.' },
+    WEBHOOK_NOT_FOUND: { description: 'No webhook has that id.' },
+    DELIVERY_NOT_FOUND: { description: 'No webhook delivery has that id.' },
+    WEBHOOK_DISABLED: { description: 'The delivery\'s webhook is disabled: enable it first (updateWebhook with enabled: true).' },
+  },
+});
+
+@ObjectType({ description: 'Why a webhook mutation did nothing: a code to switch on, the input field at fault, a message.' })
+export class WebhookUserError extends UserErrorOf(WebhookUserErrorCodeEnum) {}
 
 export enum WebhookDeliveryStatusEnum {
   PENDING = 'PENDING',
@@ -80,19 +101,19 @@ export class CreateWebhookPayload {
   @Field(() => Webhook, { nullable: true, description: 'The webhook, or null when userErrors says why not.' }) webhook!: Webhook | null;
   @Field(() => String, { nullable: true, description: 'The whsec_ signing secret for the standardwebhooks library: store it now, it is not shown again.' })
   secret!: string | null;
-  @Field(() => [UserError], { description: 'INVALID_INPUT, naming the field (url, events, description).' }) userErrors!: UserError[];
+  @Field(() => [WebhookUserError], { description: 'INVALID_INPUT, naming the field (url, events, description).' }) userErrors!: WebhookUserError[];
 }
 
 @ObjectType({ description: 'The webhook changed or deleted.' })
 export class WebhookPayload {
   @Field(() => Webhook, { nullable: true, description: 'The webhook (as it was, for deleteWebhook), or null when userErrors says why not.' }) webhook!: Webhook | null;
-  @Field(() => [UserError], { description: 'INVALID_INPUT naming the field, or WEBHOOK_NOT_FOUND.' }) userErrors!: UserError[];
+  @Field(() => [WebhookUserError], { description: 'INVALID_INPUT naming the field, or WEBHOOK_NOT_FOUND.' }) userErrors!: WebhookUserError[];
 }
 
 @ObjectType({ description: 'The delivery queued again.' })
 export class RedeliverWebhookDeliveryPayload {
   @Field(() => WebhookDelivery, { nullable: true, description: 'The delivery, PENDING again, or null when userErrors says why not.' }) delivery!: WebhookDelivery | null;
-  @Field(() => [UserError], { description: 'DELIVERY_NOT_FOUND, or WEBHOOK_DISABLED (enable the webhook first).' }) userErrors!: UserError[];
+  @Field(() => [WebhookUserError], { description: 'DELIVERY_NOT_FOUND, or WEBHOOK_DISABLED (enable the webhook first).' }) userErrors!: WebhookUserError[];
 }
 
 @ArgsType()

@@ -15,6 +15,7 @@ import {
   WebhookDeliveriesArgs,
   WebhookDeliveryConnection,
   WebhookPayload,
+  WebhookUserErrorCodeEnum,
 } from './webhook.type';
 
 function webhooksOf({ services }: Context): WebhooksService {
@@ -26,37 +27,44 @@ const notFound = (what: 'webhook' | 'webhook delivery', id: string) => [
   { code: what === 'webhook' ? 'WEBHOOK_NOT_FOUND' : 'DELIVERY_NOT_FOUND', field: 'id', message: `no ${what} ${JSON.stringify(id.slice(0, 100))}` },
 ];
 
+/** userErrors of mutations that take `input`: the field named from inside it. */
+const inputErrors = (errors: readonly { code: string; field?: string | null; message: string }[]) => toUserErrors(errors, WebhookUserErrorCodeEnum, 'INVALID_INPUT');
+
+/** userErrors of mutations that take a bare `id` argument: its path is ["id"], not under input. */
+const idErrors = (errors: readonly { code: string; field?: string | null; message: string }[]) =>
+  inputErrors(errors).map((e) => (e.field?.join('.') === 'input.id' ? { ...e, field: ['id'] } : e));
+
 @Authorized('admin')
 @Resolver(() => Webhook)
 export class WebhooksResolver {
   @Mutation(() => CreateWebhookPayload, { description: 'Creates a webhook; its whsec_ signing secret is in this answer only.' })
   async createWebhook(@Arg('input', () => CreateWebhookInput, { description: 'The receiver and the events it wants.' }) input: CreateWebhookInput, @Ctx() ctx: Context): Promise<CreateWebhookPayload> {
     const r = await webhooksOf(ctx).create(input, ctx.actor);
-    return { webhook: r.webhook ? toWebhook(r.webhook) : null, secret: r.secret, userErrors: toUserErrors(r.userErrors) };
+    return { webhook: r.webhook ? toWebhook(r.webhook) : null, secret: r.secret, userErrors: inputErrors(r.userErrors) };
   }
 
   @Mutation(() => WebhookPayload, { description: 'Changes a webhook\'s URL, events, description, or whether it is enabled.' })
   async updateWebhook(@Arg('input', () => UpdateWebhookInput, { description: 'The webhook and what changes.' }) input: UpdateWebhookInput, @Ctx() ctx: Context): Promise<WebhookPayload> {
     const id = webhookLocalId('Webhook', input.id);
-    if (!id) return { webhook: null, userErrors: toUserErrors(notFound('webhook', input.id)) };
+    if (!id) return { webhook: null, userErrors: inputErrors(notFound('webhook', input.id)) };
     const r = await webhooksOf(ctx).update(id, input, ctx.actor);
-    return { webhook: r.webhook ? toWebhook(r.webhook) : null, userErrors: toUserErrors(r.userErrors) };
+    return { webhook: r.webhook ? toWebhook(r.webhook) : null, userErrors: inputErrors(r.userErrors) };
   }
 
   @Mutation(() => WebhookPayload, { description: 'Deletes a webhook and its deliveries; nothing more is sent to it.' })
   async deleteWebhook(@Arg('id', () => ID, { description: 'The webhook to delete.' }) rawId: string, @Ctx() ctx: Context): Promise<WebhookPayload> {
     const id = webhookLocalId('Webhook', rawId);
-    if (!id) return { webhook: null, userErrors: toUserErrors(notFound('webhook', rawId)) };
+    if (!id) return { webhook: null, userErrors: idErrors(notFound('webhook', rawId)) };
     const r = await webhooksOf(ctx).delete(id);
-    return { webhook: r.webhook ? toWebhook(r.webhook) : null, userErrors: toUserErrors(r.userErrors) };
+    return { webhook: r.webhook ? toWebhook(r.webhook) : null, userErrors: idErrors(r.userErrors) };
   }
 
   @Mutation(() => RedeliverWebhookDeliveryPayload, { description: 'Sends a delivery again (same message id, a new 24-hour retry window), in its event\'s order.' })
   async redeliverWebhookDelivery(@Arg('id', () => ID, { description: 'The delivery to send again.' }) rawId: string, @Ctx() ctx: Context): Promise<RedeliverWebhookDeliveryPayload> {
     const id = webhookLocalId('WebhookDelivery', rawId);
-    if (!id) return { delivery: null, userErrors: toUserErrors(notFound('webhook delivery', rawId)) };
+    if (!id) return { delivery: null, userErrors: idErrors(notFound('webhook delivery', rawId)) };
     const r = await webhooksOf(ctx).redeliver(id);
-    return { delivery: r.delivery ? toWebhookDelivery(r.delivery) : null, userErrors: toUserErrors(r.userErrors) };
+    return { delivery: r.delivery ? toWebhookDelivery(r.delivery) : null, userErrors: idErrors(r.userErrors) };
   }
 
   @Query(() => WebhookConnection, { description: 'Webhooks, newest first.' })

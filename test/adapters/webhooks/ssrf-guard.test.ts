@@ -119,14 +119,14 @@ describe('webhooks outside private mode', () => {
     ((await stack.gql(`mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } secret userErrors { code field message } } }`, { input: { url, events } })) as any).data.createWebhook;
 
   it('refuses at creation: http, cloud metadata, a name that resolves to 10.0.0.1, a name that does not resolve', async () => {
-    expect((await create('http://hooks.example/x')).userErrors).toEqual([{ code: 'INVALID_INPUT', field: 'url', message: 'url must be https (http only with KEYWARDEN_WEBHOOK_ALLOW_PRIVATE=true)' }]);
-    expect((await create('https://169.254.169.254/latest/meta-data/')).userErrors).toEqual([{ code: 'INVALID_INPUT', field: 'url', message: 'url refused: 169.254.169.254 is a cloud metadata address' }]);
-    expect((await create('https://[fd00:ec2::254]/')).userErrors).toMatchObject([{ field: 'url', message: expect.stringContaining('cloud metadata') }]);
+    expect((await create('http://hooks.example/x')).userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'url'], message: 'url must be https (http only with KEYWARDEN_WEBHOOK_ALLOW_PRIVATE=true)' }]);
+    expect((await create('https://169.254.169.254/latest/meta-data/')).userErrors).toEqual([{ code: 'INVALID_INPUT', field: ['input', 'url'], message: 'url refused: 169.254.169.254 is a cloud metadata address' }]);
+    expect((await create('https://[fd00:ec2::254]/')).userErrors).toMatchObject([{ field: ['input', 'url'], message: expect.stringContaining('cloud metadata') }]);
     expect((await create('https://internal.example/hook')).userErrors).toEqual([
-      { code: 'INVALID_INPUT', field: 'url', message: 'url refused: internal.example resolves to 10.0.0.1 is a private address (set KEYWARDEN_WEBHOOK_ALLOW_PRIVATE=true to allow it)' },
+      { code: 'INVALID_INPUT', field: ['input', 'url'], message: 'url refused: internal.example resolves to 10.0.0.1 is a private address (set KEYWARDEN_WEBHOOK_ALLOW_PRIVATE=true to allow it)' },
     ]);
-    expect((await create('https://nowhere.example/hook')).userErrors).toMatchObject([{ field: 'url', message: expect.stringContaining('does not resolve') }]);
-    expect((await create('https://hooks.example/hook', ['scan.completed', 'nope'])).userErrors).toMatchObject([{ field: 'events' }]);
+    expect((await create('https://nowhere.example/hook')).userErrors).toMatchObject([{ field: ['input', 'url'], message: expect.stringContaining('does not resolve') }]);
+    expect((await create('https://hooks.example/hook', ['scan.completed', 'nope'])).userErrors).toMatchObject([{ field: ['input', 'events'] }]);
     expect(await stack.prisma.webhookEndpoint.count()).toBe(0);
   });
 
