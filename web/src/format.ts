@@ -26,3 +26,9 @@ export function duration(seconds: number): string {
 export function reason(code: string): string {
   return code.toLowerCase().replace(/_/g, ' ');
 }
+
+/** An AccessKeyStatus (ACTIVE, INACTIVE, EXPIRED) as IAM and its console spell it: "Active". */
+export function keyStatus(status: string | null | undefined): string {
+  if (!status) return '—';
+  return status.charAt(0) + status.slice(1).toLowerCase();
+}

@@ -30,9 +30,10 @@ export const ACCOUNTS_RANKED = /* GraphQL */ `
   }
 `;
 
+/** FAIL findings, by account and reason (the API filters: totalCount and the pages count only those that match). */
 export const FAILING_FINDINGS = /* GraphQL */ `
-  query FailingFindings($first: Int!, $after: String, $accountIds: [String!]) {
-    findings(first: $first, after: $after, filter: { status: [FAIL], accountIds: $accountIds }, orderBy: { field: IDENTITY, direction: ASC }) {
+  query FailingFindings($first: Int!, $after: String, $accountIds: [String!], $reasons: [FindingReason!]) {
+    findings(first: $first, after: $after, filter: { status: [FAIL], accountIds: $accountIds, reasons: $reasons }, orderBy: { field: IDENTITY, direction: ASC }) {
       totalCount
       pageInfo { hasNextPage endCursor }
       nodes { id accountId userName accessKeyId reasons status firstSeenAt }
@@ -60,7 +61,7 @@ export const FINDING_DETAIL = /* GraphQL */ `
 /** The account's recent scans: the instants the finding's history is read at. */
 export const ACCOUNT_SCANS = /* GraphQL */ `
   query AccountScans($accountId: String!, $first: Int!) {
-    scans(accountId: $accountId, first: $first) {
+    scans(filter: { accountIds: [$accountId] }, first: $first) {
       nodes { id status observedAt }
     }
   }
@@ -68,13 +69,14 @@ export const ACCOUNT_SCANS = /* GraphQL */ `
 
 /**
  * The user's findings as of each instant (the API answers `asOf` from the latest completed scan at or before
- * it), one alias per instant: the history of a finding as the API keeps it.
+ * it), one alias per instant: the history of a finding as the API keeps it. Every state, NEVER_FAILED too:
+ * before it first failed, the finding may have been a PASS that never needed attention.
  */
 export function findingHistory(instants: number): string {
   const vars = Array.from({ length: instants }, (_, i) => `$at${i}: DateTime!`).join(', ');
   const fields = Array.from(
     { length: instants },
-    (_, i) => `h${i}: findings(asOf: $at${i}, first: 20, filter: { accountIds: [$accountId], userName: $userName, state: [OPEN, RESOLVED] }) {
+    (_, i) => `h${i}: findings(asOf: $at${i}, first: 20, filter: { accountIds: [$accountId], userName: $userName }) {
       nodes { id accessKeyId status state reasons lastSeenAt resolution }
     }`,
   ).join('\n');
@@ -125,17 +127,17 @@ export const DEACTIVATE_KEY = /* GraphQL */ `
 export const FAIL_REASONS = ['CREATED_AT_SETUP', 'NEVER_USED'] as const;
 
 /**
- * The enum values (and the one error code and string fields) the views compare against, as schema.graphql spells
- * them today: a change of casing is adapted here, not in the views.
+ * The enum values (and the one error code) the views compare against, as schema.graphql spells them: a change
+ * of casing is adapted here, not in the views.
  */
 export const SCAN_STATUS = { QUEUED: 'QUEUED', RUNNING: 'RUNNING', COMPLETED: 'COMPLETED', PARTIAL: 'PARTIAL', FAILED: 'FAILED', CANCELLED: 'CANCELLED' } as const;
 export const COMPLIANCE_STATUS = { FAIL: 'FAIL' } as const;
 export const TREND_INTERVAL = { DAY: 'DAY', WEEK: 'WEEK' } as const;
 export const REMEDIATION_STATUS = { DRY_RUN: 'DRY_RUN' } as const;
-/** AccessKey/FindingEvidence status strings, as IAM spells them. */
-export const KEY_STATUS = { ACTIVE: 'Active' } as const;
-/** ScanError.severity of an error that left data missing. */
-export const SCAN_ERROR_SEVERITY = { ERROR: 'error' } as const;
+/** AccessKeyStatus (FindingEvidence.accessKeyStatus, KeyState.status); format.ts's keyStatus shows it as IAM spells it. */
+export const KEY_STATUS = { ACTIVE: 'ACTIVE' } as const;
+/** ScanErrorSeverity of an error that left data missing. */
+export const SCAN_ERROR_SEVERITY = { ERROR: 'ERROR' } as const;
 /** extensions.code of a request the token's scopes do not allow. */
 export const FORBIDDEN = 'FORBIDDEN';
 
@@ -236,7 +238,8 @@ export interface ScanRow {
 }
 
 export interface RemediationResult {
-  userErrors: { code: string; field: string | null; message: string }[];
+  /** `field` is the path of the input field at fault (["input", "accessKeyId"]); null when the request as a whole is. */
+  userErrors: { code: string; field: string[] | null; message: string }[];
   action: {
     id: string;
     status: string;

@@ -73,11 +73,14 @@ export function listSize(type: GraphQLCompositeType, field: GraphQLField<unknown
 
 /**
  * Introspection answers from memory and its lists are costed by the schema's real sizes (means per type, so
- * `types { fields }` is exact). Its units weigh a fifth: the standard introspection query (GraphiQL,
- * codegen) asks `ofType` seven levels deep where real types are two or three, so its ~60,000 estimated units
- * are about 100 kB. Weighted, it costs about 12,000; aliased or nested amplifications stay refused.
+ * `types { fields }` is exact). Its units weigh a tenth: the standard introspection query (GraphiQL,
+ * codegen) asks `ofType` seven levels deep where real types are two or three, so it is estimated far above
+ * what it answers. With the contract schema (119 types): ~106,600 units for GraphiQL's query (with
+ * inputValueDeprecation) against 6,428 values, 182 kB. A fifth (21,320) went over the default maxCost (20,000)
+ * and GraphiQL could not load the schema; a tenth costs about 10,700 and leaves room for the schema to grow.
+ * Aliased or nested amplifications stay refused (30 copies of `types { ...FullType }`: over 300,000).
  */
-export const INTROSPECTION_WEIGHT = 1 / 5;
+export const INTROSPECTION_WEIGHT = 1 / 10;
 
 /** Introspection lists by the schema's real sizes (means per type: `types { fields }` is then exact). */
 export function introspectionSizes(schema: GraphQLSchema): Record<string, number> {

@@ -3,7 +3,7 @@
 // always dry run first, with a reason.
 import { ApiError, type Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
-import { age, duration, reason, when } from '../format';
+import { age, duration, keyStatus, reason, when } from '../format';
 import {
   ACCOUNT_SCANS, COMPLIANCE_STATUS, DEACTIVATE_KEY, FINDING_DETAIL, findingHistory, FORBIDDEN, KEY_STATUS, REMEDIATION_STATUS, SCAN_STATUS,
   type FindingDetail, type HistoryEntry, type RemediationResult,
@@ -34,7 +34,7 @@ export class FindingDetailView {
       const history = h('div', {}, statusLine('Loading its history…'));
       replace(
         this.body,
-        h('p', {}, h('span', { class: `badge badge-${f.status.toLowerCase()}` }, f.status), ' ', f.reasons.map(reason).join(', '), ` · ${f.state.toLowerCase()}`),
+        h('p', {}, h('span', { class: `badge badge-${f.status.toLowerCase()}` }, f.status), ' ', f.reasons.map(reason).join(', '), ` · ${reason(f.state)}`),
         h('h3', {}, 'Evidence'),
         evidence(f),
         h('h3', {}, 'History'),
@@ -66,7 +66,7 @@ export class FindingDetailView {
             h('tbody', {}, ...rows.map(({ at, entry }) => h('tr', {},
               h('th', { scope: 'row' }, h('time', { datetime: at }, when(at))),
               h('td', {}, entry?.status ?? 'not seen'),
-              h('td', {}, entry?.state.toLowerCase() ?? '—'),
+              h('td', {}, entry ? reason(entry.state) : '—'),
               h('td', {}, entry ? entry.reasons.map(reason).join(', ') : '—')))))),
       );
     } catch (err) {
@@ -106,7 +106,7 @@ export class FindingDetailView {
           replace(
             outcome,
             h('p', { class: 'plan', id: 'deactivate-plan' }, h('strong', {}, `Dry run: ${plan.action?.status ?? 'refused'}. `), plan.action?.plan ?? ''),
-            ...plan.userErrors.map((u) => statusLine(`${u.code}: ${u.message}`, 'error')),
+            ...plan.userErrors.map((u) => statusLine(userError(u), 'error')),
             ok ? h('button', {
               type: 'button', id: 'deactivate-confirm', class: 'danger',
               onclick: async (ev: Event) => {
@@ -117,8 +117,8 @@ export class FindingDetailView {
                 replace(
                   outcome,
                   statusLine(done.userErrors.length
-                    ? done.userErrors.map((u) => `${u.code}: ${u.message}`).join('; ')
-                    : `${done.action?.status}: the key is now ${after ?? 'unknown'} (reactivateAccessKey undoes it). Done: ${done.action?.plan ?? '—'}`, done.userErrors.length ? 'error' : 'info'),
+                    ? done.userErrors.map(userError).join('; ')
+                    : `${done.action?.status}: the key is now ${after ? keyStatus(after) : 'unknown'} (reactivateAccessKey undoes it). Done: ${done.action?.plan ?? '—'}`, done.userErrors.length ? 'error' : 'info'),
                 );
                 this.onChanged();
               },
@@ -137,6 +137,11 @@ export class FindingDetailView {
   }
 }
 
+/** "KEY_NOT_FOUND (input.accessKeyId): …": the input field at fault, when one is. */
+function userError(u: RemediationResult['userErrors'][number]): string {
+  return `${u.code}${u.field?.length ? ` (${u.field.join('.')})` : ''}: ${u.message}`;
+}
+
 function evidence(f: FindingDetail): HTMLElement {
   const e = f.evidence;
   const setup = e.secondsFromUserCreationToKey;
@@ -144,7 +149,7 @@ function evidence(f: FindingDetail): HTMLElement {
     ['User created', when(e.userCreatedAt)],
     ['Key created', when(e.accessKeyCreatedAt)],
     ['Key created after the user', setup == null ? '—' : `${duration(Math.abs(setup))}${Math.abs(setup) <= e.setupWindowSeconds ? ` (within the ${duration(e.setupWindowSeconds)} setup window)` : ''}`],
-    ['Key status', e.accessKeyStatus ?? '—'],
+    ['Key status', keyStatus(e.accessKeyStatus)],
     ['Key last used', e.accessKeyLastUsedAt ? `${when(e.accessKeyLastUsedAt)} (${age(e.accessKeyLastUsedAt)}${e.accessKeyLastUsedService ? `, ${e.accessKeyLastUsedService}` : ''}${e.accessKeyLastUsedRegion ? ` in ${e.accessKeyLastUsedRegion}` : ''})` : 'never'],
     ['Console password', e.passwordEnabled == null ? 'unknown' : e.passwordEnabled ? `yes, last used ${age(e.passwordLastUsedAt)}` : 'no'],
     ['Data source', `${e.dataSource}, as of ${when(e.dataSourceAsOf)} (${age(e.dataSourceAsOf)})`],

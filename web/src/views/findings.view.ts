@@ -1,5 +1,5 @@
-// Failing findings, filtered by account (the API's filter) and by reason, paged with the API's cursors.
-// FindingFilter has no reason filter: the reason filter narrows each page the API returns.
+// Failing findings, filtered by account and by reason (both the API's filter: the count and the pages are of the
+// matching findings only), paged with the API's cursors.
 import type { Gql } from '../api';
 import { h, replace, statusLine } from '../dom';
 import { age, reason, when } from '../format';
@@ -19,7 +19,7 @@ export class FindingsView {
   /** The `after` cursor of each page seen: previous pages are asked again with their own cursor. */
   private cursors: (string | null)[] = [null];
   private readonly accountSelect = h('select', { id: 'findings-account', onchange: () => this.setAccount(this.accountSelect.value || null) });
-  private readonly reasonSelect = h('select', { id: 'findings-reason', onchange: () => { this.reasonFilter = this.reasonSelect.value; void this.load(); } },
+  private readonly reasonSelect = h('select', { id: 'findings-reason', onchange: () => this.setReason(this.reasonSelect.value) },
     h('option', { value: '' }, 'Any reason'), ...FAIL_REASONS.map((r) => h('option', { value: r }, reason(r))));
   private readonly body = h('div');
   /** Only the latest request renders: a page or filter answering late is dropped. */
@@ -50,12 +50,20 @@ export class FindingsView {
     void this.load();
   }
 
+  setReason(reasonCode: string): void {
+    this.reasonFilter = reasonCode;
+    this.cursors = [null]; // another filter, another list: its first page
+    void this.load();
+  }
+
   async load(): Promise<void> {
     const after = this.cursors[this.cursors.length - 1];
     const request = ++this.latest;
     replace(this.body, statusLine('Loading findings…'));
     try {
-      const data = await this.gql<{ findings: Page }>(FAILING_FINDINGS, { first: PAGE, after, accountIds: this.accountId ? [this.accountId] : null });
+      const data = await this.gql<{ findings: Page }>(FAILING_FINDINGS, {
+        first: PAGE, after, accountIds: this.accountId ? [this.accountId] : null, reasons: this.reasonFilter ? [this.reasonFilter] : null,
+      });
       if (request === this.latest) this.render(data.findings);
     } catch (err) {
       if (request === this.latest) replace(this.body, statusLine(`Findings could not be loaded: ${(err as Error).message}`, 'error'));
@@ -63,12 +71,12 @@ export class FindingsView {
   }
 
   private render(page: Page): void {
-    const rows = this.reasonFilter ? page.nodes.filter((f) => f.reasons.includes(this.reasonFilter)) : page.nodes;
+    const rows = page.nodes;
     const pageNo = this.cursors.length;
     const pages = Math.max(1, Math.ceil(page.totalCount / PAGE));
     replace(
       this.body,
-      statusLine(`${page.totalCount} failing findings${this.accountId ? ` in ${this.accountId}` : ''}; page ${pageNo} of ${pages}${this.reasonFilter ? `, ${rows.length} of its ${page.nodes.length} with reason "${reason(this.reasonFilter)}"` : ''}.`),
+      statusLine(`${page.totalCount} failing findings${this.accountId ? ` in ${this.accountId}` : ''}${this.reasonFilter ? ` with reason "${reason(this.reasonFilter)}"` : ''}; page ${pageNo} of ${pages}.`),
       rows.length === 0 ? null : h(
         'div',
         { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Failing findings' },
