@@ -34,50 +34,59 @@ export class LabelCap {
   }
 }
 
+/**
+ * A metric of this name already in the registry, else a new one. Two copies of this module in one process (the
+ * compiled and the TypeScript one, as a test that loads dist/ beside src/ has) must share the metric, not throw
+ * prom-client's "already been registered".
+ */
+function registered<T>(name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export const httpRequestDuration = new Histogram({
+export const httpRequestDuration = registered('keywarden_http_request_duration_seconds', () => new Histogram({
   name: 'keywarden_http_request_duration_seconds',
   help: 'HTTP requests to the API, by route (a fixed set; anything else is "other"), method and status class',
   labelNames: ['route', 'method', 'status_class'] as const,
   buckets: LATENCY_BUCKETS,
-});
+}));
 
-export const graphqlRequestDuration = new Histogram({
+export const graphqlRequestDuration = registered('keywarden_graphql_request_duration_seconds', () => new Histogram({
   name: 'keywarden_graphql_request_duration_seconds',
   help: 'GraphQL requests by operation name (anonymous ones "anonymous", past the first 100 names "other"), type and outcome (ok, client_error, server_error)',
   labelNames: ['operation', 'operation_type', 'outcome'] as const,
   buckets: LATENCY_BUCKETS,
-});
+}));
 /** Operation names are chosen by callers: a client that names each request differently must not grow the scrape. */
 export const graphqlOperationNames = new LabelCap(100);
 
-export const scansTotal = new Counter({
+export const scansTotal = registered('keywarden_scans_total', () => new Counter({
   name: 'keywarden_scans_total',
   help: 'Account scans that ended, by status (COMPLETED, PARTIAL, FAILED, CANCELLED), in this process',
   labelNames: ['status'] as const,
-});
+}));
 
-export const scanDuration = new Histogram({
+export const scanDuration = registered('keywarden_scan_duration_seconds', () => new Histogram({
   name: 'keywarden_scan_duration_seconds',
   help: 'Wall time of account scans that ran in this process (collect, evaluate, store), by status',
   labelNames: ['status'] as const,
   buckets: [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
-});
+}));
 
-export const iamRequests = new Counter({
+export const iamRequests = registered('keywarden_iam_requests_total', () => new Counter({
   name: 'keywarden_iam_requests_total',
   help: 'HTTP requests sent to IAM (each retry counted), by operation and result: "OK" or the error code',
   labelNames: ['operation', 'code'] as const,
-});
+}));
 export const iamOperations = new LabelCap(60);
 export const iamErrorCodes = new LabelCap(40);
 
-export const iamThrottled = new Counter({
+export const iamThrottled = registered('keywarden_iam_throttled_total', () => new Counter({
   name: 'keywarden_iam_throttled_total',
   help: 'IAM requests refused for throttling (the SDK retries them, slowing down: adaptive retry), by operation',
   labelNames: ['operation'] as const,
-});
+}));
 
 /** What the gauges below read from the database when scraped; set by the process that has them open. */
 export interface ScrapeSources {
@@ -92,7 +101,7 @@ export function readAtScrape(given: Partial<ScrapeSources>): void {
   Object.assign(sources, given);
 }
 
-export const queueDepth = new Gauge({
+export const queueDepth = registered('keywarden_queue_jobs', () => new Gauge({
   name: 'keywarden_queue_jobs',
   help: 'Account-scan jobs in the queue, by state (queued: waiting or waiting to retry; active: running), read at scrape',
   labelNames: ['state'] as const,
@@ -107,21 +116,21 @@ export const queueDepth = new Gauge({
     this.set({ state: 'active' }, depth.active);
     queueOldestAge.set(depth.oldestQueuedSeconds);
   },
-});
+}));
 
-export const queueOldestAge = new Gauge({
+export const queueOldestAge = registered('keywarden_queue_oldest_queued_seconds', () => new Gauge({
   name: 'keywarden_queue_oldest_queued_seconds',
   help: 'Age of the oldest account-scan job waiting in the queue (0 when none), read at scrape',
   aggregator: 'max',
-});
+}));
 
-export const webhookDeliveries = new Counter({
+export const webhookDeliveries = registered('keywarden_webhook_deliveries_total', () => new Counter({
   name: 'keywarden_webhook_deliveries_total',
   help: 'Webhook delivery attempts, by outcome (delivered, failed, retried, dropped, ...: a bounded set the caller chooses)',
   labelNames: ['outcome'] as const,
-});
+}));
 
-export const findingsGauge = new Gauge({
+export const findingsGauge = registered('keywarden_findings', () => new Gauge({
   name: 'keywarden_findings',
   help: 'Current findings by status and account, read from the database at scrape: the accounts with the most failing findings by name, the rest summed as account="other"',
   labelNames: ['status', 'account'] as const,
@@ -131,7 +140,7 @@ export const findingsGauge = new Gauge({
     const rows = await sources.findings?.().catch(() => null);
     for (const r of rows ?? []) this.set({ status: r.status, account: r.account }, r.count);
   },
-});
+}));
 
 /** Records one finished scan. */
 export function observeScan(status: string, durationMs: number): void {

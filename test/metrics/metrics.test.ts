@@ -25,7 +25,9 @@ const FIXTURE: FixtureInput = {
 };
 
 // The exposition format's sample line: name, optional labels with escaped values, a float, an optional timestamp.
-const SAMPLE_LINE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\\\|\\"|\\n|[^"\\\n])*",?)*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|[+-]Inf|NaN)( -?[0-9]+)?$/;
+// Prometheus reads the value with Go's ParseFloat, which takes NaN and Inf in any case: prom-client writes `Nan`
+// (nodejs_eventloop_lag_mean_seconds before the first sample).
+const SAMPLE_LINE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\\\|\\"|\\n|[^"\\\n])*",?)*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|[+-]Inf|[Nn][Aa][Nn])( -?[0-9]+)?$/;
 
 interface Sample {
   name: string;
