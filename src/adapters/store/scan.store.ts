@@ -114,9 +114,13 @@ export class ScanStore {
     await this.prisma.scan.updateMany({ where: { id: scanId, status: 'RUNNING' }, data: { progress } });
   }
 
+  /**
+   * RUNNING → FAILED. Only a RUNNING scan: when the database connection dropped as a scan's transaction committed,
+   * the scan is stored (COMPLETED) though its writer saw an error, and must stay so.
+   */
   async failScan(scanId: string, errors: ScanError[], iamCalls: unknown, accountId: string | null, finishedAt: Date): Promise<void> {
-    await this.prisma.scan.update({
-      where: { id: scanId },
+    await this.prisma.scan.updateMany({
+      where: { id: scanId, status: 'RUNNING' },
       data: { status: 'FAILED', finishedAt, errors: errors as object[], iamCalls: iamCalls as object, accountId },
     });
   }
