@@ -191,8 +191,8 @@ async function readBench(dbUrl: string): Promise<void> {
       SELECT gen_random_uuid(), a.account_id, 'COMPLETED', 'CREDENTIAL_REPORT', t, t, t + interval '20 seconds', t,
         300 + (h % 7), 25 + (h % 5), 170, 0, h % 3, h % 2, (h % 2) * 3600, '{}'
       FROM account a CROSS JOIN generate_series(now() - interval '90 days' - interval '1 day', now() - interval '1 day', interval '6 hours') WITH ORDINALITY AS g(t, h)`);
-    // The per-day rollup (org_day) was rewritten by the insert's trigger, in its transaction.
-    await db.query('VACUUM ANALYZE scan, org_day');
+    // The rollup (org_hour) was rewritten by the insert's trigger, in its transaction.
+    await db.query('VACUUM ANALYZE scan, org_hour');
     console.log(`\norg history: ${rowCount} scan summaries (every account every 6 hours over 90 days)`);
   } finally {
     await db.end();

@@ -8,7 +8,7 @@ import { orgRollupTrendStatement, orgScanTrendStatement, orgTrendStatement, type
 import { resetDatabase, startStack, testPrisma, type Stack } from '../support/stack';
 
 /**
- * The organization-wide trend reads the per-day rollup (org_day, kept by triggers on scan); it must answer exactly
+ * The organization-wide trend reads the rollup (org_hour, kept by triggers on scan); it must answer exactly
  * as the per-scan computation it replaced (orgScanTrendStatement) on any history: scans stored out of order,
  * PARTIAL and FAILED ones, gaps, several a day, scans on bucket edges and at midnight, removed accounts, deleted or
  * re-statused rows, retention prunes.
@@ -133,7 +133,7 @@ describe('the organization trend rollup', () => {
     await new RetentionService(prisma).prune(1, t(30));
     expect(await run(prisma, orgRollupTrendStatement(t(-3, 23), t(20, 1), 'DAY'))).toEqual(before);
     await resetDatabase(prisma);
-    expect(await prisma.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM org_day')).toEqual([{ n: 0n }]);
+    expect(await prisma.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM org_hour')).toEqual([{ n: 0n }]);
   });
 
   it('every account by DAY, WEEK or MONTH reads the rollup; HOUR and named accounts read the scans', () => {
