@@ -74,7 +74,8 @@ class TransientScanFailure extends Error {
 }
 
 // Failures worth another attempt: throttling past the SDK's retries, IAM's 5xx, the network, the database.
-const TRANSIENT = /Throttl|TooManyRequests|RequestLimitExceeded|ServiceFailure|ServiceUnavailable|InternalError|TimeoutError|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|socket hang up|DatabaseUnavailable|Can't reach database|P1001|P1017|Connection terminated/i;
+// Prisma's errors carry their code (P1017) apart from the message, so its messages for a lost database are listed.
+const TRANSIENT = /Throttl|TooManyRequests|RequestLimitExceeded|ServiceFailure|ServiceUnavailable|InternalError|TimeoutError|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|socket hang up|DatabaseUnavailable|Can't reach database|P1001|P1017|Connection terminated|Server has closed the connection|Timed out fetching a new connection/i;
 const ACCOUNT_ID = /^\d{12}$/;
 export const ASSUME_ROLE_DENIED = 'ASSUME_ROLE_DENIED';
 export const INTERRUPTED = 'INTERRUPTED';
@@ -236,8 +237,13 @@ export class ScanJobsService {
       // A client per job (a role session for a member): its sockets go now, not when keep-alive times out.
       iam.client.destroy();
     }
-    log?.info({ status: summary.status, durationMs: summary.durationMs, runId }, 'account scan ended');
-    if (summary.status === 'FAILED' && isTransient(summary.errors)) throw new TransientScanFailure(`scan ${scanId}: ${summary.errors[0]?.message}`);
+    log?.info({ status: summary.status, durationMs: summary.durationMs, runId, ...(summary.status === 'FAILED' ? { error: summary.errors[0] } : {}) }, 'account scan ended');
+    if (summary.status === 'FAILED' && isTransient(summary.errors)) {
+      // The scan may have failed because the database went away, and then could not be marked: mark it once the
+      // database answers, so it is not left RUNNING, before the queue is told to run the job again.
+      await this.markFailedWhenReachable(scanId, accountId, summary.errors[0]!, log);
+      throw new TransientScanFailure(`scan ${scanId}: ${summary.errors[0]?.message}`);
+    }
     if (this.deps.retention) await afterScan(summary, this.deps.retention.service, this.deps.retention.days);
     return summary;
   }
@@ -272,6 +278,22 @@ export class ScanJobsService {
       // Only the call that failed it writes scan.failed: a scan already ended is left as it is.
       if (count === 1) await appendChanges(tx, [scanFailedChange(scanId, accountId, errors.length, finishedAt)]);
     });
+  }
+
+  /**
+   * Records a failed scan's error on its row (if still QUEUED or RUNNING), retrying while the database is away, for
+   * up to about a minute; past that, the sweep (reconcileInterrupted) or the job's next attempt marks it.
+   */
+  private async markFailedWhenReachable(scanId: string, accountId: string, error: ScanError, log?: Logger): Promise<void> {
+    for (const delay of [0, 250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 30_000]) {
+      await new Promise((r) => setTimeout(r, delay));
+      try {
+        await this.fail(scanId, accountId, error.code, error.message);
+        return;
+      } catch (err) {
+        log?.warn({ err: errorMessage(err) }, 'cannot mark the failed scan yet: the database is not answering');
+      }
+    }
   }
 
   /**

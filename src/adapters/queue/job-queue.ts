@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { settleJobOutcomes } from './job-outcome';
 
 /** One account's scan, as the queue carries it. The scan row (QUEUED) exists before the job is sent. */
 export interface AccountScanJob {
@@ -63,6 +64,7 @@ export class JobQueue {
   ) {}
 
   static async open(options: JobQueueOptions): Promise<JobQueue> {
+    settleJobOutcomes();
     const boss = new PgBoss({
       connectionString: options.url,
       application_name: 'keywarden-queue',

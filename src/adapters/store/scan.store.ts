@@ -115,15 +115,18 @@ export class ScanStore {
     await this.prisma.scan.updateMany({ where: { id: scanId, status: 'RUNNING' }, data: { progress } });
   }
 
-  /** FAILED, with its scan.failed event in the same transaction (once per scan, however often it is failed). */
+  /**
+   * RUNNING → FAILED, with its scan.failed event in the same transaction. Only a RUNNING scan: when the database
+   * connection dropped as a scan's transaction committed, the scan is stored (COMPLETED) though its writer saw an
+   * error, and must stay so; a scan already FAILED keeps its one event.
+   */
   async failScan(scanId: string, errors: ScanError[], iamCalls: unknown, accountId: string | null, finishedAt: Date): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const [before] = await tx.$queryRawUnsafe<{ status: string }[]>('SELECT status::text FROM scan WHERE id = $1::uuid FOR UPDATE', scanId);
-      await tx.scan.update({
-        where: { id: scanId },
+      const { count } = await tx.scan.updateMany({
+        where: { id: scanId, status: 'RUNNING' },
         data: { status: 'FAILED', finishedAt, errors: errors as object[], iamCalls: iamCalls as object, accountId },
       });
-      if (before && before.status !== 'FAILED' && accountId) await appendChanges(tx, [scanFailedChange(scanId, accountId, errors.length, finishedAt)]);
+      if (count === 1 && accountId) await appendChanges(tx, [scanFailedChange(scanId, accountId, errors.length, finishedAt)]);
     });
   }
 
