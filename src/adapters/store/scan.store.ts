@@ -157,6 +157,15 @@ export class ScanStore {
         }
         const plan = await planChanges(tx as unknown as PrismaClient, s);
         await applyPlan(tx as unknown as PrismaClient, s, plan);
+        // The change log, in this transaction: a scan rolled back leaves no event, a committed one never loses one.
+        await appendFindingChanges(tx, { accountId: inventory.accountId, scanId: s.scanId, at }, plan.events);
+        await appendChanges(tx, [{
+          accountId: inventory.accountId, type: 'scan.completed', occurredAt: at, scanId: s.scanId,
+          payload: { status: s.status, counts: plan.counts, opened: plan.opened, resolved: plan.resolved, observedAt: at.toISOString(), errors: inventory.errors.length },
+        }]);
+        // Last: the row's update fires the organization rollup's trigger (migration 20261130000000), which takes one
+        // lock for every account until commit. Taken here, it is held for this statement and the commit only, not
+        // while this account's versions and events are written.
         await tx.scan.update({
           where: { id: s.scanId },
           data: {
@@ -181,12 +190,6 @@ export class ScanStore {
             iamCalls: s.iamCalls as object,
           },
         });
-        // The change log, in this transaction: a scan rolled back leaves no event, a committed one never loses one.
-        await appendFindingChanges(tx, { accountId: inventory.accountId, scanId: s.scanId, at }, plan.events);
-        await appendChanges(tx, [{
-          accountId: inventory.accountId, type: 'scan.completed', occurredAt: at, scanId: s.scanId,
-          payload: { status: s.status, counts: plan.counts, opened: plan.opened, resolved: plan.resolved, observedAt: at.toISOString(), errors: inventory.errors.length },
-        }]);
         return { counts: plan.counts, opened: plan.opened, resolved: plan.resolved, versionsWritten: plan.versionsWritten };
       },
       // A first scan of a 10,000-user account writes tens of thousands of rows: far beyond Prisma's 5 s default.
