@@ -65,6 +65,8 @@ const ConfigSchema = z.object({
   scanTimeoutSeconds: intFromEnv(5, 24 * 3600).default(3600),
   /** First wait before a failed account scan runs again (throttling, network, database); doubled each time, 3 retries. */
   scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
+  /** IAM is global: the region exported findings are filed under (ASFF Region and ProductArn, OCSF cloud.region), us-east-1 where IAM lives. */
+  exportRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').default('us-east-1'),
 });
 
 function validCron(cron: string): boolean {
@@ -116,6 +118,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   scanRetryDelaySeconds: 'KEYWARDEN_SCAN_RETRY_DELAY_SECONDS',
   memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
   externalId: 'KEYWARDEN_EXTERNAL_ID',
+  exportRegion: 'KEYWARDEN_EXPORT_REGION',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

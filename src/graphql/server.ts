@@ -20,7 +20,10 @@ import { DEFAULT_CONTROL_SETTINGS } from '../controls/no-access-keys-at-setup/co
 import { DEFAULT_RECENT_USE_DAYS } from '../domain/remediation';
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from '../services/errors';
+import { DEFAULT_EXPORT_REGION } from '../services/exports/export-record';
+import { ExportsService } from '../services/exports/exports.service';
 import { isStorableText } from '../services/page';
+import { exportFindingsRoute } from '../http/exports.route';
 import { interruptRunningScans } from '../services/scan.service';
 import { clientMessage } from './common/client-message';
 import { ErrorCode } from './common/errors';
@@ -65,6 +68,8 @@ export interface ServerOptions {
   remediation?: Partial<RemediationSetup>;
   /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
   scans?: ScanSetup | null;
+  /** GET /exports/findings: the region findings are filed under (KEYWARDEN_EXPORT_REGION) and the keyset page size. */
+  exports?: { region?: string; pageSize?: number };
 }
 
 export interface RunningServer {
@@ -84,7 +89,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {} }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const schema = await keywardenSchema();
   const app = express();
@@ -161,44 +166,48 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
+  // One authentication and one rate-limit bucket per token for every authenticated route.
+  const authenticate = async (req: express.Request, res: express.Response, next: express.NextFunction) => {
+    let principal: Principal | null;
+    try {
+      principal = await authenticator.authenticate(req.headers.authorization);
+    } catch (err) {
+      // The token could not be checked (its store is unreachable): a 401 would tell a valid caller to
+      // re-authenticate, when it should retry.
+      const id = requestId();
+      logger.error({ requestId: id, err, status: 503 }, 'token could not be checked');
+      res.status(503).setHeader('retry-after', '5').json({
+        errors: [{ message: `the token could not be checked right now; retry shortly (request ${id})`, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId: id } }],
+      });
+      return;
+    }
+    if (!principal) {
+      logger.info({ requestId: requestId(), status: 401, path: req.path }, 'unauthenticated request refused');
+      res.status(401).setHeader('www-authenticate', 'Bearer').json({
+        errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+      return;
+    }
+    res.locals.principal = principal;
+    next();
+  };
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: limits.ratePerMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    // Kind-prefixed: a JWT's sub is whatever its issuer wrote, and must not name another caller's bucket.
+    keyGenerator: (_req, res) => callerKey(res.locals.principal as Principal),
+    handler: (_req, res, _next, options) => {
+      res.status(429).json({ errors: [{ message: `rate limit: at most ${limits.ratePerMinute} requests a minute per token`, extensions: { code: 'RATE_LIMITED' } }] });
+      logger.warn({ requestId: requestId(), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
+    },
+  });
+  app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestId));
   app.use(
     '/graphql',
-    async (req, res, next) => {
-      let principal: Principal | null;
-      try {
-        principal = await authenticator.authenticate(req.headers.authorization);
-      } catch (err) {
-        // The token could not be checked (its store is unreachable): a 401 would tell a valid caller to
-        // re-authenticate, when it should retry.
-        const id = requestId();
-        logger.error({ requestId: id, err, status: 503 }, 'token could not be checked');
-        res.status(503).setHeader('retry-after', '5').json({
-          errors: [{ message: `the token could not be checked right now; retry shortly (request ${id})`, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId: id } }],
-        });
-        return;
-      }
-      if (!principal) {
-        logger.info({ requestId: requestId(), status: 401, path: req.path }, 'unauthenticated request refused');
-        res.status(401).setHeader('www-authenticate', 'Bearer').json({
-          errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
-        });
-        return;
-      }
-      res.locals.principal = principal;
-      next();
-    },
-    rateLimit({
-      windowMs: 60_000,
-      limit: limits.ratePerMinute,
-      standardHeaders: 'draft-7',
-      legacyHeaders: false,
-      // Kind-prefixed: a JWT's sub is whatever its issuer wrote, and must not name another caller's bucket.
-      keyGenerator: (_req, res) => callerKey(res.locals.principal as Principal),
-      handler: (_req, res, _next, options) => {
-        res.status(429).json({ errors: [{ message: `rate limit: at most ${limits.ratePerMinute} requests a minute per token`, extensions: { code: 'RATE_LIMITED' } }] });
-        logger.warn({ requestId: requestId(), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
-      },
-    }),
+    authenticate,
+    limiter,
     express.json({ limit: limits.maxBodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ res }) => {

@@ -13,6 +13,8 @@ export interface FindingView {
   reasons: FindingReason[];
   userName: string;
   userArn: string;
+  /** IAM's user id; null for the root account and for findings stored before identities followed it. */
+  userId: string | null;
   accessKeyId: string | null;
   accountId: string;
   evidence: FindingEvidence;
@@ -47,6 +49,13 @@ export type FindingOrderField = 'IDENTITY' | 'FIRST_SEEN_AT' | 'LAST_SEEN_AT' | 
 export interface FindingOrder {
   field: FindingOrderField;
   direction: 'ASC' | 'DESC';
+}
+
+/** The accounts, instants and filters one export reads. */
+export interface ExportScope {
+  instants: AccountInstant[];
+  mode: 'current' | 'asOf';
+  query: FindingQuery;
 }
 
 const DEFAULT_ORDER: FindingOrder = { field: 'IDENTITY', direction: 'ASC' };
@@ -108,6 +117,24 @@ export class FindingsService {
       totalCount: Number(count),
       cursorOf: (f) => encodeCursor([sortCursorValue(rows, f), f.identity]),
     };
+  }
+
+  /** What an export reads: the scans answering each account (resolved once, so every page describes the same ones). */
+  async exportScope(query: FindingQuery, asOf?: Date | null): Promise<ExportScope> {
+    const instants = await resolveInstants(this.prisma, accountScope(query.accountId, query.accountIds), asOf);
+    return { instants, mode: asOf ? 'asOf' : 'current', query };
+  }
+
+  /**
+   * One page of an export: up to `size` findings after `afterIdentity`, in identity order (the unique index), with
+   * the same filters and columns as `list` and without its count. Keyset: the last page costs what the first does.
+   */
+  async exportPage(scope: ExportScope, size: number, afterIdentity: string | null): Promise<{ nodes: FindingView[]; hasNextPage: boolean }> {
+    const after = afterIdentity === null ? undefined : encodeCursor(['', afterIdentity]);
+    const { sql, params } = exportPageStatement(scope, size, after);
+    const [{ page }] = await this.prisma.$queryRawUnsafe<{ page: string }[]>(sql, ...params);
+    const rows = (JSON.parse(page) as JsonFindingRow[]).map(fromJsonRow);
+    return { nodes: rows.slice(0, size).map(toView), hasNextPage: rows.length > size };
   }
 
   async byIds(ids: readonly string[]): Promise<(FindingView | null)[]> {
@@ -198,6 +225,29 @@ export function findingsPageStatements(
   };
 }
 
+/**
+ * An export page as one JSON text: the findings page's rows statement, aggregated. Prisma's raw queries convert
+ * every value of every row (about 0.1 ms a row); one text value and JSON.parse cost a fraction of that.
+ */
+export function exportPageStatement(scope: ExportScope, size: number, after: string | undefined): Statement {
+  const { sql, params } = findingsPageStatements(scope.instants, scope.query, size, after, scope.mode, DEFAULT_ORDER).rows;
+  return { sql: `SELECT COALESCE(json_agg(p ORDER BY p.identity), '[]')::text AS page FROM (${sql}) p`, params };
+}
+
+type JsonFindingRow = Omit<FindingSqlRow, 'first_seen_at' | 'last_seen_at' | 'resolved_at' | 'sort_value'> & {
+  first_seen_at: string;
+  last_seen_at: string;
+  resolved_at: string | null;
+};
+
+const fromJsonRow = (r: JsonFindingRow): FindingSqlRow => ({
+  ...r,
+  first_seen_at: new Date(r.first_seen_at),
+  last_seen_at: new Date(r.last_seen_at),
+  resolved_at: r.resolved_at === null ? null : new Date(r.resolved_at),
+  sort_value: null,
+});
+
 /** The findings each user had at its instant. */
 export function findingsForUsersStatement(users: readonly UserInstant[]): Statement {
   return {
@@ -250,6 +300,7 @@ function toView(r: FindingSqlRow): FindingView {
     reasons: r.reasons as FindingReason[],
     userName: r.user_name,
     userArn: r.user_arn,
+    userId: r.user_id,
     accessKeyId: r.access_key_id,
     accountId: r.account_id,
     evidence: reviveEvidence(r.evidence),
