@@ -7,7 +7,7 @@ import { createIamClient, type CountingIamClient } from './adapters/iam/iam-clie
 import { validateAccountInput, type AccountInputError } from './domain/accounts';
 import { AccountGuard } from './services/account-guard';
 import { AccountsService, type AccountRecord } from './services/accounts.service';
-import { createScanService, formatPruneResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
+import { createScanService, createSecurityHubPush, formatPruneResult, formatPushResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
@@ -307,6 +307,36 @@ program
     await sandbox.close();
   });
 
+program
+  .command('securityhub')
+  .description('AWS Security Hub (KEYWARDEN_SECURITYHUB_REGION): push findings now')
+  .command('push')
+  .description('import into Security Hub what changed since the last push of each account (--all: every current finding)')
+  .option('--account <id...>', 'only these accounts (default: every account with findings)')
+  .option('--all', 'send every current finding, not only the changes')
+  .action(async (opts: { account?: string[]; all?: boolean }) => {
+    const config = loadConfig();
+    if (!config.securityHubRegion) throw new CliError('KEYWARDEN_SECURITYHUB_REGION is not set: set it to the region Security Hub runs in');
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    try {
+      const aws = awsAccess(config);
+      const push = createSecurityHubPush(config, db.prisma, aws, new AccountsService(db.prisma, aws), log)!;
+      let failed = 0;
+      for (const accountId of opts.account ?? (await push.accountsWithFindings())) {
+        try {
+          console.log(formatPushResult(await push.push(accountId, { all: opts.all === true })));
+        } catch (err) {
+          failed += 1;
+          console.error(`account ${accountId}: push failed (nothing moved; the next push sends it again): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  });
+
 const exportCommand = program.command('export').description('write findings in a standard format, streamed (GET /exports/findings does the same over HTTP)');
 exportCommand
   .command('findings')
@@ -528,7 +558,7 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
     client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials }),
     // The sandbox speaks IAM, STS and Organizations on one port, as AWS_ENDPOINT_URL_* would point the SDK.
     aws: new AwsAccess({
-      region: 'us-east-1', endpoints: { iam: sandbox.url, sts: sandbox.url, organizations: sandbox.url }, credentials, baseIdentity: 'STS',
+      region: 'us-east-1', endpoints: { iam: sandbox.url, sts: sandbox.url, organizations: sandbox.url, securityhub: sandbox.url }, credentials, baseIdentity: 'STS',
       memberRoleName: organization?.memberRoleName ?? config.memberRoleName, externalId: config.externalId,
     }),
     organization: organization !== null,
@@ -539,7 +569,12 @@ async function connectIam({ fixture, sandboxFixture }: IamTarget, config: Config
 
 /** The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced). */
 function openFleet(config: Config, db: { prisma: PrismaClient; url: string }, aws: AwsAccess, log: Logger): Promise<ScanFleet> {
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log });
+  const accounts = new AccountsService(db.prisma, aws);
+  const push = createSecurityHubPush(config, db.prisma, aws, accounts, log);
+  return openScanFleet({
+    url: db.url, prisma: db.prisma, accounts, scanRequest: scanRequest(config), config, logger: log,
+    securityHub: push ? { push, catchUp: config.securityHubCatchUp } : null,
+  });
 }
 
 const ENDED = new Set(['COMPLETED', 'PARTIAL', 'FAILED', 'CANCELLED']);

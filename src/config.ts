@@ -67,6 +67,16 @@ const ConfigSchema = z.object({
   scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
   /** IAM is global: the region exported findings are filed under (ASFF Region and ProductArn, OCSF cloud.region), us-east-1 where IAM lives. */
   exportRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').default('us-east-1'),
+  /**
+   * Set: findings are pushed to AWS Security Hub in this region after each scan (README, "Security Hub"). Unset:
+   * nothing is pushed. Findings are filed under this region (ASFF Region and ProductArn), whatever KEYWARDEN_EXPORT_REGION says.
+   */
+  securityHubRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').optional(),
+  /** The catch-up push of every account (a push that failed is retried by it at the latest): a cron in UTC, or `off`. */
+  securityHubCatchUp: z
+    .string()
+    .default('*/15 * * * *')
+    .refine((v) => v === 'off' || validCron(v), 'not a cron expression (five fields, UTC: minute hour day month weekday), nor "off"'),
 });
 
 function validCron(cron: string): boolean {
@@ -119,6 +129,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
   externalId: 'KEYWARDEN_EXTERNAL_ID',
   exportRegion: 'KEYWARDEN_EXPORT_REGION',
+  securityHubRegion: 'KEYWARDEN_SECURITYHUB_REGION',
+  securityHubCatchUp: 'KEYWARDEN_SECURITYHUB_CATCH_UP',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

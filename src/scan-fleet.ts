@@ -6,6 +6,7 @@ import type { ScanSetup } from './graphql/context';
 import { RetentionService } from './services/retention.service';
 import { ScanJobsService, type ScanAccounts } from './services/scan-jobs.service';
 import type { ScanRequest } from './services/scan.service';
+import type { SecurityHubPushService } from './services/securityhub/securityhub-push.service';
 
 /** The queue, the scan jobs on it, and (once started) this process's worker. */
 export interface ScanFleet {
@@ -31,6 +32,8 @@ export interface ScanFleetOptions {
   pollingIntervalSeconds?: number;
   retryDelaySeconds?: number;
   now?: () => Date;
+  /** KEYWARDEN_SECURITYHUB_REGION set: each stored scan enqueues a push of its account, and the catch-up runs on `catchUp`. */
+  securityHub?: { push: SecurityHubPushService; catchUp: string | 'off' } | null;
 }
 
 export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFleet> {
@@ -53,6 +56,8 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
   });
   const cron = config.scanSchedule === 'off' ? null : config.scanSchedule;
   await queue.setSchedule(cron);
+  const catchUp = options.securityHub && options.securityHub.catchUp !== 'off' ? options.securityHub.catchUp : null;
+  await queue.setSecurityHubCatchUp(catchUp);
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = async () => {
     const interrupted = await jobs.reconcileInterrupted().catch(() => 0);
@@ -68,8 +73,31 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
       sweeper = setInterval(() => void sweep(), Math.min(30, Math.max(1, config.scanTimeoutSeconds / 2)) * 1000);
       sweeper.unref();
       await queue.workAccountScans(concurrency, async (job) => {
-        await jobs.runJob(job);
+        const summary = await jobs.runJob(job);
+        // A stored scan (not FAILED) has changes to push. Enqueueing can fail: the catch-up covers it, and the scan stands.
+        if (options.securityHub && summary && summary.status !== 'FAILED') {
+          await queue
+            .enqueueSecurityHubPush({ accountId: job.data.accountId, reason: `scan ${summary.scanId}` })
+            .catch((err) => logger.warn({ err: String(err), accountId: job.data.accountId }, 'security hub push not enqueued; the catch-up will send it'));
+        }
       });
+      if (options.securityHub) {
+        const { push } = options.securityHub;
+        await queue.workSecurityHubPushes(
+          async (job) => {
+            try {
+              await push.push(job.data.accountId);
+            } catch (err) {
+              // Thrown again: pg-boss retries it with backoff. The cursor did not move, so nothing is lost.
+              logger.warn({ accountId: job.data.accountId, reason: job.data.reason, err: String(err) }, 'security hub push failed; retried later');
+              throw err;
+            }
+          },
+          async () => {
+            for (const accountId of await push.accountsWithFindings()) await queue.enqueueSecurityHubPush({ accountId, reason: 'catch-up' });
+          },
+        );
+      }
       await queue.workOrgScans(async (job) => {
         // The schedule's run: the organization's accounts first (new, suspended, left), then every scannable one.
         if (options.accounts.sync) await options.accounts.sync();

@@ -39,6 +39,7 @@ import {
 } from './organizations-api';
 import { CredentialsRefused, requestCredentials, type SandboxCaller, type SandboxSession } from './sessions';
 import type { SandboxState } from './state';
+import { batchImportFindings, getFindings, SECURITYHUB_ROUTES, SecurityHubError, securityHubFaultError, SecurityHubState } from './securityhub-api';
 import { assumeRoleRecord, handleStsAction, isStsOperation, roleArnAccount, STS_API_VERSION, StsError, stsCredentialsError, stsFaultError } from './sts-api';
 import { errorXml, STS_XML_NAMESPACE, successXml } from './xml';
 
@@ -88,6 +89,11 @@ export interface IamSandbox {
   assumeRoleCalls(): AssumeRoleRecord[];
   /** Every temporary credential issued since the fixture was loaded, expired ones included. */
   sessions(): SandboxSession[];
+  /**
+   * An account's Security Hub (default: the default account's): its imported findings by Id, and refusals to
+   * inject. Kept across replaceFixture; created on first use.
+   */
+  securityHub(accountId?: string): SecurityHubState;
   /** Replaces the fault rules (validated) and resets their `times` counters. */
   setFaults(rules: readonly FaultRuleInput[]): void;
   getFaults(): FaultRule[];
@@ -287,6 +293,49 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     }
   }
 
+  // ---------------------------------------------------------------- Security Hub (restJson1)
+
+  const securityHubs = new Map<string, SecurityHubState>();
+  const securityHubOf = (accountId: string): SecurityHubState => {
+    let state = securityHubs.get(accountId);
+    if (!state) securityHubs.set(accountId, (state = new SecurityHubState()));
+    return state;
+  };
+
+  async function handleSecurityHub(req: IncomingMessage, res: ServerResponse, url: URL, op: string): Promise<void> {
+    const requestId = randomUUID();
+    let accountId: string | undefined;
+    const reply = (status: number, value: unknown, ok: boolean, headers: Record<string, string> = {}): void => {
+      counters.record(accountId, op, ok);
+      send(res, status, 'application/json', JSON.stringify(value), { 'x-amzn-RequestId': requestId, ...headers });
+    };
+    try {
+      const body = await readBody(req);
+      let caller: SandboxCaller;
+      try {
+        caller = resolveCaller(req, url.searchParams);
+      } catch (e) {
+        if (e instanceof CredentialsRefused) throw new SecurityHubError('InvalidAccessException', `The security token included in the request is invalid (${e.problem})`);
+        throw e;
+      }
+      accountId = caller.accountId;
+      let input: Record<string, unknown>;
+      try {
+        input = body.trim() === '' ? {} : JSON.parse(body);
+      } catch {
+        throw new SecurityHubError('InvalidInputException', 'the request body is not JSON');
+      }
+      const decision = backend.faults.evaluate({ service: 'securityhub', operation: op, accountId }, securityHubFaultError);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.error) throw decision.error;
+      const state = securityHubOf(caller.accountId);
+      reply(200, op === 'BatchImportFindings' ? batchImportFindings(input, caller.accountId, state, now()) : getFindings(input, state), true);
+    } catch (e) {
+      const err = e instanceof SecurityHubError ? e : new SecurityHubError('InternalException', e instanceof Error ? e.message : String(e));
+      reply(err.status, err.toJSON(), false, { 'x-amzn-ErrorType': err.code });
+    }
+  }
+
   function resetCalls(): void {
     counters.reset();
     backend.assumeRoleLog.length = 0;
@@ -296,6 +345,8 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
       if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls });
+      const securityHubOp = req.method === 'POST' ? SECURITYHUB_ROUTES[url.pathname] : undefined;
+      if (securityHubOp) return handleSecurityHub(req, res, url, securityHubOp);
       const target = req.headers['x-amz-target'];
       if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);
       if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleQuery(req, res, url);
@@ -336,6 +387,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     resetCalls,
     assumeRoleCalls: () => backend.assumeRoleLog.map((r) => ({ ...r })),
     sessions: () => backend.sessions.all(),
+    securityHub: (accountId) => securityHubOf(accountId ?? backend.defaultAccountId),
     setFaults,
     getFaults: () => backend.getFaults(),
     invalidateCredentialReport: () => backend.state(backend.defaultAccountId).invalidateCredentialReport(),
