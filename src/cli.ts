@@ -282,7 +282,7 @@ accounts
 
 program
   .command('sandbox')
-  .description('run the built-in sandbox alone (for integrators): IAM, STS and Organizations on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS)')
+  .description('run the built-in sandbox alone (for integrators): IAM, STS, Organizations and Security Hub on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS, _SECURITYHUB)')
   .option('--port <port>', 'port to listen on', '4566')
   .option('--fixture <file>', 'account or organization fixture (default: the sample account)')
   .option('--organization', 'serve the sample organization of three accounts instead of the sample account')

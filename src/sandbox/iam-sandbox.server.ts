@@ -1,6 +1,7 @@
 /**
- * The sandbox's HTTP server: IAM (awsQuery, 2010-05-08), STS (awsQuery, 2011-06-15) and Organizations
- * (awsJson1_1) on one port, routed per request, closely enough that the real SDK clients cannot tell.
+ * The sandbox's HTTP server: IAM (awsQuery, 2010-05-08), STS (awsQuery, 2011-06-15), Organizations
+ * (awsJson1_1) and Security Hub (restJson1, POST /findings/import and /findings: securityhub-api.ts) on one port,
+ * routed per request, closely enough that the real SDK clients cannot tell.
  *
  * - SigV4 signatures are not verified, but an Authorization header (or presigned X-Amz-Signature) is required,
  *   and its access key id decides the account: temporary keys from AssumeRole act in the role's account,
@@ -344,13 +345,13 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
-      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls });
+      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls, securityHubFindings: (id) => securityHubOf(id).list() });
       const securityHubOp = req.method === 'POST' ? SECURITYHUB_ROUTES[url.pathname] : undefined;
       if (securityHubOp) return handleSecurityHub(req, res, url, securityHubOp);
       const target = req.headers['x-amz-target'];
       if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);
       if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleQuery(req, res, url);
-      sendJson(res, 404, { error: 'not found: the IAM, STS and Organizations APIs are served at POST /' });
+      sendJson(res, 404, { error: 'not found: the IAM, STS and Organizations APIs are served at POST /, Security Hub at POST /findings/import and /findings' });
     };
     run().catch((e: unknown) => {
       if (e instanceof HttpError) sendJson(res, e.status, { error: e.message });
