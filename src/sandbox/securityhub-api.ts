@@ -156,6 +156,8 @@ export function batchImportFindings(input: Record<string, unknown>, callerAccoun
       continue;
     }
     const previous = state.findings.get(id);
+    // As Security Hub does: an update whose UpdatedAt is older than the stored one is accepted and ignored.
+    if (previous && Date.parse(String(f['UpdatedAt'])) < Date.parse(String(previous.finding['UpdatedAt']))) continue;
     state.findings.set(id, { finding: structuredClone(f), createdAt: previous?.createdAt ?? now, updatedAt: now, imports: (previous?.imports ?? 0) + 1 });
   }
   return { FailedCount: failed.length, SuccessCount: findings.length - failed.length, FailedFindings: failed };
