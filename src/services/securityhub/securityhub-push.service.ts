@@ -77,9 +77,12 @@ export class SecurityHubPushService {
       const everything = all || changes.expired;
       const views = everything ? await this.currentFindings(accountId) : await this.changedFindings(accountId, changes.findingIds);
       const result = await this.importAll(accountId, views);
+      // Compare-and-set: a push that ran beside this one (`keywarden securityhub push` while a worker pushes) and moved
+      // the cursor first keeps its position; this one's imports stand, and it does not move the cursor back.
       await prisma.$executeRawUnsafe(
-        `UPDATE securityhub_push SET cursor = $2, pushed_at = now(), last_error = NULL, imported_total = imported_total + $3 WHERE account_id = $1`,
-        accountId, changes.endCursor, result.imported,
+        `UPDATE securityhub_push SET cursor = CASE WHEN cursor IS NOT DISTINCT FROM $4 THEN $2 ELSE cursor END,
+           pushed_at = now(), last_error = NULL, imported_total = imported_total + $3 WHERE account_id = $1`,
+        accountId, changes.endCursor, result.imported, state?.cursor ?? null,
       );
       const out = { accountId, ...result, everything };
       this.deps.logger?.info({ accountId, imported: out.imported, failed: out.failed.length, requests: out.requests, everything }, 'security hub push done');
