@@ -34,8 +34,8 @@ export const ORGANIZATIONS_OPERATIONS = [
 ] as const;
 export type OrganizationsOperation = (typeof ORGANIZATIONS_OPERATIONS)[number];
 
-/** The Security Hub operations the sandbox implements (REST-JSON, POST /findings/import and /findings). */
-export const SECURITYHUB_OPERATIONS = ['BatchImportFindings', 'GetFindings'] as const;
+/** The Security Hub operations the sandbox implements (REST-JSON: POST /findings/import, PATCH /findings/batchupdate, POST /findings). */
+export const SECURITYHUB_OPERATIONS = ['BatchImportFindings', 'BatchUpdateFindings', 'GetFindings'] as const;
 export type SecurityHubOperation = (typeof SECURITYHUB_OPERATIONS)[number];
 
 export type SandboxService = 'iam' | 'sts' | 'organizations' | 'securityhub';

@@ -40,7 +40,7 @@ import {
 } from './organizations-api';
 import { CredentialsRefused, requestCredentials, type SandboxCaller, type SandboxSession } from './sessions';
 import type { SandboxState } from './state';
-import { batchImportFindings, getFindings, SECURITYHUB_ROUTES, SecurityHubError, securityHubFaultError, SecurityHubState } from './securityhub-api';
+import { batchImportFindings, batchUpdateFindings, getFindings, SECURITYHUB_ROUTES, SecurityHubError, securityHubFaultError, SecurityHubState } from './securityhub-api';
 import { assumeRoleRecord, handleStsAction, isStsOperation, roleArnAccount, STS_API_VERSION, StsError, stsCredentialsError, stsFaultError } from './sts-api';
 import { errorXml, STS_XML_NAMESPACE, successXml } from './xml';
 
@@ -330,7 +330,15 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (decision.error) throw decision.error;
       const state = securityHubOf(caller.accountId);
-      reply(200, op === 'BatchImportFindings' ? batchImportFindings(input, caller.accountId, state, now()) : getFindings(input, state), true);
+      reply(
+        200,
+        op === 'BatchImportFindings'
+          ? batchImportFindings(input, caller.accountId, state, now())
+          : op === 'BatchUpdateFindings'
+            ? batchUpdateFindings(input, caller.accountId, state)
+            : getFindings(input, state),
+        true,
+      );
     } catch (e) {
       const err = e instanceof SecurityHubError ? e : new SecurityHubError('InternalException', e instanceof Error ? e.message : String(e));
       reply(err.status, err.toJSON(), false, { 'x-amzn-ErrorType': err.code });
@@ -346,7 +354,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
       if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls, securityHubFindings: (id) => securityHubOf(id).list() });
-      const securityHubOp = req.method === 'POST' ? SECURITYHUB_ROUTES[url.pathname] : undefined;
+      const securityHubOp = SECURITYHUB_ROUTES[`${req.method} ${url.pathname}`];
       if (securityHubOp) return handleSecurityHub(req, res, url, securityHubOp);
       const target = req.headers['x-amz-target'];
       if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);

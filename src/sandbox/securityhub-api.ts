@@ -15,10 +15,11 @@ import { SECURITYHUB_OPERATIONS, type SecurityHubOperation } from './faults';
 
 export { SECURITYHUB_OPERATIONS, type SecurityHubOperation };
 
-/** The routes of the REST-JSON protocol: the SDK POSTs these paths. */
+/** The routes of the REST-JSON protocol, by `METHOD path`, as the SDK sends them. */
 export const SECURITYHUB_ROUTES: Readonly<Record<string, SecurityHubOperation>> = {
-  '/findings/import': 'BatchImportFindings',
-  '/findings': 'GetFindings',
+  'POST /findings/import': 'BatchImportFindings',
+  'PATCH /findings/batchupdate': 'BatchUpdateFindings',
+  'POST /findings': 'GetFindings',
 };
 
 const MAX_IMPORT = 100;
@@ -158,9 +159,50 @@ export function batchImportFindings(input: Record<string, unknown>, callerAccoun
     const previous = state.findings.get(id);
     // As Security Hub does: an update whose UpdatedAt is older than the stored one is accepted and ignored.
     if (previous && Date.parse(String(f['UpdatedAt'])) < Date.parse(String(previous.finding['UpdatedAt']))) continue;
-    state.findings.set(id, { finding: structuredClone(f), createdAt: previous?.createdAt ?? now, updatedAt: now, imports: (previous?.imports ?? 0) + 1 });
+    const stored = structuredClone(f);
+    if (previous) stored['Workflow'] = { Status: workflowAfterImport(previous.finding, f) };
+    state.findings.set(id, { finding: stored, createdAt: previous?.createdAt ?? now, updatedAt: now, imports: (previous?.imports ?? 0) + 1 });
   }
   return { FailedCount: failed.length, SuccessCount: findings.length - failed.length, FailedFindings: failed };
+}
+
+/**
+ * Workflow belongs to the customer once a finding exists: a provider's BatchImportFindings cannot change it, only
+ * BatchUpdateFindings can. Security Hub moves it itself: NEW or NOTIFIED becomes RESOLVED when the record is
+ * archived or the check passes; NOTIFIED or RESOLVED becomes NEW when an archived record is active again or a
+ * passed check fails again (AWS Security Hub User Guide, "Workflow.Status").
+ */
+export function workflowAfterImport(previous: Record<string, any>, next: Record<string, any>): string {
+  const current = String(previous['Workflow']?.Status ?? 'NEW');
+  const archived = previous['RecordState'] !== 'ARCHIVED' && next['RecordState'] === 'ARCHIVED';
+  const passed = previous['Compliance']?.Status !== 'PASSED' && next['Compliance']?.Status === 'PASSED';
+  const reactivated = previous['RecordState'] === 'ARCHIVED' && next['RecordState'] !== 'ARCHIVED';
+  const failedAgain = previous['Compliance']?.Status === 'PASSED' && ['FAILED', 'WARNING', 'NOT_AVAILABLE'].includes(next['Compliance']?.Status);
+  if ((current === 'NEW' || current === 'NOTIFIED') && (archived || passed)) return 'RESOLVED';
+  if ((current === 'NOTIFIED' || current === 'RESOLVED') && (reactivated || failedAgain)) return 'NEW';
+  return current;
+}
+
+const WORKFLOW_STATUSES = ['NEW', 'NOTIFIED', 'RESOLVED', 'SUPPRESSED'];
+
+/** BatchUpdateFindings, the customer's update: here only Workflow.Status, the one the push sets. */
+export function batchUpdateFindings(input: Record<string, any>, callerAccountId: string, state: SecurityHubState) {
+  const ids = input['FindingIdentifiers'];
+  if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_IMPORT) throw new SecurityHubError('InvalidInputException', 'FindingIdentifiers must be a list of 1 to 100 identifiers');
+  const status = input['Workflow']?.Status;
+  if (!WORKFLOW_STATUSES.includes(status)) throw new SecurityHubError('InvalidInputException', `Workflow.Status must be one of ${WORKFLOW_STATUSES.join(', ')}`);
+  const processed: { Id: string; ProductArn: string }[] = [];
+  const unprocessed: { FindingIdentifier: { Id: string; ProductArn: string }; ErrorCode: string; ErrorMessage: string }[] = [];
+  for (const ident of ids as { Id: string; ProductArn: string }[]) {
+    const stored = state.findings.get(ident.Id);
+    if (!stored || stored.finding['ProductArn'] !== ident.ProductArn) {
+      unprocessed.push({ FindingIdentifier: ident, ErrorCode: 'FindingNotFound', ErrorMessage: `no finding ${ident.Id} of ${ident.ProductArn} in account ${callerAccountId}` });
+      continue;
+    }
+    stored.finding['Workflow'] = { Status: status };
+    processed.push(ident);
+  }
+  return { ProcessedFindings: processed, UnprocessedFindings: unprocessed };
 }
 
 type StringFilter = { Value?: string; Comparison?: string }[];

@@ -120,14 +120,23 @@ describe('the Security Hub push', () => {
     expect((await stack.securityHub!.push(ACCOUNT)).requests).toBe(0);
   });
 
-  it('an exception shows SUPPRESSED (ACTIVE, still FAILED)', async () => {
+  it('an exception shows SUPPRESSED (ACTIVE, still FAILED), set with BatchUpdateFindings; once revoked, NEW again', async () => {
     const created = await stack.gql('mutation($i: CreateExceptionInput!) { createException(input: $i) { exception { id } userErrors { code message } } }', {
       i: { accountId: ACCOUNT, userName: 'user-3', accessKeyId: K3, justification: 'break-glass key', expiresAt: new Date(Date.now() + 86_400_000).toISOString() },
     });
     expect(created.data.createException.userErrors).toEqual([]);
+    const updates = stack.sandbox.calls(ACCOUNT).byOperation.BatchUpdateFindings ?? 0;
     const result = await stack.securityHub!.push(ACCOUNT);
-    expect(result).toMatchObject({ imported: 1, failed: [] });
+    expect(result).toMatchObject({ imported: 1, failed: [], workflowUpdated: 1 });
+    // Workflow is the customer's once the finding exists: the import alone leaves it NEW, the update suppresses it.
+    expect(stack.sandbox.calls(ACCOUNT).byOperation.BatchUpdateFindings).toBe(updates + 1);
     expect(view(securityHub().get(await findingIdOf(K3))!)).toEqual([K3, 'ACTIVE', 'SUPPRESSED', 'FAILED']);
+
+    const revoked = await stack.gql('mutation($i: RevokeExceptionInput!) { revokeException(input: $i) { userErrors { code message } } }', { i: { id: created.data.createException.exception.id } });
+    expect(revoked.data.revokeException.userErrors).toEqual([]);
+    await stack.scan();
+    expect(await stack.securityHub!.push(ACCOUNT)).toMatchObject({ imported: 1, failed: [], workflowUpdated: 1 });
+    expect(view(securityHub().get(await findingIdOf(K3))!)).toEqual([K3, 'ACTIVE', 'NEW', 'FAILED']);
   });
 
   it('--all re-sends every current finding, each updated in place', async () => {
@@ -156,6 +165,11 @@ describe('the Security Hub push', () => {
       ['other-account', 'AccessDeniedException'],
     ]);
     expect(out.FailedFindings![0].ErrorMessage).toMatch(/Title/);
+    // A re-import updates in place but leaves Workflow alone (the customer's), as Security Hub does.
+    expect(securityHub().get('fine')).toMatchObject({ Workflow: { Status: 'NEW' } });
+    const later = new Date(Date.parse(good.UpdatedAt) + 1000).toISOString();
+    await hub.send(new BatchImportFindingsCommand({ Findings: [{ ...good, Id: 'fine', UpdatedAt: later, Title: 'changed', Workflow: { Status: 'SUPPRESSED' } }] }));
+    expect(securityHub().get('fine')).toMatchObject({ Title: 'changed', Workflow: { Status: 'NEW' } });
     securityHub().findings.delete('fine');
   });
 

@@ -1,4 +1,4 @@
-import { BatchImportFindingsCommand, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { BatchImportFindingsCommand, BatchUpdateFindingsCommand, type AwsSecurityFinding, type SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { Logger } from 'pino';
 import { errorCode, errorMessage } from '../../adapters/iam/iam-client';
 import { CursorExpiredError, readChanges } from '../../adapters/store/change-log';
@@ -44,6 +44,8 @@ export interface PushResult {
   failed: PushFailure[];
   /** BatchImportFindings requests sent, retries included. */
   requests: number;
+  /** Findings whose Workflow.Status was set with BatchUpdateFindings (SUPPRESSED when excepted, NEW when no longer). */
+  workflowUpdated: number;
   /** Every current finding was sent: asked for (--all), or the cursor had expired (retention pruned past it). */
   everything: boolean;
 }
@@ -75,8 +77,8 @@ export class SecurityHubPushService {
     try {
       const changes = await this.changedSince(accountId, state?.cursor ?? null);
       const everything = all || changes.expired;
-      const views = everything ? await this.currentFindings(accountId) : await this.changedFindings(accountId, changes.findingIds);
-      const result = await this.importAll(accountId, views);
+      const views = everything ? await this.currentFindings(accountId) : await this.changedFindings(accountId, new Set(changes.events.keys()));
+      const result = await this.importAll(accountId, views, changes.events);
       // Compare-and-set: a push that ran beside this one (`keywarden securityhub push` while a worker pushes) and moved
       // the cursor first keeps its position; this one's imports stand, and it does not move the cursor back.
       await prisma.$executeRawUnsafe(
@@ -95,8 +97,8 @@ export class SecurityHubPushService {
   }
 
   /** Finding ids with an event after the cursor, and where the log ends now. An expired cursor restarts the log. */
-  private async changedSince(accountId: string, cursor: string | null): Promise<{ findingIds: Set<string>; endCursor: string; expired: boolean }> {
-    const findingIds = new Set<string>();
+  private async changedSince(accountId: string, cursor: string | null): Promise<{ events: Map<string, Set<string>>; endCursor: string; expired: boolean }> {
+    const events = new Map<string, Set<string>>();
     let after = cursor;
     let expired = false;
     for (;;) {
@@ -110,9 +112,13 @@ export class SecurityHubPushService {
         after = null;
         continue;
       }
-      for (const row of page.rows) if (row.findingId) findingIds.add(row.findingId);
+      for (const row of page.rows) {
+        if (!row.findingId) continue;
+        if (!events.has(row.findingId)) events.set(row.findingId, new Set());
+        events.get(row.findingId)!.add(row.type);
+      }
       after = page.endCursor;
-      if (!page.hasNextPage) return { findingIds, endCursor: page.endCursor, expired };
+      if (!page.hasNextPage) return { events, endCursor: page.endCursor, expired };
     }
   }
 
@@ -141,13 +147,14 @@ export class SecurityHubPushService {
     }
   }
 
-  private async importAll(accountId: string, views: FindingView[]): Promise<Omit<PushResult, 'accountId' | 'everything'>> {
-    if (views.length === 0) return { imported: 0, failed: [], requests: 0 };
+  private async importAll(accountId: string, views: FindingView[], events: Map<string, Set<string>>): Promise<Omit<PushResult, 'accountId' | 'everything'>> {
+    if (views.length === 0) return { imported: 0, failed: [], requests: 0, workflowUpdated: 0 };
     const byIdentity = new Map(views.map((v) => [v.identity, v]));
     const findings = views.map((v) => toAsff(toExportRecord(v, { region: this.deps.region })));
     const client = await this.deps.clientFor(accountId);
     let imported = 0;
     let requests = 0;
+    let workflowUpdated = 0;
     const failed: PushFailure[] = [];
     try {
       for (let i = 0; i < findings.length; i += BATCH_SIZE) {
@@ -167,11 +174,44 @@ export class SecurityHubPushService {
         }
         failed.push(...refused);
       }
+      workflowUpdated = await this.updateWorkflows(client, findings, failed, events, byIdentity);
     } finally {
       client.destroy();
     }
     await this.recordPending(accountId, views, failed, byIdentity);
-    return { imported, failed, requests };
+    return { imported, failed, requests, workflowUpdated };
+  }
+
+  /**
+   * Workflow is the customer's once a finding exists: Security Hub ignores it in BatchImportFindings (it moves NEW
+   * to RESOLVED on ARCHIVED and back to NEW on a reactivation by itself). An exception's SUPPRESSED, and NEW once an
+   * exception ends, are set with BatchUpdateFindings, as a customer would. A finding it cannot update is kept pending.
+   */
+  private async updateWorkflows(
+    client: SecurityHubClient, findings: AwsSecurityFinding[], failed: PushFailure[], events: Map<string, Set<string>>, byIdentity: Map<string, FindingView>,
+  ): Promise<number> {
+    const refused = new Set(failed.map((f) => f.id));
+    const wanted = new Map<'SUPPRESSED' | 'NEW', AwsSecurityFinding[]>([['SUPPRESSED', []], ['NEW', []]]);
+    for (const f of findings) {
+      if (refused.has(f.Id!)) continue;
+      const status = f.Workflow?.Status;
+      const unexcepted = events.get(byIdentity.get(f.Id!)!.localId)?.has('finding.unexcepted') ?? false;
+      if (status === 'SUPPRESSED') wanted.get('SUPPRESSED')!.push(f);
+      else if (status === 'NEW' && unexcepted) wanted.get('NEW')!.push(f);
+    }
+    let updated = 0;
+    for (const [status, list] of wanted) {
+      for (let i = 0; i < list.length; i += BATCH_SIZE) {
+        await this.bucket.take();
+        const out = await client.send(new BatchUpdateFindingsCommand({
+          FindingIdentifiers: list.slice(i, i + BATCH_SIZE).map((f) => ({ Id: f.Id!, ProductArn: f.ProductArn! })),
+          Workflow: { Status: status },
+        }));
+        updated += out.ProcessedFindings?.length ?? 0;
+        for (const u of out.UnprocessedFindings ?? []) failed.push({ id: u.FindingIdentifier?.Id ?? '', code: u.ErrorCode ?? 'Unknown', message: u.ErrorMessage ?? '' });
+      }
+    }
+    return updated;
   }
 
   /** Accepted findings leave securityhub_pending; refused ones enter it (or count one more attempt). */
