@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import { createScanService, createSecurityHubPush } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -14,6 +16,16 @@ import { resetDatabase, testPrisma } from '../support/stack';
  * their own default product ARN; a throttle is ridden out by the SDK's retries.
  */
 const REGION = 'eu-west-1';
+const CLI = path.join(__dirname, '../../dist/src/cli.js');
+
+/** The built CLI (npm run build first), with the environment given and nothing else. */
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...env }, timeout: 20_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 describe('Security Hub push for an organization', () => {
   let prisma: PrismaClient;
@@ -73,4 +85,23 @@ describe('Security Hub push for an organization', () => {
     expect(sandbox.calls(accountId).succeededByOperation.BatchImportFindings).toBe(1);
     sandbox.setFaults([]);
   });
+
+  it('keywarden securityhub push [--account] [--all]: the built CLI through AWS_ENDPOINT_URL_*; without the region it refuses', async () => {
+    const env = {
+      DATABASE_URL: process.env.DATABASE_URL!, KEYWARDEN_SECURITYHUB_REGION: REGION, KEYWARDEN_MEMBER_ROLE_NAME: SAMPLE_MEMBER_ROLE_NAME, KEYWARDEN_LOG_LEVEL: 'silent',
+      AWS_ACCESS_KEY_ID: 'AKIASANDBOX000000000', AWS_SECRET_ACCESS_KEY: 'sandbox', AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_IAM: sandbox.url, AWS_ENDPOINT_URL_STS: sandbox.url, AWS_ENDPOINT_URL_ORGANIZATIONS: sandbox.url, AWS_ENDPOINT_URL_SECURITYHUB: sandbox.url,
+    };
+    const member = accountIds[1];
+    const total = await prisma.finding.count({ where: { accountId: member } });
+    const all = await runCli(['securityhub', 'push', '--account', member, '--all'], env);
+    expect([all.code, all.stdout.trim(), all.stderr]).toEqual([0, `account ${member}: ${total} findings imported (every current finding) in 1 BatchImportFindings requests`, '']);
+    expect(sandbox.securityHub(member).findings.size).toBe(total);
+    const again = await runCli(['securityhub', 'push', '--account', member], env);
+    expect(again.stdout.trim()).toBe(`account ${member}: 0 findings imported (changes since the last push) in 0 BatchImportFindings requests`);
+    const { KEYWARDEN_SECURITYHUB_REGION: _unset, ...noRegion } = env;
+    const refused = await runCli(['securityhub', 'push'], noRegion);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/KEYWARDEN_SECURITYHUB_REGION is not set/);
+  }, 40_000);
 });
