@@ -37,9 +37,9 @@ export function ocsfFindingStatus(r: Pick<ExportRecord, 'state' | 'status' | 're
   return { id: 4, name: 'Resolved' };
 }
 
-/** activity_id: Create (1) for an open finding, Update (2) for one reopened, Close (3) for a resolved one. */
+/** activity_id: Create (1) for an open finding, Update (2) for one reopened, Close (3) for any other (resolved, or never open). */
 function activity(r: ExportRecord): { id: number; name: string } {
-  if (r.state === 'RESOLVED') return { id: 3, name: 'Close' };
+  if (r.state !== 'OPEN') return { id: 3, name: 'Close' };
   return r.reopenCount > 0 ? { id: 2, name: 'Update' } : { id: 1, name: 'Create' };
 }
 
