@@ -311,7 +311,8 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
       send(res, status, 'application/json', JSON.stringify(value), { 'x-amzn-RequestId': requestId, ...headers });
     };
     try {
-      const body = await readBody(req);
+      // BatchImportFindings takes up to 6 MB a request (100 findings of up to 240 KB each).
+      const body = await readBody(req, 6 << 20);
       let caller: SandboxCaller;
       try {
         caller = resolveCaller(req, url.searchParams);
