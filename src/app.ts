@@ -11,6 +11,10 @@ import type { PrismaClient } from './generated/prisma/client';
 import { runFullScan } from './services/full-scan';
 import { RetentionService, type PruneResult } from './services/retention.service';
 import { ScanService, type ScanSummary } from './services/scan.service';
+import type { AwsAccess } from './adapters/aws/aws-access';
+import type { AccountsService } from './services/accounts.service';
+import { FindingsService } from './services/findings.service';
+import { SecurityHubPushService, type PushResult } from './services/securityhub/securityhub-push.service';
 
 export interface Database {
   prisma: PrismaClient;
@@ -103,6 +107,28 @@ export function formatPruneResult(r: PruneResult): string {
     `and ${r.changeEvents} change events from before it`;
   const horizon = r.horizon > r.cutoff ? `${r.horizon.toISOString()}, kept from an earlier prune that reached further` : r.horizon.toISOString();
   return `account ${r.accountId}: ${deleted}; history horizon ${horizon} (asOf from there on is answered in full)`;
+}
+
+/**
+ * The Security Hub push when KEYWARDEN_SECURITYHUB_REGION is set, else null. Each account's findings are imported
+ * with that account's own credentials (the base credentials, or the member role scans use): with the default
+ * product ARN, BatchImportFindings accepts a finding only from the account named in its AwsAccountId.
+ */
+export function createSecurityHubPush(config: Config, prisma: PrismaClient, aws: AwsAccess, accounts: AccountsService, logger?: Logger): SecurityHubPushService | null {
+  const region = config.securityHubRegion;
+  if (!region) return null;
+  return new SecurityHubPushService({
+    prisma,
+    findings: new FindingsService(prisma),
+    region,
+    logger,
+    clientFor: async (accountId) => aws.securityHubClient(await accounts.credentialsFor(accountId, `keywarden-securityhub-${Date.now()}`), region),
+  });
+}
+
+export function formatPushResult(r: PushResult): string {
+  const failed = r.failed.length > 0 ? `, ${r.failed.length} refused (kept, sent again by the next push): ${r.failed.slice(0, 5).map((f) => `${f.id} ${f.code}`).join('; ')}` : '';
+  return `account ${r.accountId}: ${r.imported} findings imported${r.everything ? ' (every current finding)' : ' (changes since the last push)'} in ${r.requests} BatchImportFindings requests${failed}`;
 }
 
 function describeUrl(url: string): string {

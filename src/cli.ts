@@ -8,7 +8,7 @@ import { NoCredentialsError } from './adapters/iam/inventory.collector';
 import { validateAccountInput, type AccountInputError } from './domain/accounts';
 import { AccountGuard } from './services/account-guard';
 import { AccountsService, type AccountRecord } from './services/accounts.service';
-import { createScanService, formatPruneResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
+import { createScanService, createSecurityHubPush, formatPruneResult, formatPushResult, formatScanSummary, openDatabase, scanAndPrune, scanRequest } from './app';
 import type { PrismaClient } from './generated/prisma/client';
 import { RemediationService } from './services/remediation.service';
 import { RetentionService } from './services/retention.service';
@@ -371,7 +371,7 @@ accounts
 
 const sandboxCommand = program
   .command('sandbox')
-  .description('run the built-in sandbox alone (for integrators): IAM, STS and Organizations on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS)')
+  .description('run the built-in sandbox alone (for integrators): IAM, STS, Organizations and Security Hub on one port (AWS_ENDPOINT_URL_IAM, _STS, _ORGANIZATIONS, _SECURITYHUB)')
   .option('--port <port>', 'port to listen on', '4566')
   .option('--fixture <file>', 'account or organization fixture (default: the sample account)')
   .option('--organization', 'serve the sample organization of three accounts instead of the sample account')
@@ -394,6 +394,36 @@ const sandboxCommand = program
     }
     await untilSignal();
     await sandbox.close();
+  });
+
+program
+  .command('securityhub')
+  .description('AWS Security Hub (KEYWARDEN_SECURITYHUB_REGION): push findings now')
+  .command('push')
+  .description('import into Security Hub what changed since the last push of each account (--all: every current finding)')
+  .option('--account <id...>', 'only these accounts (default: every account with findings)')
+  .option('--all', 'send every current finding, not only the changes')
+  .action(async (opts: { account?: string[]; all?: boolean }) => {
+    const config = loadConfig();
+    if (!config.securityHubRegion) throw new CliError('KEYWARDEN_SECURITYHUB_REGION is not set: set it to the region Security Hub runs in');
+    const log = logger(config);
+    const db = await openDatabase(config, log);
+    try {
+      const aws = awsAccess(config);
+      const push = createSecurityHubPush(config, db.prisma, aws, new AccountsService(db.prisma, aws), log)!;
+      let failed = 0;
+      for (const accountId of opts.account ?? (await push.accountsWithFindings())) {
+        try {
+          console.log(formatPushResult(await push.push(accountId, { all: opts.all === true })));
+        } catch (err) {
+          failed += 1;
+          console.error(`account ${accountId}: push failed (nothing moved; the next push sends it again): ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
   });
 
 const exportCommand = program.command('export').description('write findings in a standard format, streamed (GET /exports/findings does the same over HTTP)');
@@ -637,7 +667,7 @@ async function connectIam({ fixture, sandboxFixture, sample }: IamTarget, config
     client: createIamClient({ endpoint: sandbox.url, region: 'us-east-1', credentials }),
     // The sandbox speaks IAM, STS and Organizations on one port, as AWS_ENDPOINT_URL_* would point the SDK.
     aws: new AwsAccess({
-      region: 'us-east-1', endpoints: { iam: sandbox.url, sts: sandbox.url, organizations: sandbox.url }, credentials, baseIdentity: 'STS',
+      region: 'us-east-1', endpoints: { iam: sandbox.url, sts: sandbox.url, organizations: sandbox.url, securityhub: sandbox.url }, credentials, baseIdentity: 'STS',
       memberRoleName: organization?.memberRoleName ?? config.memberRoleName, externalId: config.externalId,
     }),
     organization: organization !== null,
@@ -650,7 +680,7 @@ async function connectIam({ fixture, sandboxFixture, sample }: IamTarget, config
 
 /**
  * The queue and its scan jobs, over the accounts Keywarden knows (the base credentials' own, configured, synced);
- * with `webhooks`, its worker delivers webhooks too.
+ * with `webhooks`, its worker delivers webhooks too, and with KEYWARDEN_SECURITYHUB_REGION it pushes to Security Hub.
  */
 function openFleet(
   config: Config,
@@ -659,7 +689,12 @@ function openFleet(
   log: Logger,
   { background = true, webhooks }: { background?: boolean; webhooks?: WebhookSetup } = {},
 ): Promise<ScanFleet> {
-  return openScanFleet({ url: db.url, prisma: db.prisma, accounts: new AccountsService(db.prisma, aws), scanRequest: scanRequest(config), config, logger: log, background, webhooks });
+  const accounts = new AccountsService(db.prisma, aws);
+  const push = createSecurityHubPush(config, db.prisma, aws, accounts, log);
+  return openScanFleet({
+    url: db.url, prisma: db.prisma, accounts, scanRequest: scanRequest(config), config, logger: log, background, webhooks,
+    securityHub: push ? { push, catchUp: config.securityHubCatchUp } : null,
+  });
 }
 
 /** Webhook secrets sealed with KEYWARDEN_SECRET_KEY (or the data directory's key), URLs behind the SSRF guard. */

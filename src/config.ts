@@ -91,6 +91,16 @@ const ConfigSchema = z.object({
   secretKey: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Webhooks to http and to loopback, private and link-local addresses (cloud metadata stays refused). For local receivers. */
   webhookAllowPrivate: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+  /**
+   * Set: findings are pushed to AWS Security Hub in this region after each scan (README, "Security Hub"). Unset:
+   * nothing is pushed. Findings are filed under this region (ASFF Region and ProductArn), whatever KEYWARDEN_EXPORT_REGION says.
+   */
+  securityHubRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').optional(),
+  /** The catch-up push of every account (a push that failed is retried by it at the latest): a cron in UTC, or `off`. */
+  securityHubCatchUp: z
+    .string()
+    .default('*/15 * * * *')
+    .refine((v) => v === 'off' || validCron(v), 'not a cron expression (five fields, UTC: minute hour day month weekday), nor "off"'),
 });
 
 function validCron(cron: string): boolean {
@@ -153,6 +163,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   metricsTopAccounts: 'KEYWARDEN_METRICS_TOP_ACCOUNTS',
   secretKey: 'KEYWARDEN_SECRET_KEY',
   webhookAllowPrivate: 'KEYWARDEN_WEBHOOK_ALLOW_PRIVATE',
+  securityHubRegion: 'KEYWARDEN_SECURITYHUB_REGION',
+  securityHubCatchUp: 'KEYWARDEN_SECURITYHUB_CATCH_UP',
 };
 
 const FLAG_NAMES: Partial<Record<keyof Config, string>> = {

@@ -26,6 +26,7 @@ export interface WebhookWorkerOptions {
   /** The clock retries are scheduled by (tests move it). */
   now?: () => Date;
 }
+import type { SecurityHubPushService } from './services/securityhub/securityhub-push.service';
 
 /** The queue, the scan jobs on it, and (once started) this process's worker. */
 export interface ScanFleet {
@@ -60,6 +61,8 @@ export interface ScanFleetOptions {
   background?: boolean;
   /** Deliver webhooks from this process's worker (the change log's events, as they commit). */
   webhooks?: WebhookWorkerOptions;
+  /** KEYWARDEN_SECURITYHUB_REGION set: each stored scan enqueues a push of its account, and the catch-up runs on `catchUp`. */
+  securityHub?: { push: SecurityHubPushService; catchUp: string | 'off' } | null;
 }
 
 export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFleet> {
@@ -111,7 +114,11 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
     }
   };
   const cron = config.scanSchedule === 'off' ? null : config.scanSchedule;
-  if (options.background !== false) await queue.setSchedule(cron);
+  const catchUp = options.securityHub && options.securityHub.catchUp !== 'off' ? options.securityHub.catchUp : null;
+  if (options.background !== false) {
+    await queue.setSchedule(cron);
+    await queue.setSecurityHubCatchUp(catchUp);
+  }
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = async () => {
     const interrupted = await jobs.reconcileInterrupted().catch(() => 0);
@@ -128,9 +135,15 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
       sweeper = setInterval(() => void sweep(), Math.min(30, Math.max(1, config.scanTimeoutSeconds / 2)) * 1000);
       sweeper.unref();
       await queue.workAccountScans(concurrency, async (job) => {
-        await jobs.runJob(job);
+        const summary = await jobs.runJob(job);
         // Its events are committed: send them now rather than at the next tick.
         void dispatch();
+        // A stored scan (not FAILED) has changes to push. Enqueueing can fail: the catch-up covers it, and the scan stands.
+        if (options.securityHub && summary && summary.status !== 'FAILED') {
+          await queue
+            .enqueueSecurityHubPush({ accountId: job.data.accountId, reason: `scan ${summary.scanId}` })
+            .catch((err) => logger.warn({ err: String(err), accountId: job.data.accountId }, 'security hub push not enqueued; the catch-up will send it'));
+        }
       });
       if (webhooks) {
         await queue.workWebhookDeliveries(hooks?.concurrency ?? 4, async (job) => {
@@ -139,6 +152,23 @@ export async function openScanFleet(options: ScanFleetOptions): Promise<ScanFlee
         // Events committed by other processes (the API's remediations and exceptions), and retries falling due.
         dispatcher = setInterval(() => void dispatch(), hooks?.dispatchIntervalMs ?? 500);
         dispatcher.unref();
+      }
+      if (options.securityHub) {
+        const { push } = options.securityHub;
+        await queue.workSecurityHubPushes(
+          async (job) => {
+            try {
+              await push.push(job.data.accountId);
+            } catch (err) {
+              // Thrown again: pg-boss retries it with backoff. The cursor did not move, so nothing is lost.
+              logger.warn({ accountId: job.data.accountId, reason: job.data.reason, err: String(err) }, 'security hub push failed; retried later');
+              throw err;
+            }
+          },
+          async () => {
+            for (const accountId of await push.accountsWithFindings()) await queue.enqueueSecurityHubPush({ accountId, reason: 'catch-up' });
+          },
+        );
       }
       await queue.workOrgScans(async (job) => {
         // The schedule's run: the organization's accounts first (new, suspended, left), then every scannable one.

@@ -16,6 +16,8 @@ export interface AdminContext {
   setFaults(rules: readonly FaultRuleInput[]): void;
   replaceFixture(text: string): void;
   resetCalls(): void;
+  /** The findings BatchImportFindings stored for an account (Security Hub). */
+  securityHubFindings(accountId: string): Record<string, unknown>[];
 }
 
 /** `?accountId=` picks an account (404 when unknown); without it, the default account. */
@@ -55,6 +57,10 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, url
         const state = backend.state(adminAccount(backend, url));
         const org = backend.organization;
         return sendJson(res, 200, org ? { status: 'ok', users: state.userCount, organization: org.id, accounts: org.accountCount } : { status: 'ok', users: state.userCount });
+      }
+      case 'GET /_sandbox/securityhub/findings': {
+        const findings = ctx.securityHubFindings(adminAccount(backend, url));
+        return sendJson(res, 200, { count: findings.length, findings });
       }
       case 'GET /_sandbox/calls':
         return sendJson(res, 200, url.searchParams.has('accountId') ? backend.counters.snapshot(adminAccount(backend, url)) : backend.counters.snapshot());

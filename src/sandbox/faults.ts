@@ -34,12 +34,17 @@ export const ORGANIZATIONS_OPERATIONS = [
 ] as const;
 export type OrganizationsOperation = (typeof ORGANIZATIONS_OPERATIONS)[number];
 
-export type SandboxService = 'iam' | 'sts' | 'organizations';
+/** The Security Hub operations the sandbox implements (REST-JSON: POST /findings/import, PATCH /findings/batchupdate, POST /findings). */
+export const SECURITYHUB_OPERATIONS = ['BatchImportFindings', 'BatchUpdateFindings', 'GetFindings'] as const;
+export type SecurityHubOperation = (typeof SECURITYHUB_OPERATIONS)[number];
+
+export type SandboxService = 'iam' | 'sts' | 'organizations' | 'securityhub';
 
 export const SERVICE_OPERATIONS: Readonly<Record<SandboxService, readonly string[]>> = {
   iam: SANDBOX_OPERATIONS,
   sts: STS_OPERATIONS,
   organizations: ORGANIZATIONS_OPERATIONS,
+  securityhub: SECURITYHUB_OPERATIONS,
 };
 
 export const serviceOfOperation = (operation: string): SandboxService | undefined =>
@@ -94,16 +99,18 @@ export const SERVICE_FAULT_CODES: Readonly<Record<SandboxService, readonly Fault
   iam: [...IAM_FAULT_CODES, 'ExpiredToken', 'InvalidClientTokenId'],
   sts: [...SHARED_FAULT_CODES, 'ValidationError', 'RegionDisabledException'],
   organizations: [...SHARED_FAULT_CODES, 'InvalidInput', ...ORGANIZATIONS_FAULT_CODES],
+  // Throttling is answered as LimitExceededException (429), ServiceFailure/ServiceUnavailable as InternalException.
+  securityhub: [...SHARED_FAULT_CODES, 'AccessDeniedException'],
 };
 
-const ALL_OPERATIONS = [...SANDBOX_OPERATIONS, ...STS_OPERATIONS, ...ORGANIZATIONS_OPERATIONS] as const;
+const ALL_OPERATIONS = [...SANDBOX_OPERATIONS, ...STS_OPERATIONS, ...ORGANIZATIONS_OPERATIONS, ...SECURITYHUB_OPERATIONS] as const;
 
 export const FaultRuleSchema = z
   .strictObject({
     /** An operation name, or `*` for all (of `service` when given). */
     operation: z.union([z.literal('*'), z.enum(ALL_OPERATIONS)]),
     /** Only calls to this service; `{ service: 'iam', operation: '*' }` is every IAM call. */
-    service: z.enum(['iam', 'sts', 'organizations']).optional(),
+    service: z.enum(['iam', 'sts', 'organizations', 'securityhub']).optional(),
     /**
      * Only calls acting in this account: the credentials' account for IAM, GetCallerIdentity and Organizations,
      * the role's account for AssumeRole.

@@ -1,6 +1,7 @@
 /**
- * The sandbox's HTTP server: IAM (awsQuery, 2010-05-08), STS (awsQuery, 2011-06-15) and Organizations
- * (awsJson1_1) on one port, routed per request, closely enough that the real SDK clients cannot tell.
+ * The sandbox's HTTP server: IAM (awsQuery, 2010-05-08), STS (awsQuery, 2011-06-15), Organizations
+ * (awsJson1_1) and Security Hub (restJson1, POST /findings/import and /findings: securityhub-api.ts) on one port,
+ * routed per request, closely enough that the real SDK clients cannot tell.
  *
  * - SigV4 signatures are not verified, but an Authorization header (or presigned X-Amz-Signature) is required,
  *   and its access key id decides the account: temporary keys from AssumeRole act in the role's account,
@@ -39,6 +40,7 @@ import {
 } from './organizations-api';
 import { CredentialsRefused, requestCredentials, type SandboxCaller, type SandboxSession } from './sessions';
 import type { SandboxState } from './state';
+import { batchImportFindings, batchUpdateFindings, getFindings, SECURITYHUB_ROUTES, SecurityHubError, securityHubFaultError, SecurityHubState } from './securityhub-api';
 import { assumeRoleRecord, handleStsAction, isStsOperation, roleArnAccount, STS_API_VERSION, StsError, stsCredentialsError, stsFaultError } from './sts-api';
 import { errorXml, STS_XML_NAMESPACE, successXml } from './xml';
 
@@ -90,6 +92,11 @@ export interface IamSandbox {
   assumeRoleCalls(): AssumeRoleRecord[];
   /** Every temporary credential issued since the fixture was loaded, expired ones included. */
   sessions(): SandboxSession[];
+  /**
+   * An account's Security Hub (default: the default account's): its imported findings by Id, and refusals to
+   * inject. Kept across replaceFixture; created on first use.
+   */
+  securityHub(accountId?: string): SecurityHubState;
   /** Replaces the fault rules (validated) and resets their `times` counters. */
   setFaults(rules: readonly FaultRuleInput[]): void;
   getFaults(): FaultRule[];
@@ -290,6 +297,58 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     }
   }
 
+  // ---------------------------------------------------------------- Security Hub (restJson1)
+
+  const securityHubs = new Map<string, SecurityHubState>();
+  const securityHubOf = (accountId: string): SecurityHubState => {
+    let state = securityHubs.get(accountId);
+    if (!state) securityHubs.set(accountId, (state = new SecurityHubState()));
+    return state;
+  };
+
+  async function handleSecurityHub(req: IncomingMessage, res: ServerResponse, url: URL, op: string): Promise<void> {
+    const requestId = randomUUID();
+    let accountId: string | undefined;
+    const reply = (status: number, value: unknown, ok: boolean, headers: Record<string, string> = {}): void => {
+      counters.record(accountId, op, ok);
+      send(res, status, 'application/json', JSON.stringify(value), { 'x-amzn-RequestId': requestId, ...headers });
+    };
+    try {
+      // BatchImportFindings takes up to 6 MB a request (100 findings of up to 240 KB each).
+      const body = await readBody(req, 6 << 20);
+      let caller: SandboxCaller;
+      try {
+        caller = resolveCaller(req, url.searchParams);
+      } catch (e) {
+        if (e instanceof CredentialsRefused) throw new SecurityHubError('InvalidAccessException', `The security token included in the request is invalid (${e.problem})`);
+        throw e;
+      }
+      accountId = caller.accountId;
+      let input: Record<string, unknown>;
+      try {
+        input = body.trim() === '' ? {} : JSON.parse(body);
+      } catch {
+        throw new SecurityHubError('InvalidInputException', 'the request body is not JSON');
+      }
+      const decision = backend.faults.evaluate({ service: 'securityhub', operation: op, accountId }, securityHubFaultError);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.error) throw decision.error;
+      const state = securityHubOf(caller.accountId);
+      reply(
+        200,
+        op === 'BatchImportFindings'
+          ? batchImportFindings(input, caller.accountId, state, now())
+          : op === 'BatchUpdateFindings'
+            ? batchUpdateFindings(input, caller.accountId, state)
+            : getFindings(input, state),
+        true,
+      );
+    } catch (e) {
+      const err = e instanceof SecurityHubError ? e : new SecurityHubError('InternalException', e instanceof Error ? e.message : String(e));
+      reply(err.status, err.toJSON(), false, { 'x-amzn-ErrorType': err.code });
+    }
+  }
+
   function resetCalls(): void {
     counters.reset();
     backend.assumeRoleLog.length = 0;
@@ -298,11 +357,13 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const run = async (): Promise<void> => {
-      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls });
+      if (url.pathname.startsWith('/_sandbox/')) return handleAdmin(req, res, url, { backend, setFaults, replaceFixture, resetCalls, securityHubFindings: (id) => securityHubOf(id).list() });
+      const securityHubOp = SECURITYHUB_ROUTES[`${req.method} ${url.pathname}`];
+      if (securityHubOp) return handleSecurityHub(req, res, url, securityHubOp);
       const target = req.headers['x-amz-target'];
       if (url.pathname === '/' && req.method === 'POST' && typeof target === 'string') return handleOrganizations(req, res, url, target);
       if (url.pathname === '/' && (req.method === 'POST' || req.method === 'GET')) return handleQuery(req, res, url);
-      sendJson(res, 404, { error: 'not found: the IAM, STS and Organizations APIs are served at POST /' });
+      sendJson(res, 404, { error: 'not found: the IAM, STS and Organizations APIs are served at POST /, Security Hub at POST /findings/import and /findings' });
     };
     run().catch((e: unknown) => {
       if (e instanceof HttpError) sendJson(res, e.status, { error: e.message });
@@ -339,6 +400,7 @@ export async function startIamSandbox(opts: IamSandboxOptions): Promise<IamSandb
     resetCalls,
     assumeRoleCalls: () => backend.assumeRoleLog.map((r) => ({ ...r })),
     sessions: () => backend.sessions.all(),
+    securityHub: (accountId) => securityHubOf(accountId ?? backend.defaultAccountId),
     setFaults,
     getFaults: () => backend.getFaults(),
     invalidateCredentialReport: () => backend.state(backend.defaultAccountId).invalidateCredentialReport(),

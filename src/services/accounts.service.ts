@@ -1,6 +1,6 @@
 import type { AwsAccess, CallerIdentity } from '../adapters/aws/aws-access';
 import { readOrganizationAccounts } from '../adapters/aws/organizations.reader';
-import { errorCode, errorMessage, type CountingIamClient } from '../adapters/iam/iam-client';
+import { errorCode, errorMessage, type AwsCredentials, type CountingIamClient } from '../adapters/iam/iam-client';
 import { AccountMismatchError } from '../adapters/iam/inventory.collector';
 import {
   accountIdError,
@@ -242,6 +242,18 @@ export class AccountsService {
     }
     iam.account = accountId;
     return iam;
+  }
+
+  /**
+   * Credentials acting in the account, by the same way in as its scans (the base credentials for the base account, the
+   * member role otherwise, proven by STS): for the other AWS services Keywarden calls there, e.g. Security Hub.
+   */
+  async credentialsFor(accountId: string, sessionName: string): Promise<AwsCredentials> {
+    const iam = await this.iamClientFor(accountId, sessionName);
+    // The client's provider memoizes (and refreshes) the role session; the IAM client itself is not needed.
+    const credentials = iam.client.config.credentials;
+    iam.client.destroy();
+    return credentials;
   }
 
   /** Cached per process (a failed read is tried again next time); the first success records the account. */

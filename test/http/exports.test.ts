@@ -32,7 +32,7 @@ describe('findings exports over HTTP', () => {
   let sandbox: IamSandbox;
   let server: RunningServer;
   let base: string;
-  let graphql: { id: string; status: string; userName: string; accountId: string; severity: string; control: { id: string } }[];
+  let graphql: { id: string; status: string; userName: string; accountId: string; severity: string; control: { controlId: string } }[];
   const get = (query: string, token: string | null = TEST_ADMIN_TOKEN) =>
     fetch(`${base}/exports/findings?${query}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const lines = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -56,7 +56,7 @@ describe('findings exports over HTTP', () => {
     base = server.url.replace(/\/graphql$/, '');
     const res = await fetch(server.url, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-      body: JSON.stringify({ query: '{ findings(first: 100) { totalCount nodes { id status userName accountId severity control { id title mappings { requirementId } } } } }' }),
+      body: JSON.stringify({ query: '{ findings(first: 100) { totalCount nodes { id status userName accountId severity control { controlId title mappings { requirementId } } } } }' }),
     });
     const body = (await res.json()) as any;
     expect(body.errors).toBeUndefined();
@@ -75,7 +75,7 @@ describe('findings exports over HTTP', () => {
     expect(graphql.length).toBeGreaterThan(20);
     expect(new Set(graphql.map((f) => f.accountId)).size).toBe(3);
     for (const f of graphql) {
-      expect(f.control.id).toBe('iam-no-access-keys-at-initial-setup');
+      expect(f.control.controlId).toBe('iam-no-access-keys-at-initial-setup');
       expect(f.severity).toBe(['FAIL', 'ERROR', 'EXCEPTED'].includes(f.status) ? 'MEDIUM' : 'INFORMATIONAL');
     }
     expect(graphql.some((f) => f.status === 'FAIL')).toBe(true);
@@ -175,7 +175,7 @@ describe('findings exports over HTTP', () => {
       expect([...byId.keys()].sort()).toEqual(localIds());
       for (const f of graphql) {
         const row = byId.get(Buffer.from(f.id, 'base64url').toString().replace(/^Finding:/, ''))!;
-        expect([row.account_id, row.status, row.severity, row.control_id]).toEqual([f.accountId, f.status, f.severity, f.control.id]);
+        expect([row.account_id, row.status, row.severity, row.control_id]).toEqual([f.accountId, f.status, f.severity, f.control.controlId]);
         if (f !== victim) expect(row.user_name).toBe(f.userName);
       }
       expect(byId.get(victimId)!.user_name).toBe(`'${evil}`);

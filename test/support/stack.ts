@@ -13,6 +13,9 @@ import { openScanFleet, type ScanFleet, type WebhookWorkerOptions } from '../../
 import { SecretBox } from '../../src/adapters/webhooks/secret-box';
 import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
 import { AccountsService } from '../../src/services/accounts.service';
+import { FindingsService } from '../../src/services/findings.service';
+import { SecurityHubPushService } from '../../src/services/securityhub/securityhub-push.service';
+import { TokenBucket } from '../../src/services/securityhub/token-bucket';
 import { startFakeAws, type FakeAws, type FakeOrganization } from './fake-aws';
 
 /** The test database made by global-setup; tables are emptied between test files. */
@@ -23,7 +26,7 @@ export function testPrisma(): PrismaClient {
 }
 
 export async function resetDatabase(prisma: PrismaClient): Promise<void> {
-  await prisma.$executeRawUnsafe('TRUNCATE change_event, finding_version, finding, access_key_version, iam_user_version, history_horizon, scan, account CASCADE');
+  await prisma.$executeRawUnsafe('TRUNCATE securityhub_push, securityhub_pending, change_event, finding_version, finding, access_key_version, iam_user_version, history_horizon, scan, account CASCADE');
   // The queue's jobs, once a stack has created its schema.
   await prisma.$executeRawUnsafe(`DO $$ BEGIN IF to_regclass('pgboss.job') IS NOT NULL THEN EXECUTE 'DELETE FROM pgboss.job'; END IF; END $$`);
 }
@@ -63,6 +66,8 @@ export interface Stack {
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[]; status: number; headers: Headers }>;
   /** The scan queue behind startScan; its worker runs in this process unless `worker: false`. */
   fleet: ScanFleet;
+  /** The Security Hub push (to the sandbox's Security Hub), when `securityHub` was given. */
+  securityHub: SecurityHubPushService | null;
   /** Waits for a queued scan (global or local id) to end and returns its row. */
   scanEnded(id: string, timeoutMs?: number): Promise<Scan>;
   /** Waits until the scan's queue job has finished: the scan has ended and the steps after it (retention) have run. */
@@ -90,12 +95,14 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   externalId?: string;
   /** Webhooks for the server (its mutations) and the fleet's worker (delivery). */
   webhooks?: WebhookWorkerOptions;
+  /** KEYWARDEN_SECURITYHUB_REGION: queued scans enqueue a push to the sandbox's Security Hub. */
+  securityHub?: { region: string; retryDelayMs?: number; catchUp?: string };
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, webhooks, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, webhooks, securityHub: securityHubOptions, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const members: Record<string, IamSandbox> = {};
@@ -111,15 +118,26 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
     region: 'us-east-1',
     maxAttempts: 4,
     credentials: { accessKeyId: TEST_ACCESS_KEY_ID, secretAccessKey: 'test' },
-    endpoints: { iam: memberFixtures.length > 0 ? fakeAws.url : sandbox.url, sts: fakeAws.url, organizations: fakeAws.url },
+    endpoints: { iam: memberFixtures.length > 0 ? fakeAws.url : sandbox.url, sts: fakeAws.url, organizations: fakeAws.url, securityhub: sandbox.url },
     externalId,
   });
   const logger = pino({ level: 'silent' });
   const scanRequest: ScanRequest = { collect: { mode: 'CREDENTIAL_REPORT', concurrency: 4, report: { deadlineMs: 5000, initialDelayMs: 10 } }, control: DEFAULT_CONTROL_SETTINGS };
+  const accounts = new AccountsService(prisma, aws);
+  const region = securityHubOptions?.region;
+  const securityHub = region
+    ? new SecurityHubPushService({
+        prisma, findings: new FindingsService(prisma), region, retryDelayMs: securityHubOptions.retryDelayMs ?? 20,
+        // Fast enough for tests, slow enough to be a bucket: 50 requests a second, burst 5.
+        bucket: new TokenBucket(50, 5),
+        clientFor: async (accountId) => aws.securityHubClient(await accounts.credentialsFor(accountId, 'keywarden-securityhub-test'), region),
+      })
+    : null;
   const fleet = await openScanFleet({
-    url: process.env.DATABASE_URL!, prisma, accounts: new AccountsService(prisma, aws), scanRequest,
+    url: process.env.DATABASE_URL!, prisma, accounts, scanRequest,
     config: { scanSchedule: 'off', workerConcurrency: 2, scanTimeoutSeconds: 60, retentionDays }, logger: options.logger ?? logger,
     pollingIntervalSeconds: 0.5, retryDelaySeconds: 1, webhooks,
+    securityHub: securityHub ? { push: securityHub, catchUp: securityHubOptions?.catchUp ?? 'off' } : null,
   });
   if (worker) await fleet.startWorker();
   const server = await startServer({
@@ -151,6 +169,7 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
       return { ...((await res.json()) as object), status: res.status, headers: res.headers };
     },
     fleet,
+    securityHub,
     scanEnded: async (id, timeoutMs = 20_000) => {
       const local = id.includes('-') ? id : Buffer.from(id, 'base64url').toString().replace(/^Scan:/, '');
       for (const start = Date.now(); Date.now() - start < timeoutMs; await new Promise((r) => setTimeout(r, 100))) {

@@ -1,5 +1,6 @@
 import { GetUserCommand } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../../domain/accounts';
@@ -19,9 +20,9 @@ export interface AwsAccessOptions {
   credentials?: AwsCredentials;
   /**
    * Explicit endpoints (the built-in sandbox); otherwise the SDK reads AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL_STS
-   * and AWS_ENDPOINT_URL_ORGANIZATIONS itself.
+   * AWS_ENDPOINT_URL_ORGANIZATIONS and AWS_ENDPOINT_URL_SECURITYHUB itself.
    */
-  endpoints?: { iam?: string; sts?: string; organizations?: string };
+  endpoints?: { iam?: string; sts?: string; organizations?: string; securityhub?: string };
   /** KEYWARDEN_MEMBER_ROLE_NAME: the role read in member accounts that name no role (default KeywardenAudit). */
   memberRoleName?: string;
   /** KEYWARDEN_EXTERNAL_ID: sent as sts:ExternalId when a member account has none of its own. */
@@ -108,6 +109,20 @@ export class AwsAccess {
     } finally {
       sts.destroy();
     }
+  }
+
+  /**
+   * Security Hub in `region` with these credentials (an account's own: the base credentials, or a member role's
+   * from AccountsService.credentialsFor). BatchImportFindings allows 10 requests a second (burst 30): the push paces
+   * itself (SecurityHubPushService), and the SDK's standard retry backs off on a throttle that still happens.
+   */
+  securityHubClient(credentials: AwsCredentials, region: string): SecurityHubClient {
+    return new SecurityHubClient({
+      region,
+      credentials,
+      maxAttempts: 5,
+      ...(this.options.endpoints?.securityhub ? { endpoint: this.options.endpoints.securityhub } : {}),
+    });
   }
 
   /** Organizations with the base credentials (the management account or a delegated administrator). */

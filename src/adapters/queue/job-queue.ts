@@ -14,7 +14,17 @@ export interface OrgScanJob {
   requestedBy: string;
 }
 
+/** One account's Security Hub push (README, "Security Hub"). */
+export interface SecurityHubPushJob {
+  accountId: string;
+  /** What sent it: `scan <id>`, `catch-up`. */
+  reason: string;
+}
+
 export const ACCOUNT_SCAN_QUEUE = 'keywarden-account-scan';
+export const SECURITYHUB_PUSH_QUEUE = 'keywarden-securityhub-push';
+/** The periodic catch-up: enqueues a push of every account with findings. */
+export const SECURITYHUB_CATCH_UP_QUEUE = 'keywarden-securityhub-catch-up';
 export const ORG_SCAN_QUEUE = 'keywarden-org-scan';
 /**
  * One job walks one webhook endpoint's cursor. `short` by endpoint: at most one waits per endpoint. (`stately`
@@ -94,6 +104,10 @@ export class JobQueue {
       // A job delivers for at most ~30 s plus one attempt's 10 s timeout; failed attempts are the job's own
       // business (the delivery rows), so the queue only retries a job that crashed. The dispatcher requeues.
       { name: WEBHOOK_DELIVERY_QUEUE, policy: 'short' as const, retryLimit: 1, retryDelay: 5, retryBackoff: false, expireInSeconds: 300, retentionDays: 1 },
+      // Stately per account: one push runs, one waits (it reads the log from wherever the running one leaves it).
+      // A failed push is retried with backoff; the catch-up sends one again at the latest.
+      { name: SECURITYHUB_PUSH_QUEUE, policy: 'stately' as const, ...common, retryLimit: 5, retryDelay: this.options.retryDelaySeconds ?? 30, expireInSeconds: 900 },
+      { name: SECURITYHUB_CATCH_UP_QUEUE, policy: 'singleton' as const, ...common, retryLimit: 0, expireInSeconds: 300 },
     ];
     for (const q of queues) {
       if (await this.boss.getQueue(q.name)) await this.boss.updateQueue(q.name, q);
@@ -108,6 +122,27 @@ export class JobQueue {
 
   enqueueOrgScan(job: OrgScanJob): Promise<string | null> {
     return this.boss.send(ORG_SCAN_QUEUE, job);
+  }
+
+  /** Null when a push of that account already waits (stately: it will read every change up to its start). */
+  enqueueSecurityHubPush(job: SecurityHubPushJob): Promise<string | null> {
+    return this.boss.send(SECURITYHUB_PUSH_QUEUE, job, { singletonKey: job.accountId });
+  }
+
+  async workSecurityHubPushes(handler: (job: PgBoss.Job<SecurityHubPushJob>) => Promise<void>, catchUp: () => Promise<void>): Promise<void> {
+    const pollingIntervalSeconds = this.options.pollingIntervalSeconds ?? 1;
+    await this.boss.work<SecurityHubPushJob>(SECURITYHUB_PUSH_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => handler(job!));
+    await this.boss.work(SECURITYHUB_CATCH_UP_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async () => catchUp());
+  }
+
+  /** The catch-up push's cron in UTC; null removes it. */
+  async setSecurityHubCatchUp(cron: string | null): Promise<void> {
+    if (cron) await this.boss.schedule(SECURITYHUB_CATCH_UP_QUEUE, cron, {}, { tz: 'UTC' });
+    else await this.boss.unschedule(SECURITYHUB_CATCH_UP_QUEUE);
+  }
+
+  async securityHubPushState(jobId: string): Promise<string | null> {
+    return (await this.boss.getJobById(SECURITYHUB_PUSH_QUEUE, jobId, { includeArchive: true }))?.state ?? null;
   }
 
   /** Runs account scans, `concurrency` at a time in this process, until stop(). */
