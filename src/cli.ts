@@ -216,8 +216,7 @@ program
       console.log(`GraphQL API at ${api.url} (database: ${db.description}${opts.worker ? '; running queued scans' : ''}); every request needs Authorization: Bearer <token>`);
       console.log(pageUrls(api.url));
       if (metrics) console.log(`metrics at ${metrics.url} (no token: keep this port private)`);
-      await untilStopRequested();
-      log.info('shutting down: finishing requests and scans, then closing the database');
+      log.info({ signal: await untilStopRequested() }, 'shutting down: finishing requests and scans, then closing the database');
     } finally {
       for (const close of closing) await close();
     }

@@ -80,13 +80,12 @@ export function reportListening(url: string): void {
  * Resolves at the first SIGINT, SIGTERM or shutdown message from the primary. Later signals are ignored: Ctrl-C
  * reaches every process of the group and the primary asks again, and a second signal must not cut the drain short.
  */
-export function untilStopRequested(): Promise<void> {
+export function untilStopRequested(): Promise<NodeJS.Signals | 'shutdown message'> {
   return new Promise((resolve) => {
-    const stop = () => resolve();
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', () => resolve('SIGINT'));
+    process.on('SIGTERM', () => resolve('SIGTERM'));
     process.on('message', (m: { type?: string }) => {
-      if (m?.type === SHUTDOWN) stop();
+      if (m?.type === SHUTDOWN) resolve('shutdown message');
     });
   });
 }
