@@ -252,7 +252,7 @@ describe('remediateFindings (bulk)', () => {
     const replay: any = await stack.gql(BULK, { input: { findingIds: ids, action: 'DEACTIVATE', reason: 'CIS 1.11 sweep', idempotencyKey: 'sweep-1' } });
     expect(replay.data.remediateFindings).toEqual(res.data.remediateFindings);
     expect(stack.sandbox.calls().byOperation.UpdateAccessKey).toBe(500);
-  });
+  }, 120_000); // 500 audited IAM writes and their re-checks: about 13 s on an idle 2-core machine, over 30 s while it is busy
 
   it('answers unknown and already-resolved findings per finding, with the field', async () => {
     const ids = await stack.gql(`{ findings(filter: { state: [RESOLVED], userName: "user-000" }) { nodes { id } } }`).then((r: any) => r.data.findings.nodes.map((n: any) => n.id));
