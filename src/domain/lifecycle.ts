@@ -67,6 +67,9 @@ export function observe(prev: Lifecycle | null, status: ComplianceStatus, at: Da
     return unchanged(prev);
   }
   if (prev === null) return { lifecycle: NEVER_FAILED, opened: false, resolved: false, resolveSeconds: null, event: null };
+  // It passes now: the exception no longer decides anything, the check does. Otherwise the finding would read
+  // "excepted" (SUPPRESSED in Security Hub) for ever after its key was fixed.
+  if (prev.resolution === 'EXCEPTED') return exceptionOutlived(prev, resolution);
   if (prev.state !== 'OPEN') return unchanged(prev);
   return resolve(prev, resolution, at);
 }
@@ -78,6 +81,7 @@ export function observe(prev: Lifecycle | null, status: ComplianceStatus, at: Da
 export function disappear(prev: Lifecycle, resolution: Resolution, at: Date): Transition {
   if (prev.state === 'OPEN') return resolve(prev, resolution, at);
   if (prev.state === 'NEVER_FAILED') return unchanged(prev);
+  if (prev.resolution === 'EXCEPTED') return exceptionOutlived(prev, resolution);
   return { lifecycle: { ...prev, resolution: prev.resolution ?? resolution }, opened: false, resolved: false, resolveSeconds: null, event: null };
 }
 
@@ -91,6 +95,15 @@ function resolve(prev: Lifecycle, resolution: Resolution, at: Date): Transition 
     resolveSeconds: prev.openedAt ? (at.getTime() - prev.openedAt.getTime()) / 1000 : 0,
     event: resolution === 'EXCEPTED' ? 'finding.excepted' : 'finding.resolved',
   };
+}
+
+/**
+ * A finding an exception resolved no longer fails (or its key or user is gone): still RESOLVED, now for that
+ * reason, and a `finding.resolved` in the change log so that consumers (Security Hub, webhooks) stop showing it
+ * as suppressed. Not a new resolution for trends: its open period ended when the exception took it.
+ */
+function exceptionOutlived(prev: Lifecycle, resolution: Resolution): Transition {
+  return { lifecycle: { ...prev, state: 'RESOLVED', resolution }, opened: false, resolved: false, resolveSeconds: null, event: 'finding.resolved' };
 }
 
 function unchanged(prev: Lifecycle): Transition {

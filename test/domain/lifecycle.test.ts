@@ -51,4 +51,15 @@ describe('the finding lifecycle', () => {
     expect(row(disappear(resolved, 'USER_DELETED', T1))).toEqual(['RESOLVED', 'PASSED', null, 0]);
     expect(row(disappear(neverFailed, 'KEY_DELETED', T1))).toEqual(['NEVER_FAILED', null, null, 0]);
   });
+
+  it('an excepted finding that passes, or whose key is gone, is resolved for that reason: the exception no longer decides it (finding.resolved)', () => {
+    expect(row(observe(excepted, 'PASS', T1))).toEqual(['RESOLVED', 'PASSED', 'finding.resolved', 0]);
+    expect(row(observe(excepted, 'PASS', T1, 'REMEDIATED'))).toEqual(['RESOLVED', 'REMEDIATED', 'finding.resolved', 0]);
+    expect(row(disappear(excepted, 'KEY_DELETED', T1))).toEqual(['RESOLVED', 'KEY_DELETED', 'finding.resolved', 0]);
+    // Not a second resolution for trends: the open period ended when the exception took it.
+    expect(observe(excepted, 'PASS', T1)).toMatchObject({ opened: false, resolved: false, resolveSeconds: null });
+    expect(observe(excepted, 'PASS', T1).lifecycle.resolvedAt).toEqual(T0);
+    // Still excepted while the check fails and the exception covers it.
+    expect(row(observe(excepted, 'EXCEPTED', T1))).toEqual(['RESOLVED', 'EXCEPTED', null, 0]);
+  });
 });

@@ -53,7 +53,8 @@ export const ASFF_COMPLIANCE_STATUS: Record<ComplianceStatus, 'PASSED' | 'FAILED
  */
 export function asffWorkflow(r: Pick<ExportRecord, 'state' | 'status' | 'resolution'>): { workflow: 'NEW' | 'RESOLVED' | 'SUPPRESSED'; record: 'ACTIVE' | 'ARCHIVED' } {
   if (r.state === 'OPEN') return { workflow: 'NEW', record: 'ACTIVE' };
-  if (r.status === 'EXCEPTED' || r.resolution === 'EXCEPTED') return { workflow: 'SUPPRESSED', record: 'ACTIVE' };
+  // Suppressed only while the exception is what resolves it: an excepted key since fixed or deleted is resolved.
+  if (r.status === 'EXCEPTED' && r.resolution === 'EXCEPTED') return { workflow: 'SUPPRESSED', record: 'ACTIVE' };
   return { workflow: 'RESOLVED', record: 'ARCHIVED' };
 }
 

@@ -33,7 +33,8 @@ export const OCSF_COMPLIANCE_STATUS: Record<ComplianceStatus, { id: number; name
 /** The finding's status_id from its lifecycle: OPEN is New (1); RESOLVED is Resolved (4), or Suppressed (3) when an exception resolved it. */
 export function ocsfFindingStatus(r: Pick<ExportRecord, 'state' | 'status' | 'resolution'>): { id: number; name: string } {
   if (r.state === 'OPEN') return { id: 1, name: 'New' };
-  if (r.status === 'EXCEPTED' || r.resolution === 'EXCEPTED') return { id: 3, name: 'Suppressed' };
+  // Suppressed only while the exception is what resolves it: an excepted key since fixed or deleted is resolved.
+  if (r.status === 'EXCEPTED' && r.resolution === 'EXCEPTED') return { id: 3, name: 'Suppressed' };
   return { id: 4, name: 'Resolved' };
 }
 

@@ -78,7 +78,7 @@ export class SecurityHubPushService {
       const changes = await this.changedSince(accountId, state?.cursor ?? null);
       const everything = all || changes.expired;
       const views = everything ? await this.currentFindings(accountId) : await this.changedFindings(accountId, new Set(changes.events.keys()));
-      const result = await this.importAll(accountId, views, changes.events);
+      const result = await this.importAll(accountId, views);
       // Compare-and-set: a push that ran beside this one (`keywarden securityhub push` while a worker pushes) and moved
       // the cursor first keeps its position; this one's imports stand, and it does not move the cursor back.
       await prisma.$executeRawUnsafe(
@@ -136,7 +136,9 @@ export class SecurityHubPushService {
   }
 
   private async currentFindings(accountId: string): Promise<FindingView[]> {
-    const scope = await this.deps.findings.exportScope({ accountIds: [accountId] });
+    // Every state named: a finding whose key or user is gone is listed too (its ARCHIVED record must reach Security
+    // Hub, or --all and an expired cursor would move past it and leave it ACTIVE there).
+    const scope = await this.deps.findings.exportScope({ accountIds: [accountId], state: ['OPEN', 'RESOLVED', 'NEVER_FAILED'] });
     const views: FindingView[] = [];
     let after: string | null = null;
     for (;;) {
@@ -147,7 +149,7 @@ export class SecurityHubPushService {
     }
   }
 
-  private async importAll(accountId: string, views: FindingView[], events: Map<string, Set<string>>): Promise<Omit<PushResult, 'accountId' | 'everything'>> {
+  private async importAll(accountId: string, views: FindingView[]): Promise<Omit<PushResult, 'accountId' | 'everything'>> {
     if (views.length === 0) return { imported: 0, failed: [], requests: 0, workflowUpdated: 0 };
     const byIdentity = new Map(views.map((v) => [v.identity, v]));
     const findings = views.map((v) => toAsff(toExportRecord(v, { region: this.deps.region })));
@@ -174,7 +176,7 @@ export class SecurityHubPushService {
         }
         failed.push(...refused);
       }
-      workflowUpdated = await this.updateWorkflows(client, findings, failed, events, byIdentity);
+      workflowUpdated = await this.updateWorkflows(client, findings, failed);
     } finally {
       client.destroy();
     }
@@ -184,20 +186,19 @@ export class SecurityHubPushService {
 
   /**
    * Workflow is the customer's once a finding exists: Security Hub ignores it in BatchImportFindings (it moves NEW
-   * to RESOLVED on ARCHIVED and back to NEW on a reactivation by itself). An exception's SUPPRESSED, and NEW once an
-   * exception ends, are set with BatchUpdateFindings, as a customer would. A finding it cannot update is kept pending.
+   * to RESOLVED on ARCHIVED and back to NEW on a reactivation by itself, but never out of SUPPRESSED). So every
+   * finding this push imported gets its Workflow.Status with BatchUpdateFindings, as a customer would: SUPPRESSED
+   * while an exception resolves it, NEW once it fails again, RESOLVED once it passes or is gone, whatever the path
+   * (an exception revoked while its import was refused, an excepted key fixed since). A finding it cannot update is
+   * kept pending, and the next push sets it again.
    */
-  private async updateWorkflows(
-    client: SecurityHubClient, findings: AwsSecurityFinding[], failed: PushFailure[], events: Map<string, Set<string>>, byIdentity: Map<string, FindingView>,
-  ): Promise<number> {
+  private async updateWorkflows(client: SecurityHubClient, findings: AwsSecurityFinding[], failed: PushFailure[]): Promise<number> {
     const refused = new Set(failed.map((f) => f.id));
-    const wanted = new Map<'SUPPRESSED' | 'NEW', AwsSecurityFinding[]>([['SUPPRESSED', []], ['NEW', []]]);
+    const wanted = new Map<'SUPPRESSED' | 'NEW' | 'RESOLVED', AwsSecurityFinding[]>([['SUPPRESSED', []], ['NEW', []], ['RESOLVED', []]]);
     for (const f of findings) {
-      if (refused.has(f.Id!)) continue;
       const status = f.Workflow?.Status;
-      const unexcepted = events.get(byIdentity.get(f.Id!)!.localId)?.has('finding.unexcepted') ?? false;
-      if (status === 'SUPPRESSED') wanted.get('SUPPRESSED')!.push(f);
-      else if (status === 'NEW' && unexcepted) wanted.get('NEW')!.push(f);
+      if (refused.has(f.Id!) || (status !== 'SUPPRESSED' && status !== 'NEW' && status !== 'RESOLVED')) continue;
+      wanted.get(status)!.push(f);
     }
     let updated = 0;
     for (const [status, list] of wanted) {
