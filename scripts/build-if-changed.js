@@ -28,10 +28,10 @@ function inputs() {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (p !== path.join(ROOT, 'src', 'generated')) walk(p);
-      } else if (/\.(ts|json|graphql|prisma|mjs|css|html|svg)$/.test(entry.name)) files.push(p);
+      } else if (/\.(ts|tsx|js|json|graphql|prisma|mjs|css|html|svg)$/.test(entry.name)) files.push(p);
     }
   };
-  for (const dir of ['src', 'bench', 'web']) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
+  for (const dir of ['src', 'bench', 'web', 'scripts']) if (fs.existsSync(path.join(ROOT, dir))) walk(path.join(ROOT, dir));
   for (const f of ['prisma/schema.prisma', 'prisma.config.ts', 'tsconfig.json', 'package.json', 'package-lock.json']) {
     if (fs.existsSync(path.join(ROOT, f))) files.push(path.join(ROOT, f));
   }

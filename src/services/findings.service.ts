@@ -185,14 +185,15 @@ export function findingsPageStatements(
     const wantsResolved = query.state?.includes('RESOLVED') || query.state?.includes('NEVER_FAILED') || query.resolvedAfter != null;
     if (!wantsResolved) where.push('f.present');
   }
-  // Compared as the enums (not ::text), so the partial index for failing findings applies.
-  if (query.status?.length) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
-  if (query.state?.length) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
+  // Compared as the enums (not ::text), so the partial index for failing findings applies. "Any of these": a list
+  // given empty matches nothing, never everything.
+  if (query.status) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
+  if (query.state) where.push(`${col('state')} = ANY(${p(query.state)}::"FindingState"[])`);
   if (query.userName) where.push(`${col('user_name')} = ${p(query.userName)}`);
   if (query.controlId) where.push(`f.control_id = ${p(query.controlId)}`);
   if (query.controlIds) where.push(`f.control_id = ANY(${p([...query.controlIds])}::text[])`);
   if (query.accessKeyId) where.push(`f.access_key_id = ${p(query.accessKeyId)}`);
-  if (query.reasons?.length) where.push(`${mode === 'asOf' ? 'v' : 'f'}.reasons && ${p([...query.reasons])}::text[]`);
+  if (query.reasons) where.push(`${mode === 'asOf' ? 'v' : 'f'}.reasons && ${p([...query.reasons])}::text[]`);
   if (query.firstSeenAfter) where.push(`f.first_seen_at > ${p(query.firstSeenAfter)}`);
   if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';

@@ -13,20 +13,24 @@ export interface ScanQuery {
   startedAfter?: Date | null;
 }
 
-/** Reads scan history, newest first. */
+/**
+ * Reads scan history, newest first: by when each scan was queued, which every scan has (a QUEUED or CANCELLED one
+ * never started, and a null start would both break its cursor and sort above every started scan).
+ */
 export class ScansService {
   constructor(private readonly prisma: PrismaClient) {}
 
   /** `query` may still be one account id, as it was before scans took a filter. */
   list(query: ScanQuery | string | null | undefined, first: number, from?: PageFrom, direction: 'ASC' | 'DESC' = 'DESC'): Promise<Page<ScanView>> {
     const q: ScanQuery = typeof query === 'string' ? { accountIds: [query] } : (query ?? {});
+    // "Any of these": a list given empty matches nothing, never everything.
     const where: Prisma.ScanWhereInput = {
-      ...(q.accountIds?.length ? { accountId: { in: [...q.accountIds] } } : {}),
-      ...(q.statuses?.length ? { status: { in: [...q.statuses] } } : {}),
-      ...(q.sources?.length ? { source: { in: [...q.sources] } } : {}),
+      ...(q.accountIds ? { accountId: { in: [...q.accountIds] } } : {}),
+      ...(q.statuses ? { status: { in: [...q.statuses] } } : {}),
+      ...(q.sources ? { source: { in: [...q.sources] } } : {}),
       ...(q.startedAfter ? { startedAt: { gt: q.startedAfter } } : {}),
     };
-    return newestFirstPage(this.prisma.scan, 'startedAt', where, first, from, direction);
+    return newestFirstPage(this.prisma.scan, 'queuedAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(ScanView | null)[]> {
@@ -66,11 +70,11 @@ export class ScansService {
   }
 }
 
-/** The newest scan id of each account (by start), one lateral lookup per account asked. */
+/** The newest scan id of each account (by queue time: every scan has one), one lateral lookup per account asked. */
 export function latestScanIdsStatement(accountIds: readonly string[]): Statement {
   return {
     sql: `SELECT a.account_id, s.id::text FROM unnest($1::text[]) AS a(account_id)
-      CROSS JOIN LATERAL (SELECT id FROM scan WHERE scan.account_id = a.account_id ORDER BY started_at DESC, id DESC LIMIT 1) s`,
+      CROSS JOIN LATERAL (SELECT id FROM scan WHERE scan.account_id = a.account_id ORDER BY queued_at DESC, id DESC LIMIT 1) s`,
     params: [[...accountIds]],
   };
 }

@@ -174,7 +174,7 @@ describe('the schema as a contract, over HTTP', () => {
       byFilter: scans(filter: { accountIds: ["${ACCOUNT}"] }) { totalCount nodes { id } }
       old: scans(accountId: "${ACCOUNT}") { totalCount nodes { id } }
       partial: scans(filter: { statuses: [PARTIAL] }) { totalCount }
-      asc: scans(orderBy: { field: STARTED_AT, direction: ASC }) { nodes { id } }
+      asc: scans(orderBy: { field: QUEUED_AT, direction: ASC }) { nodes { id } }
     }`);
     // Two full scans and the targeted one createException ran.
     expect(byFilter.totalCount).toBe(3);

@@ -171,7 +171,9 @@ export async function launchPostgres(opts: {
     const fd = fs.openSync(opts.logFile, 'w', 0o600);
     let child: ChildProcess;
     try {
-      const args = ['-D', opts.pgdata, '-p', String(port), '-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories=', '-c', 'log_checkpoints=off'];
+      // max_connections: `serve` runs an API process per CPU, each with its Prisma and pg-boss pools (about 14
+      // connections): the stock 100 ran out at 10 processes, and a user of the embedded database cannot raise it.
+      const args = ['-D', opts.pgdata, '-p', String(port), '-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories=', '-c', 'log_checkpoints=off', '-c', 'max_connections=500'];
       child = spawn(opts.bin.postgres, args, { ...spawnIdentity(opts.user), detached: true, stdio: ['ignore', fd, fd] });
     } finally {
       fs.closeSync(fd);

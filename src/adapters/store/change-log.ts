@@ -145,6 +145,9 @@ export async function readChanges(db: PrismaClient, q: ReadChangesQuery): Promis
   const page = rows.filter((r) => r.seq !== null).slice(0, q.first);
   const hasNextPage = rows.filter((r) => r.seq !== null).length > q.first;
   const frontier = rows[0]?.frontier ?? from.txid;
+  // Every cursor this API returns is at or below the frontier (the oldest running transaction), which never moves
+  // back. One beyond it was made up: paging from it would skip every transition until the frontier passed it.
+  if (after && BigInt(after.txid) > BigInt(frontier)) throw new InvalidCursorError('after is not a findingChanges cursor returned by this API');
   let endCursor: string;
   if (page.length > 0) endCursor = encodeChangeCursor({ txid: page.at(-1)!.txid, seq: String(page.at(-1)!.seq) });
   else if (!hasNextPage && BigInt(frontier) > BigInt(from.txid)) endCursor = encodeChangeCursor({ txid: frontier, seq: '0' });

@@ -62,7 +62,7 @@ export class AccountsResolver {
     @Root() account: Account,
     @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('filter', () => ScanFilter, { nullable: true, description: 'Which of its scans; accountIds may only name this account.' }) filter: ScanFilter | undefined,
-    @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: STARTED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
+    @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: QUEUED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
     @Ctx() { services }: Context,
   ): Promise<ScanConnection> {
     if (filter?.accountIds?.some((id) => id !== account.accountId)) {

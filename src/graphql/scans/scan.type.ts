@@ -28,11 +28,17 @@ registerEnumType(ScanUserErrorCodeEnum, {
   valuesConfig: Object.fromEntries(Object.entries(SCAN_USER_ERROR_CODES).map(([k, description]) => [k, { description }])),
 });
 
-export const ScanOrderFieldEnum = { STARTED_AT: 'STARTED_AT' } as const;
+export const ScanOrderFieldEnum = { QUEUED_AT: 'QUEUED_AT', STARTED_AT: 'STARTED_AT' } as const;
 registerEnumType(ScanOrderFieldEnum, {
   name: 'ScanOrderField',
   description: 'What scans are ordered by.',
-  valuesConfig: { STARTED_AT: { description: 'When a worker began it (ties in id order).' } },
+  valuesConfig: {
+    QUEUED_AT: { description: 'When it was queued, which every scan has (ties in id order).' },
+    STARTED_AT: {
+      description: 'Ordered as QUEUED_AT.',
+      deprecationReason: 'A QUEUED or CANCELLED scan has no start: scans are ordered by QUEUED_AT, which this now means too.',
+    },
+  },
 });
 
 @ObjectType({ description: 'An expected failure of startScan or cancelScan, as data: a stable code, the input field at fault, and what to change.' })
@@ -126,7 +132,7 @@ export class ScanFilter {
 
 @InputType({ description: 'The order of scans.' })
 export class ScanOrder {
-  @Field(() => ScanOrderFieldEnum, { description: 'What to order by.' }) field!: 'STARTED_AT';
+  @Field(() => ScanOrderFieldEnum, { description: 'What to order by.' }) field!: 'QUEUED_AT' | 'STARTED_AT';
   @Field(() => OrderDirectionEnum, { defaultValue: 'DESC', description: 'DESC (the default): newest first.' }) direction!: 'ASC' | 'DESC';
 }
 

@@ -37,7 +37,7 @@ export class ScansResolver {
     @Args(() => BidirectionalPageArgs) page: BidirectionalPageArgs,
     @Arg('accountId', () => String, { nullable: true, description: 'One account.', deprecationReason: 'Use filter: { accountIds: [id] }. Not with filter.accountIds.' }) accountId: string | undefined,
     @Arg('filter', () => ScanFilter, { nullable: true, description: 'Which scans; omitted: all.' }) filter: ScanFilter | undefined,
-    @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: STARTED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
+    @Arg('orderBy', () => ScanOrder, { nullable: true, description: 'Default: { field: QUEUED_AT, direction: DESC }.' }) orderBy: ScanOrder | undefined,
     @Ctx() { services }: Context,
   ): Promise<ScanConnection> {
     const { size, from } = pageRequest(page);
