@@ -14,7 +14,7 @@ import { ScanService, type ScanSummary } from './services/scan.service';
 import type { AwsAccess } from './adapters/aws/aws-access';
 import type { AccountsService } from './services/accounts.service';
 import { FindingsService } from './services/findings.service';
-import { SecurityHubPushService, type PushResult } from './services/securityhub/securityhub-push.service';
+import type { SecurityHubPushService, PushResult } from './services/securityhub/securityhub-push.service';
 
 export interface Database {
   prisma: PrismaClient;
@@ -117,7 +117,9 @@ export function formatPruneResult(r: PruneResult): string {
 export function createSecurityHubPush(config: Config, prisma: PrismaClient, aws: AwsAccess, accounts: AccountsService, logger?: Logger): SecurityHubPushService | null {
   const region = config.securityHubRegion;
   if (!region) return null;
-  return new SecurityHubPushService({
+  // Required only when pushing: the service loads the Security Hub SDK, which a worker without a region never needs.
+  const { SecurityHubPushService: Service } = require('./services/securityhub/securityhub-push.service') as typeof import('./services/securityhub/securityhub-push.service');
+  return new Service({
     prisma,
     findings: new FindingsService(prisma),
     region,

@@ -1,6 +1,6 @@
 import { GetUserCommand } from '@aws-sdk/client-iam';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../../domain/accounts';
@@ -117,7 +117,9 @@ export class AwsAccess {
    * itself (SecurityHubPushService), and the SDK's standard retry backs off on a throttle that still happens.
    */
   securityHubClient(credentials: AwsCredentials, region: string): SecurityHubClient {
-    return new SecurityHubClient({
+    // Loaded here, not at the top: a worker without KEYWARDEN_SECURITYHUB_REGION never needs this client (5 MB of RSS at load, measured).
+    const { SecurityHubClient: Client } = require('@aws-sdk/client-securityhub') as typeof import('@aws-sdk/client-securityhub');
+    return new Client({
       region,
       credentials,
       maxAttempts: 5,
