@@ -23,13 +23,13 @@ import { sampleAccountFixture } from '../src/sandbox/sample-account';
 import { withDatabase } from './database';
 import { cloneFindings } from './export.seed';
 import { child, nextMessage } from './process';
+import { loadAverage } from './report';
 
 const SIZES = (process.env.BENCH_EXPORT_SIZES ?? '10000,100000').split(',').map(Number);
 const FORMATS = (process.env.BENCH_EXPORT_FORMATS ?? 'ocsf,asff,csv').split(',');
 const TOKEN = 'bench-export-bootstrap-token-0123456789abcdef';
 const TARGETS = { rssRatio: 1.2, csvPerSecond: 20_000 };
 const MB = 1024 * 1024;
-const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 interface Run {
   size: number;

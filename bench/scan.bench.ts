@@ -7,6 +7,7 @@
 import type { ScanSummary } from '../src/services/scan.service';
 import { withDatabase } from './database';
 import { child, nextMessage } from './process';
+import { reportTargets } from './report';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 25);
@@ -62,8 +63,7 @@ async function main(): Promise<void> {
       ['same findings from both paths', report.summary.counts.fail === perUser.summary.counts.fail && report.summary.counts.pass === perUser.summary.counts.pass],
     ];
     console.log('\ntargets (credential-report path):');
-    for (const [label, ok] of checks) console.log(`  ${ok ? 'met ' : 'MISSED'} ${label}`);
-    process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+    reportTargets(checks);
   } finally {
     sandbox.disconnect();
   }
