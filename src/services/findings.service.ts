@@ -1,3 +1,4 @@
+import { readRows } from '../adapters/db/prisma';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
@@ -107,8 +108,8 @@ export class FindingsService {
   private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: PageFrom, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
     const { rows: rowsStatement, count: countStatement } = findingsPageStatements(instants, query, first, after, mode, order);
     const [rows, [{ count }]] = await Promise.all([
-      this.prisma.$queryRawUnsafe<FindingSqlRow[]>(rowsStatement.sql, ...rowsStatement.params),
-      this.prisma.$queryRawUnsafe<{ count: bigint }[]>(countStatement.sql, ...countStatement.params),
+      readRows<FindingSqlRow>(this.prisma, rowsStatement),
+      readRows<{ count: bigint | string }>(this.prisma, countStatement),
     ]);
     const page = pageOf(rows, first, after);
     return {

@@ -1,3 +1,4 @@
+import { readRows } from '../adapters/db/prisma';
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import type { Statement } from './statement';
@@ -70,8 +71,7 @@ export async function resolveInstants(prisma: PrismaClient, accounts?: string | 
     throw new InvalidInputError(`asOf ${asOf.toISOString()} is in the future: ask about now (omit asOf) or a past instant`, 'asOf');
   }
   const scope = scopeOf(accounts);
-  const { sql, params } = instantsStatement(scope?.ids ?? null, asOf);
-  const rows = await prisma.$queryRawUnsafe<InstantRow[]>(sql, ...params);
+  const rows = await readRows<InstantRow>(prisma, instantsStatement(scope?.ids ?? null, asOf));
   if (scope && rows.length < scope.ids.length) {
     const found = new Set(rows.map((r) => r.account_id));
     await refuseMissing(prisma, scope, scope.ids.filter((id) => !found.has(id)), asOf);
