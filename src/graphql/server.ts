@@ -27,6 +27,7 @@ import { isStorableText } from '../services/page';
 import { exportFindingsRoute } from '../http/exports.route';
 import { interruptRunningScans } from '../services/scan.service';
 import { clientMessage } from './common/client-message';
+import { compiledExecutionGateway } from './common/compiled-execution';
 import { ErrorCode } from './common/errors';
 import { oneExpensiveMutation, TOO_MANY_EXPENSIVE_MUTATIONS } from './common/expensive-mutations';
 import { costLimit } from './common/query-cost';
@@ -135,7 +136,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     costLimit: { enabled: false }, // replaced by the `first`-aware estimate below
   }).protect();
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: compiledExecutionGateway(schema),
     ...armor,
     plugins: [
       ...armor.plugins,
