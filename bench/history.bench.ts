@@ -189,8 +189,9 @@ async function measure(label: string, runs: number, viaGql: () => Promise<unknow
 }
 
 function decodeIdentityCursor(cursor: string): string {
+  // [tag, sort value, identity]: services/page.ts encodeCursor.
   const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as string[];
-  return key[1]!;
+  return key.at(-1)!;
 }
 
 // ---------------------------------------------------------------------------------------------

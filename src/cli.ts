@@ -577,7 +577,7 @@ function pageUrls(graphqlUrl: string): string {
 }
 
 function serverOptions(config: Config, log: Logger) {
-  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion }, http: httpSettings(config) };
+  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion }, http: httpSettings(config), metricsOperations: config.metricsOperations };
 }
 
 /**

@@ -84,6 +84,16 @@ const ConfigSchema = z.object({
   /** Accounts named in keywarden_findings (most failing first); the rest are summed as account="other". */
   metricsTopAccounts: intFromEnv(0, 1000).default(20),
   /**
+   * GraphQL operation names your own clients send, comma-separated, labelled in keywarden_graphql_request_duration_seconds
+   * besides the posture page's and the README's. Unset: only those; any other name is "other".
+   */
+  metricsOperations: z
+    .string()
+    .default('')
+    .transform((v) => [...new Set(v.split(',').map((name) => name.trim()).filter(Boolean))])
+    .refine((names) => names.every((name) => /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(name)), 'must be GraphQL operation names (letters, digits and _, at most 64), comma-separated')
+    .refine((names) => names.length <= 100, 'names at most 100 operations'),
+  /**
    * Encrypts stored secrets that must be recovered (webhook signing secrets): any string of 32+ characters,
    * stretched with HKDF. Unset: a random key kept in `<dataDir>/secret.key` (one machine only: every process
    * that signs webhooks must share the key).
@@ -161,6 +171,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   processes: 'KEYWARDEN_PROCESSES',
   metricsPort: 'KEYWARDEN_METRICS_PORT',
   metricsTopAccounts: 'KEYWARDEN_METRICS_TOP_ACCOUNTS',
+  metricsOperations: 'KEYWARDEN_METRICS_OPERATIONS',
   secretKey: 'KEYWARDEN_SECRET_KEY',
   webhookAllowPrivate: 'KEYWARDEN_WEBHOOK_ALLOW_PRIVATE',
   securityHubRegion: 'KEYWARDEN_SECURITYHUB_REGION',

@@ -82,6 +82,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** The secret key and SSRF guard of webhooks; without it the webhook fields answer SERVICE_UNAVAILABLE. */
   webhooks?: WebhookSetup | null;
+  /** Operation names labelled in the GraphQL metrics besides the page's and the README's (KEYWARDEN_METRICS_OPERATIONS). */
+  metricsOperations?: readonly string[];
 }
 
 export interface RunningServer {
@@ -102,7 +104,7 @@ const requests = new AsyncLocalStorage<RequestState>();
  * authenticates first (401 before any GraphQL work), rate-limits per token, bounds request size,
  * depth, aliases, tokens and cost before execution, and logs one structured line per request.
  */
-export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {}, webRoot, webhooks = null }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ prisma, logger, port, host = '127.0.0.1', auth = {}, limits: given = {}, remediation = {}, scans = null, exports: exportSettings = {}, http: httpGiven = {}, webRoot, webhooks = null, metricsOperations = [] }: ServerOptions): Promise<RunningServer> {
   const limits = { ...DEFAULT_LIMITS, ...given };
   const httpSettings = { ...DEFAULT_HTTP_SETTINGS, ...httpGiven };
   const schema = await keywardenSchema();
@@ -142,7 +144,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       ...armor.plugins,
       // Stops accepting, lets in-flight requests finish for up to the grace period, then closes what is left.
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: httpSettings.shutdownGraceMs }),
-      graphqlMetrics(),
+      graphqlMetrics(metricsOperations),
       // No cache hints are set: the default cache-control plugin only costs time on every field.
       ApolloServerPluginCacheControlDisabled(),
       rejectUnstorableStrings(),

@@ -3,8 +3,8 @@ import client, { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /**
  * Every metric Keywarden exposes, in prom-client's default registry, so one `/metrics` (and the cluster
  * aggregation, which reads the default registry of each process) carries them all. Label values that come
- * from callers or from the network (operation names, error codes) go through a LabelCap: a scrape stays
- * bounded however many distinct values the world sends.
+ * from callers or from the network go through a LabelAllowList (GraphQL operation names) or a LabelCap (IAM
+ * operations and error codes): a scrape stays bounded however many distinct values the world sends.
  */
 export const registry: Registry = client.register;
 
@@ -16,7 +16,10 @@ export function collectProcessMetrics(): void {
   client.collectDefaultMetrics({ register: registry });
 }
 
-/** The first `max` distinct values of a label are kept; later ones become `other`. */
+/**
+ * The first `max` distinct values of a label are kept; later ones become `other`. Only for values the world does
+ * not choose on purpose (what IAM answers): whoever sends `max` values first decides what every later one shows.
+ */
 export class LabelCap {
   private readonly seen = new Set<string>();
   constructor(
@@ -31,6 +34,22 @@ export class LabelCap {
     if (this.seen.size >= this.max) return 'other';
     this.seen.add(value);
     return value;
+  }
+}
+
+/**
+ * Only values known when the process starts are kept; any other becomes `other`. For values callers choose: no
+ * caller can use up the label's values, and every process labels the same names whatever it has seen.
+ */
+export class LabelAllowList {
+  private readonly known: ReadonlySet<string>;
+  constructor(values: Iterable<string>) {
+    this.known = new Set(values);
+  }
+
+  of(value: string | null | undefined, missing = 'none'): string {
+    if (value === null || value === undefined || value === '') return missing;
+    return this.known.has(value) ? value : 'other';
   }
 }
 
@@ -54,12 +73,10 @@ export const httpRequestDuration = registered('keywarden_http_request_duration_s
 
 export const graphqlRequestDuration = registered('keywarden_graphql_request_duration_seconds', () => new Histogram({
   name: 'keywarden_graphql_request_duration_seconds',
-  help: 'GraphQL requests by operation name (anonymous ones "anonymous", past the first 100 names "other"), type and outcome (ok, client_error, server_error)',
+  help: 'GraphQL requests by operation name (only known names: the posture page\'s, the README\'s and KEYWARDEN_METRICS_OPERATIONS; any other "other", unnamed "anonymous"), type and outcome (ok, client_error, server_error)',
   labelNames: ['operation', 'operation_type', 'outcome'] as const,
   buckets: LATENCY_BUCKETS,
 }));
-/** Operation names are chosen by callers: a client that names each request differently must not grow the scrape. */
-export const graphqlOperationNames = new LabelCap(100);
 
 export const scansTotal = registered('keywarden_scans_total', () => new Counter({
   name: 'keywarden_scans_total',

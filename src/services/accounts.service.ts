@@ -14,7 +14,7 @@ import {
 } from '../domain/accounts';
 import type { Account, Prisma, PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
+import { decodeCursor, encodeCursor, pageOf, readPageFrom, type CursorTag, type Page, type PageFrom } from './page';
 
 export type { AccountSource, AccountStatus };
 export { AccountMismatchError };
@@ -104,7 +104,8 @@ export class AccountsService {
       if (invalid) throw new InvalidInputError(invalid.message.replace(/^accountId/, `filter.accountIds[${i}]`), 'filter.accountIds');
     }
     const { cursor: raw, argument, backward } = readPageFrom(from);
-    const cursor = decodeCursor(raw, 1, ['text'], argument);
+    const tag: CursorTag = { list: 'a', direction };
+    const cursor = decodeCursor(raw, tag, ['text'], argument);
     const order = (direction === 'ASC') !== backward ? 'asc' : 'desc';
     const where: Prisma.AccountWhereInput = {
       ...(filter.status?.length ? { status: { in: filter.status } } : {}),
@@ -120,7 +121,7 @@ export class AccountsService {
       this.prisma.account.count({ where }),
     ]);
     const page = pageOf(rows, first, from);
-    return { ...page, nodes: page.nodes.map(toRecord), totalCount, cursorOf: (a) => encodeCursor([a.accountId]) };
+    return { ...page, nodes: page.nodes.map(toRecord), totalCount, cursorOf: (a) => encodeCursor(tag, [a.accountId]) };
   }
 
   /**

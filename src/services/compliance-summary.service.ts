@@ -3,7 +3,7 @@ import type { StatusCounts } from '../domain/finding';
 import { InvalidInputError } from './errors';
 import type { FindingsService } from './findings.service';
 import { accountsCte, accountScope, assertKnownAccounts } from './instants';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { decodeCursor, encodeCursor, type CursorTag, type Page } from './page';
 import type { ScansService, ScanView } from './scans.service';
 import type { Statement } from './statement';
 
@@ -88,7 +88,7 @@ export class ComplianceSummaryService {
       nodes: page.slice(0, query.first).map(toView),
       hasNextPage: page.length > query.first,
       totalCount: Number(rows[0]?.total ?? 0),
-      cursorOf: (v) => encodeCursor([query.orderBy, query.direction, sortValue(query.orderBy, v), v.accountId!]),
+      cursorOf: (v) => encodeCursor(breakdownTag(query), [sortValue(query.orderBy, v), v.accountId!]),
     };
   }
 }
@@ -144,7 +144,7 @@ export function accountBreakdownStatement(query: AccountBreakdownQuery): Stateme
   const p = (value: unknown) => `$${params.push(value)}`;
   const column = SORT_COLUMN[query.orderBy];
   const dir = query.direction === 'ASC' ? 'ASC' : 'DESC';
-  const after = breakdownCursor(query, dir);
+  const after = breakdownCursor(query);
   let keyset = 'true';
   if (after && column === null) keyset = `l.account_id ${dir === 'ASC' ? '>' : '<'} ${p(after.accountId)}`;
   else if (after) {
@@ -165,21 +165,18 @@ export function accountBreakdownStatement(query: AccountBreakdownQuery): Stateme
   };
 }
 
+const breakdownTag = (query: AccountBreakdownQuery): CursorTag => ({ list: 'ac', field: query.orderBy, direction: query.direction === 'ASC' ? 'ASC' : 'DESC' });
+
 /**
- * A breakdown cursor: the order it was issued for, the sort value and the account id. Its value means
- * nothing under another order, so a cursor of another order is refused, saying which it was issued for.
+ * A breakdown cursor: the sort value and the account id, tagged with the order it was issued for. Its value means
+ * nothing under another order, so decodeCursor refuses a cursor of another order, saying which it was issued for.
  */
-function breakdownCursor(query: AccountBreakdownQuery, dir: 'ASC' | 'DESC'): { value: string; accountId: string } | null {
-  const cursor = decodeCursor(query.after, 4);
+function breakdownCursor(query: AccountBreakdownQuery): { value: string; accountId: string } | null {
+  const cursor = decodeCursor(query.after, breakdownTag(query), [query.orderBy === 'LAST_SCAN_AT' ? 'instant' : 'text', 'text']);
   if (!cursor) return null;
-  const [field, direction, value, accountId] = cursor;
-  const isInstant = (v: string) => !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
-  const valueOk = field === 'LAST_SCAN_AT' ? isInstant(value) : field === 'ACCOUNT_ID' || /^\d{1,10}$/.test(value);
-  if (!Object.hasOwn(SORT_COLUMN, field) || (direction !== 'ASC' && direction !== 'DESC') || !valueOk) {
+  const [value, accountId] = cursor as [string, string];
+  if (query.orderBy !== 'LAST_SCAN_AT' && query.orderBy !== 'ACCOUNT_ID' && !/^\d{1,10}$/.test(value)) {
     throw new InvalidInputError('after is not a cursor returned by this API', 'after');
-  }
-  if (field !== query.orderBy || direction !== dir) {
-    throw new InvalidInputError(`after was issued for orderBy { field: ${field}, direction: ${direction} }: ask that order, or start again without after`, 'after');
   }
   return { value, accountId };
 }

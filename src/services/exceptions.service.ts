@@ -90,7 +90,7 @@ export class ExceptionsService {
       ...(filter.active === true ? { revokedAt: null, expiresAt: { gt: now } } : {}),
       ...(filter.active === false ? { OR: [{ revokedAt: { not: null } }, { expiresAt: { lte: now } }] } : {}),
     };
-    return newestFirstPage(this.deps.prisma.accessException, 'createdAt', where, first, from, direction);
+    return newestFirstPage('e', this.deps.prisma.accessException, 'createdAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(AccessException | null)[]> {

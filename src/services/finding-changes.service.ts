@@ -4,7 +4,7 @@ import type { ComplianceStatus } from '../domain/finding';
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { accountScope, assertKnownAccounts } from './instants';
-import { decodeCursor, encodeCursor, type Page } from './page';
+import { decodeCursor, encodeCursor, type CursorTag, type Page } from './page';
 
 export { CursorExpiredError };
 
@@ -83,8 +83,8 @@ export class FindingChangesService {
    * them. Read from the change log: once retention pruned the scan's events, the list is empty.
    */
   async causedBy(scanId: string, kind: keyof typeof CAUSED, first: number, after?: string): Promise<Page<{ findingId: string; seq: string }>> {
-    const cursor = decodeCursor(after, 1, ['text']);
-    if (cursor && !/^\d{1,18}$/.test(cursor[0])) throw new InvalidInputError('after is not a cursor returned by this API', 'after');
+    const tag: CursorTag = { list: kind === 'opened' ? 'so' : 'sr' };
+    const cursor = decodeCursor(after, tag, ['int']);
     const { types, sql } = CAUSED[kind];
     const where = `e.scan_id = $1::uuid AND e.type = ANY($2::text[]) AND ${sql}`;
     const [rows, [{ count }]] = await Promise.all([
@@ -98,7 +98,7 @@ export class FindingChangesService {
       nodes: rows.slice(0, first).map((r) => ({ findingId: r.finding_id, seq: String(r.seq) })),
       hasNextPage: rows.length > first,
       totalCount: count,
-      cursorOf: (r) => encodeCursor([r.seq]),
+      cursorOf: (r) => encodeCursor(tag, [r.seq]),
     };
   }
 }

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
 import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
-import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
+import { decodeCursor, encodeCursor, pageOf, readPageFrom, type CursorTag, type Page, type PageFrom } from './page';
 import type { Statement } from './statement';
 
 export interface FindingView {
@@ -60,6 +60,8 @@ export interface ExportScope {
 }
 
 const DEFAULT_ORDER: FindingOrder = { field: 'IDENTITY', direction: 'ASC' };
+/** The findings lists' cursors (findings, Account.findings, Scan.findings, exports) carry their order. */
+const findingsTag = (order: FindingOrder): CursorTag => ({ list: 'f', field: order.field, direction: order.direction });
 
 // Columns of a finding as of an instant: from the finding row (now) or from its version valid then.
 const CURRENT_FROM = `${INSTANTS_SQL} JOIN finding f ON f.account_id = at.account_id`;
@@ -116,7 +118,7 @@ export class FindingsService {
       ...page,
       nodes: page.nodes.map(toView),
       totalCount: Number(count),
-      cursorOf: (f) => encodeCursor([sortCursorValue(rows, f), f.identity]),
+      cursorOf: (f) => encodeCursor(findingsTag(order), [sortCursorValue(rows, f), f.identity]),
     };
   }
 
@@ -131,7 +133,7 @@ export class FindingsService {
    * the same filters and columns as `list` and without its count. Keyset: the last page costs what the first does.
    */
   async exportPage(scope: ExportScope, size: number, afterIdentity: string | null): Promise<{ nodes: FindingView[]; hasNextPage: boolean }> {
-    const after = afterIdentity === null ? undefined : encodeCursor(['', afterIdentity]);
+    const after = afterIdentity === null ? undefined : encodeCursor(findingsTag(DEFAULT_ORDER), ['', afterIdentity]);
     const { sql, params } = exportPageStatement(scope, size, after);
     const [{ page }] = await this.prisma.$queryRawUnsafe<{ page: string }[]>(sql, ...params);
     const rows = (JSON.parse(page) as JsonFindingRow[]).map(fromJsonRow);
@@ -206,7 +208,7 @@ export function findingsPageStatements(
   const { cursor: raw, argument, backward } = readPageFrom(after);
   const dir = (order.direction === 'DESC') !== backward ? 'DESC' : 'ASC';
   const cmp = dir === 'DESC' ? '<' : '>';
-  const cursor = decodeCursor(raw, 2, ['instant?', 'text'], argument);
+  const cursor = decodeCursor(raw, findingsTag(order), ['instant?', 'text'], argument);
   const keyset: string[] = [];
   if (cursor) {
     if (sort) keyset.push(`(${sort}, f.identity) ${cmp} (${p(cursor[0] === '' ? '-infinity' : cursor[0])}::timestamptz, ${p(cursor[1])})`);

@@ -64,7 +64,7 @@ export class IamUsersService {
       ...page,
       nodes: page.nodes.map(toView),
       totalCount: Number(count),
-      cursorOf: (u) => encodeCursor([u.accountId, u.userName]),
+      cursorOf: (u) => encodeCursor({ list: 'u', direction }, [u.accountId, u.userName]),
     };
   }
 
@@ -103,7 +103,7 @@ export function usersPageStatements(
   // Paging back reads the same keyset the other way round; the service puts the rows back in order.
   const { cursor: raw, argument, backward } = readPageFrom(after);
   const dir = (direction === 'DESC') !== backward ? 'DESC' : 'ASC';
-  const cursor = decodeCursor(raw, 2, [], argument);
+  const cursor = decodeCursor(raw, { list: 'u', direction }, ['text', 'text'], argument);
   if (cursor) where.push(`(u.account_id, u.user_name) ${dir === 'DESC' ? '<' : '>'} (${p(cursor[0])}, ${p(cursor[1])})`);
   const limit = p(first + 1);
   return {

@@ -42,17 +42,53 @@ export function isStorableText(s: string): boolean {
   return !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
 
-/** Cursors are opaque to clients: base64url of a JSON array of the sort key. */
-export function encodeCursor(key: unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/**
+ * The lists that hand out cursors, by the short tag each of their cursors carries. A cursor read as a position in a
+ * list that did not issue it (scans' [queuedAt, id] as findings' [sortValue, identity], an account id as a change-log
+ * seq) used to answer a wrong page, often an empty one, instead of an error. 'c' is taken: the change log's cursors
+ * (adapters/store/change-log.ts) start with it.
+ */
+export const CURSOR_LISTS = {
+  s: 'scans',
+  f: 'findings',
+  u: 'iamUsers',
+  a: 'accounts',
+  ac: 'accountCompliance',
+  e: 'exceptions',
+  r: 'remediationActions',
+  w: 'webhooks',
+  wd: 'webhookDeliveries',
+  so: 'Scan.openedFindings',
+  sr: 'Scan.resolvedFindings',
+} as const;
+export type CursorList = keyof typeof CURSOR_LISTS;
+
+/**
+ * What issued a cursor: its list and the order it was read in. `field` only for lists ordered by several fields
+ * (findings, accountCompliance); `direction` for lists that take one. A key position means nothing in another list
+ * or under another order (a FIRST_SEEN_AT instant is no position in IDENTITY order, ASC and DESC page opposite ways).
+ */
+export interface CursorTag {
+  list: CursorList;
+  field?: string;
+  direction?: 'ASC' | 'DESC';
+}
+
+// Written into every cursor, so kept to a few characters: "s-" (scans, DESC), "f:LAST_SEEN_AT-".
+const tagText = (t: CursorTag) => `${t.list}${t.field ? `:${t.field}` : ''}${t.direction ? (t.direction === 'ASC' ? '+' : '-') : ''}`;
+const TAG = /^([a-z]{1,2})(?::([A-Z_]{1,20}))?([+-])?$/;
+
+/** Cursors are opaque to clients: base64url of a JSON array, the tag of what issued it, then the sort key. */
+export function encodeCursor(tag: CursorTag, key: string[]): string {
+  return Buffer.from(JSON.stringify([tagText(tag), ...key])).toString('base64url');
 }
 
 /**
  * What each part of a cursor must look like before it goes into SQL: `instant` as toISOString() writes it,
- * `instant?` that or '' (no sort value), `uuid` a row id, `text` anything. A forged cursor that decodes
- * to strings of another shape used to reach PostgreSQL and fail there (INTERNAL_SERVER_ERROR).
+ * `instant?` that or '' (no sort value), `uuid` a row id, `int` a bigint sequence value, `text` anything. A forged
+ * cursor that decodes to strings of another shape used to reach PostgreSQL and fail there (INTERNAL_SERVER_ERROR).
  */
-export type CursorPart = 'text' | 'uuid' | 'instant' | 'instant?';
+export type CursorPart = 'text' | 'uuid' | 'instant' | 'instant?' | 'int';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_INSTANT = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // V8 reads 2020-02-30 as March 1st; only an instant that round-trips is one this API wrote.
@@ -65,22 +101,38 @@ const PART_OK: Record<CursorPart, (s: string) => boolean> = {
   uuid: (s) => UUID.test(s),
   instant: (s) => ISO_INSTANT.test(s) && roundTrips(s),
   'instant?': (s) => s === '' || PART_OK.instant(s),
+  // 18 digits stay below bigint's 2^63: beyond it PostgreSQL refuses the cast.
+  int: (s) => /^\d{1,18}$/.test(s),
 };
 
-export function decodeCursor(cursor: string | undefined, arity: number, parts: CursorPart[] = [], argument: 'after' | 'before' = 'after'): string[] | null {
+/**
+ * The sort key of a cursor issued under `tag`, one string per part; null without a cursor. A cursor of another
+ * list or order is refused, saying which it was issued for; anything else this API did not write, as not a cursor.
+ */
+export function decodeCursor(cursor: string | undefined | null, tag: CursorTag, parts: CursorPart[], argument: 'after' | 'before' = 'after'): string[] | null {
   if (cursor === undefined || cursor === null) return null;
+  let key: unknown[] = [];
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(key) && key.length === arity &&
-      key.every((k, i) => typeof k === 'string' && isStorableText(k) && PART_OK[parts[i] ?? 'text'](k))
-    ) {
-      return key;
-    }
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed)) key = parsed;
   } catch {
-    // fall through to the error below
+    // not JSON: refused below
+  }
+  const issued = typeof key[0] === 'string' ? TAG.exec(key[0]) : null;
+  if (!issued || !Object.hasOwn(CURSOR_LISTS, issued[1]!)) throw new InvalidInputError(`${argument} is not a cursor returned by this API`, argument);
+  if (key[0] !== tagText(tag)) throw new InvalidInputError(mismatch(argument, issued, tag), argument);
+  const values = key.slice(1);
+  if (values.length === parts.length && values.every((k, i) => typeof k === 'string' && isStorableText(k) && PART_OK[parts[i]!](k))) {
+    return values as string[];
   }
   throw new InvalidInputError(`${argument} is not a cursor returned by this API`, argument);
+}
+
+function mismatch(argument: string, [, list, field, sign]: RegExpExecArray, tag: CursorTag): string {
+  const restart = `start again without ${argument}`;
+  if (list !== tag.list) return `${argument} was issued for ${CURSOR_LISTS[list as CursorList]}, not ${CURSOR_LISTS[tag.list]}: ${restart}`;
+  const order = [field ? `field: ${field}` : null, sign ? `direction: ${sign === '+' ? 'ASC' : 'DESC'}` : null].filter(Boolean).join(', ');
+  return `${argument} was issued for orderBy { ${order} }: ask that order, or ${restart}`;
 }
 
 /** What a newest-first page needs of a Prisma model: its rows in an order, and how many match. */
@@ -95,6 +147,7 @@ export interface NewestFirstSource<Row, Where> {
  * the same keyset the other way round.
  */
 export async function newestFirstPage<Row extends { id: string }, Where extends object>(
+  list: CursorList,
   source: NewestFirstSource<Row, Where>,
   by: keyof Row & string,
   where: Where,
@@ -103,7 +156,8 @@ export async function newestFirstPage<Row extends { id: string }, Where extends 
   direction: 'ASC' | 'DESC' = 'DESC',
 ): Promise<Page<Row>> {
   const { cursor: raw, argument, backward } = readPageFrom(from);
-  const cursor = decodeCursor(raw, 2, ['instant', 'uuid'], argument);
+  const tag: CursorTag = { list, direction };
+  const cursor = decodeCursor(raw, tag, ['instant', 'uuid'], argument);
   const ascending = (direction === 'ASC') !== backward;
   const cmp = ascending ? 'gt' : 'lt';
   const keyset = cursor ? { OR: [{ [by]: { [cmp]: new Date(cursor[0]) } }, { [by]: new Date(cursor[0]), id: { [cmp]: cursor[1] } }] } : null;
@@ -115,6 +169,6 @@ export async function newestFirstPage<Row extends { id: string }, Where extends 
   return {
     ...pageOf(rows, first, from),
     totalCount,
-    cursorOf: (row) => encodeCursor([(row[by] as Date).toISOString(), row.id]),
+    cursorOf: (row) => encodeCursor(tag, [(row[by] as Date).toISOString(), row.id]),
   };
 }

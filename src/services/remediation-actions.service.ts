@@ -24,7 +24,7 @@ export class RemediationActionsService {
       ...(kinds.length ? { kind: { in: kinds as RemediationKind[] } } : {}),
       ...(query.createdAfter ? { createdAt: { gt: query.createdAfter } } : {}),
     };
-    return newestFirstPage(this.prisma.remediationAction, 'createdAt', where, first, from, direction);
+    return newestFirstPage('r', this.prisma.remediationAction, 'createdAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(RemediationAction | null)[]> {

@@ -30,7 +30,7 @@ export class ScansService {
       ...(q.sources ? { source: { in: [...q.sources] } } : {}),
       ...(q.startedAfter ? { startedAt: { gt: q.startedAfter } } : {}),
     };
-    return newestFirstPage(this.prisma.scan, 'queuedAt', where, first, from, direction);
+    return newestFirstPage('s', this.prisma.scan, 'queuedAt', where, first, from, direction);
   }
 
   async byIds(ids: readonly string[]): Promise<(ScanView | null)[]> {

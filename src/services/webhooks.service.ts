@@ -4,7 +4,9 @@ import type { SecretBox } from '../adapters/webhooks/secret-box';
 import type { SsrfGuard } from '../adapters/webhooks/ssrf-guard';
 import { WebhookStore } from '../adapters/webhooks/webhook.store';
 import { CHANGE_EVENT_TYPES } from '../adapters/store/change-log';
-import { decodeCursor, encodeCursor, isStorableText, newestFirstPage, type Page } from './page';
+import { decodeCursor, encodeCursor, isStorableText, newestFirstPage, type CursorTag, type Page } from './page';
+
+const DELIVERIES: CursorTag = { list: 'wd' };
 
 /** What the change log records, and so what an endpoint may subscribe to. */
 export const WEBHOOK_EVENTS = CHANGE_EVENT_TYPES;
@@ -118,13 +120,13 @@ export class WebhooksService {
   }
 
   list(first: number, after?: string): Promise<Page<WebhookEndpoint>> {
-    return newestFirstPage(this.prisma.webhookEndpoint, 'createdAt', {}, first, after);
+    return newestFirstPage('w', this.prisma.webhookEndpoint, 'createdAt', {}, first, after);
   }
 
   /** An endpoint's deliveries, newest event first. */
   async deliveries(endpointId: string, first: number, after?: string): Promise<Page<WebhookDelivery>> {
-    const cursor = decodeCursor(after, 2);
-    const position = cursor && /^\d+$/.test(cursor[0]!) && /^\d+$/.test(cursor[1]!) ? { txid: BigInt(cursor[0]!), seq: BigInt(cursor[1]!) } : null;
+    const cursor = decodeCursor(after, DELIVERIES, ['int', 'int']);
+    const position = cursor ? { txid: BigInt(cursor[0]!), seq: BigInt(cursor[1]!) } : null;
     const where: Prisma.WebhookDeliveryWhereInput = { endpointId };
     const keyset: Prisma.WebhookDeliveryWhereInput | null = position
       ? { OR: [{ eventTxid: { lt: position.txid } }, { eventTxid: position.txid, eventSeq: { lt: position.seq } }] }
@@ -133,7 +135,7 @@ export class WebhooksService {
       this.prisma.webhookDelivery.findMany({ where: keyset ? { AND: [where, keyset] } : where, orderBy: [{ eventTxid: 'desc' }, { eventSeq: 'desc' }], take: first + 1 }),
       this.prisma.webhookDelivery.count({ where }),
     ]);
-    return { nodes: rows.slice(0, first), hasNextPage: rows.length > first, totalCount, cursorOf: (d) => encodeCursor([String(d.eventTxid), String(d.eventSeq)]) };
+    return { nodes: rows.slice(0, first), hasNextPage: rows.length > first, totalCount, cursorOf: (d) => encodeCursor(DELIVERIES, [String(d.eventTxid), String(d.eventSeq)]) };
   }
 
   delivery(id: string): Promise<WebhookDelivery | null> {

@@ -2,7 +2,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { TokensService } from '../../src/auth/tokens.service';
 import { loadConfig } from '../../src/config';
 import { findingsByAccount } from '../../src/metrics/findings.source';
-import { collectProcessMetrics, LabelCap, readAtScrape, webhookDeliveries } from '../../src/metrics/metrics';
+import { collectProcessMetrics, LabelAllowList, LabelCap, readAtScrape, webhookDeliveries } from '../../src/metrics/metrics';
 import { startMetricsServer } from '../../src/metrics/metrics.http';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startStack, type Stack } from '../support/stack';
@@ -87,7 +87,7 @@ describe('metrics', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack(FIXTURE);
+    stack = await startStack(FIXTURE, { metricsOperations: ['StartScan'] });
     const tokens = new TokensService(stack.prisma);
     metricsToken = (await tokens.create({ name: 'prometheus', scopes: ['metrics:read'], createdBy: 'test' })).token;
     readerToken = (await tokens.create({ name: 'reader', scopes: ['findings:read'], createdBy: 'test' })).token;
@@ -149,13 +149,25 @@ describe('metrics', () => {
     expect(valueOf(after, 'keywarden_iam_throttled_total', { operation: 'ListUsers' }) - valueOf(before, 'keywarden_iam_throttled_total', { operation: 'ListUsers' })).toBe(2);
   });
 
-  it('keeps label sets bounded: caller-chosen operation names past the cap, and odd ones, become "other"', async () => {
+  it('keeps label sets bounded: operation names not known at start-up, and IAM values past the cap, become "other"', async () => {
     const cap = new LabelCap(2);
     expect([cap.of('A'), cap.of('B'), cap.of('C'), cap.of('A'), cap.of(undefined, 'anonymous'), cap.of('bad name')]).toEqual(['A', 'B', 'other', 'A', 'anonymous', 'other']);
+    const allow = new LabelAllowList(['A']);
+    expect([allow.of('A'), allow.of('B'), allow.of(undefined, 'anonymous'), allow.of('bad name')]).toEqual(['A', 'other', 'anonymous', 'other']);
     for (let i = 0; i < 120; i++) await stack.gql(`query Op${i} { __typename }`);
-    const names = parseStrict((await scrape()).text).samples.filter((m) => m.name === 'keywarden_graphql_request_duration_seconds_count').map((m) => m.labels.operation);
-    expect(new Set(names).size).toBeLessThanOrEqual(102); // 100 names, "other" and "anonymous"
+    await stack.gql('{ __typename }');
+    const names = new Set(parseStrict((await scrape()).text).samples.filter((m) => m.name === 'keywarden_graphql_request_duration_seconds_count').map((m) => m.labels.operation));
+    // The page's and README's names, the configured StartScan, "other" and "anonymous": nothing callers made up.
+    expect([...names].filter((n) => !['FailingFindings', 'StartScan', 'other', 'anonymous'].includes(n!))).toEqual([]);
     expect(names).toContain('other');
+    expect(names).toContain('anonymous');
+  });
+
+  it('KEYWARDEN_METRICS_OPERATIONS names operations to label: GraphQL names, comma-separated, at most 100', () => {
+    expect(loadConfig({}).metricsOperations).toEqual([]);
+    expect(loadConfig({ KEYWARDEN_METRICS_OPERATIONS: ' SyncFindings, Posture ,SyncFindings' }).metricsOperations).toEqual(['SyncFindings', 'Posture']);
+    expect(() => loadConfig({ KEYWARDEN_METRICS_OPERATIONS: 'Sync Findings' })).toThrow(/invalid KEYWARDEN_METRICS_OPERATIONS: must be GraphQL operation names/);
+    expect(() => loadConfig({ KEYWARDEN_METRICS_OPERATIONS: Array.from({ length: 101 }, (_, i) => `Op${i}`).join(',') })).toThrow(/at most 100/);
   });
 
   it('exports the webhook deliveries counter for the webhook sender to call', async () => {

@@ -74,26 +74,32 @@ describe('review #14: contract, paging and findingChanges', () => {
     }
   });
 
-  // Known defect, left open (closing note of session 4): cursors carry no tag of the list and order they came from.
-  // it.failing passes while the defect holds and fails once it is fixed: then make it a plain it.
-  it.failing('a scans cursor fed to findings is refused (BAD_USER_INPUT on after), not read as a findings position', async () => {
+  // Was a known defect (closing note of session 4): cursors now carry a tag of the list and order they came from.
+  it('a scans cursor fed to findings is refused (BAD_USER_INPUT on after), not read as a findings position', async () => {
     const scans: any = await stack.gql(`{ scans(first: 1) { pageInfo { endCursor } } }`);
     expect(scans.errors).toBeUndefined();
     const scanCursor = scans.data.scans.pageInfo.endCursor;
     const res: any = await stack.gql(`query($after: String) { findings(first: 5, after: $after) { nodes { id } } }`, { after: scanCursor });
-    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.errors?.[0]).toMatchObject({ message: 'after was issued for scans, not findings: start again without after', extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
   });
 
-  // Known defect, left open (closing note of session 4): cursors carry no tag of the list and order they came from.
-  // it.failing passes while the defect holds and fails once it is fixed: then make it a plain it.
-  it.failing('an accounts cursor fed to Scan.openedFindings is refused, not read as a change-log position (a silently empty page)', async () => {
-    // What `accounts` hands out as a cursor (accounts.service: encodeCursor([accountId])): a 12-digit account id.
+  // Was a known defect (closing note of session 4): cursors now carry a tag of the list and order they came from.
+  it('an accounts cursor fed to Scan.openedFindings is refused, not read as a change-log position (a silently empty page)', async () => {
+    // What `accounts` handed out as a cursor before cursors were tagged: a 12-digit account id, which a change-log seq parsed.
     const accountCursor = b64([A]);
     const scans: any = await stack.gql(`{ scans(first: 10, orderBy: { field: QUEUED_AT, direction: ASC }) { nodes { id opened } } }`);
     const firstScan = scans.data.scans.nodes[0];
     expect(firstScan.opened).toBe(2);
     const res: any = await stack.gql(`query($id: ID!, $after: String) { scan(id: $id) { openedFindings(after: $after) { totalCount nodes { accessKeyId } } } }`, { id: firstScan.id, after: accountCursor });
-    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    // Nor is a resolvedFindings cursor: the same change log, another list.
+    const opened: any = await stack.gql(`query($id: ID!) { scan(id: $id) { openedFindings(first: 1) { pageInfo { endCursor } } } }`, { id: firstScan.id });
+    const openedCursor = opened.data.scan.openedFindings.pageInfo.endCursor;
+    const resolved: any = await stack.gql(`query($id: ID!, $after: String) { scan(id: $id) { resolvedFindings(after: $after) { totalCount } } }`, { id: firstScan.id, after: openedCursor });
+    expect(resolved.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'after' } });
+    const again: any = await stack.gql(`query($id: ID!, $after: String) { scan(id: $id) { openedFindings(after: $after) { nodes { accessKeyId } } } }`, { id: firstScan.id, after: openedCursor });
+    expect(again.errors).toBeUndefined();
+    expect(again.data.scan.openedFindings.nodes).toHaveLength(1);
   });
 
   it('scans lists a QUEUED scan (startedAt null) with its page cursors, forward and back', async () => {
@@ -139,9 +145,8 @@ describe('review #14: contract, paging and findingChanges', () => {
     else expect(res.data[field].totalCount).toBe(0);
   });
 
-  // Known defect, left open (closing note of session 4): cursors carry no tag of the list and order they came from.
-  // it.failing passes while the defect holds and fails once it is fixed: then make it a plain it.
-  it.failing('a findings cursor from one orderBy fed to another is refused (accountCompliance carries its order in the cursor), not answered with an empty page', async () => {
+  // Was a known defect (closing note of session 4): cursors now carry a tag of the list and order they came from.
+  it('a findings cursor from one orderBy fed to another is refused (accountCompliance carries its order in the cursor), not answered with an empty page', async () => {
     const byIdentity: any = await stack.gql(`{ findings(first: 1, orderBy: { field: IDENTITY, direction: ASC }) { pageInfo { endCursor hasNextPage } } }`);
     expect(byIdentity.data.findings.pageInfo.hasNextPage).toBe(true);
     const cursor = byIdentity.data.findings.pageInfo.endCursor;
@@ -150,6 +155,15 @@ describe('review #14: contract, paging and findingChanges', () => {
       // Accepted: then it must at least not lose the rest of the list silently.
       expect(res.data.findings.nodes.length).toBeGreaterThan(0);
     }
-    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.errors?.[0]).toMatchObject({
+      message: 'after was issued for orderBy { field: IDENTITY, direction: ASC }: ask that order, or start again without after',
+      extensions: { code: 'BAD_USER_INPUT', field: 'after' },
+    });
+    // Paging back names its own argument; the cursor still pages the order it came from.
+    const back: any = await stack.gql(`query($c: String) { findings(last: 5, before: $c, orderBy: { field: FIRST_SEEN_AT, direction: ASC }) { totalCount } }`, { c: cursor });
+    expect(back.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'before' } });
+    const same: any = await stack.gql(`query($c: String) { findings(first: 5, after: $c, orderBy: { field: IDENTITY, direction: ASC }) { nodes { id } } }`, { c: cursor });
+    expect(same.errors).toBeUndefined();
+    expect(same.data.findings.nodes.length).toBeGreaterThan(0);
   });
 });

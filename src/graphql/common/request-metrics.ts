@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
-import { graphqlOperationNames, graphqlRequestDuration, httpRequestDuration } from '../../metrics/metrics';
+import { graphqlRequestDuration, httpRequestDuration, LabelAllowList } from '../../metrics/metrics';
+import { KNOWN_OPERATIONS } from '../../metrics/operation-names';
 import { ErrorCode } from './errors';
 
 /** Routes named in keywarden_http_request_duration_seconds; any other path is "other" (scanners probe thousands). */
@@ -22,10 +23,12 @@ export function httpMetrics(): RequestHandler {
 }
 
 /**
- * Each GraphQL request's duration by operation name (bounded: see graphqlOperationNames), operation type and
- * outcome: server_error when any error is masked as internal, client_error for any other error, else ok.
+ * Each GraphQL request's duration by operation name, operation type and outcome: server_error when any error is
+ * masked as internal, client_error for any other error, else ok. Only known names are labelled (KNOWN_OPERATIONS
+ * and `operations`, KEYWARDEN_METRICS_OPERATIONS); callers choose names, so any other is "other".
  */
-export function graphqlMetrics<C extends object>(): ApolloServerPlugin<C> {
+export function graphqlMetrics<C extends object>(operations: readonly string[] = []): ApolloServerPlugin<C> {
+  const names = new LabelAllowList([...KNOWN_OPERATIONS, ...operations]);
   return {
     async requestDidStart() {
       const end = graphqlRequestDuration.startTimer();
@@ -34,7 +37,7 @@ export function graphqlMetrics<C extends object>(): ApolloServerPlugin<C> {
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
           const codes = (body?.errors ?? []).map((e) => e.extensions?.code);
           const outcome = codes.includes(ErrorCode.INTERNAL_SERVER_ERROR) ? 'server_error' : codes.length || errors?.length ? 'client_error' : 'ok';
-          end({ operation: graphqlOperationNames.of(operationName, 'anonymous'), operation_type: operation?.operation ?? 'unknown', outcome });
+          end({ operation: names.of(operationName, 'anonymous'), operation_type: operation?.operation ?? 'unknown', outcome });
         },
       };
     },
