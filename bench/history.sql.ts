@@ -53,11 +53,11 @@ export async function findingsPageSql(
   first: number,
 ): Promise<SqlRun<{ identities: string[]; totalCount: number }>> {
   const timer = new Timer();
-  const instants = await resolveInstants(db, timer, accountId);
-  const page = findingsPageStatements(instants, { accountId, status }, first, after, 'current');
-  const rows = await timer.run<{ user_name: string; access_key_id: string | null }>(db, 'rows', page.rows);
-  const [{ count }] = await timer.run<{ count: string }>(db, 'count', page.count);
-  return { result: { identities: rows.slice(0, first).map((r) => `${r.user_name}/${r.access_key_id ?? '-'}`), totalCount: Number(count) }, statements: timer.statements };
+  // As the service reads a page of named accounts now: the latest scans, rows and total in one statement.
+  const statements = findingsPageStatements({ accountIds: [accountId] }, { accountId, status }, first, after, 'current');
+  const rows = await timer.run<{ user_name: string; access_key_id: string | null; total: string }>(db, 'page', statements.page);
+  const total = rows.length > 0 ? rows[0]!.total : (await timer.run<{ count: string }>(db, 'count', statements.count))[0]!.count;
+  return { result: { identities: rows.slice(0, first).map((r) => `${r.user_name}/${r.access_key_id ?? '-'}`), totalCount: Number(total) }, statements: timer.statements };
 }
 
 /** iamUsers(filter: {accountId}, asOf, first) with accessKeys and findings of each user (two DataLoader batches). */

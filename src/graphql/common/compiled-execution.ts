@@ -54,6 +54,8 @@ export function compiledExecutionGateway(schema: GraphQLSchema): GatewayInterfac
   };
   const executor: GatewayExecutor = async ({ document, request, operation, queryHash, context: contextValue }) => {
     const operationName = request.operationName ?? undefined;
+    // No operation to run (an operationName the document lacks): graphql-js words the error Apollo answers with.
+    if (!operation) return execute({ schema, document, contextValue, variableValues: request.variables, operationName }) as ExecutionResult;
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
     if (coerced.errors) return { errors: coerced.errors };
     const query = compile(document, operation, `${queryHash}\u0000${operationName ?? ''}`, operationName);
