@@ -1,15 +1,18 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import {
+  astFromValue,
   execute,
-  getNamedType,
   GraphQLError,
   isAbstractType,
   isInputObjectType,
+  isListType,
+  isNonNullType,
   printSchema,
   typeFromAST,
+  valueFromASTUntyped,
   type DocumentNode,
   type ExecutionResult,
-  type GraphQLNamedType,
+  type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
@@ -46,7 +49,7 @@ export function compiledExecutionGateway(schema: GraphQLSchema): GatewayInterfac
   const compile = (document: DocumentNode, operation: OperationDefinitionNode, key: string, operationName: string | undefined): CompiledQuery | 'interpret' => {
     let entry = compiled.get(key);
     if (entry === undefined) {
-      const result = jitApplies(schema, operation) ? compileQuery(schema, document, operationName) : null;
+      const result = jitApplies(operation) ? compileQuery(schema, document, operationName) : null;
       entry = result && isCompiledQuery(result) ? result : 'interpret';
       compiled.set(key, entry);
     }
@@ -62,7 +65,7 @@ export function compiledExecutionGateway(schema: GraphQLSchema): GatewayInterfac
     if (query === 'interpret') {
       return execute({ schema, document, contextValue, variableValues: request.variables, operationName }) as ExecutionResult;
     }
-    const result = await query.query(undefined, contextValue, request.variables ?? {});
+    const result = await query.query(undefined, contextValue, withInputFieldDefaults(schema, operation, request.variables ?? {}));
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLJsError) } : (result as ExecutionResult);
   };
   let sdl: string | undefined;
@@ -80,24 +83,52 @@ export function compiledExecutionGateway(schema: GraphQLSchema): GatewayInterfac
   };
 }
 
-/**
- * Queries are where the time goes (pages of findings); mutations run on graphql-js, whose semantics the API was
- * written against. graphql-jit also leaves out the defaults of input object fields given through variables
- * (`force: Boolean! = false` not sent: "required type Boolean! was not provided"), so an operation whose
- * variables reach such a field runs on graphql-js too.
- */
-function jitApplies(schema: GraphQLSchema, operation: OperationDefinitionNode): boolean {
-  if (operation.operation !== 'query') return false;
-  return (operation.variableDefinitions ?? []).every((v) => {
-    const type = typeFromAST(schema, v.type);
-    return !type || !hasInputFieldDefaults(getNamedType(type), new Set());
-  });
+/** Queries are where the time goes (pages of findings); mutations run on graphql-js, whose semantics the API was written against. */
+function jitApplies(operation: OperationDefinitionNode): boolean {
+  return operation.operation === 'query';
 }
 
-function hasInputFieldDefaults(type: GraphQLNamedType, seen: Set<GraphQLNamedType>): boolean {
-  if (!isInputObjectType(type) || seen.has(type)) return false;
-  seen.add(type);
-  return Object.values(type.getFields()).some((f) => f.defaultValue !== undefined || hasInputFieldDefaults(getNamedType(f.type), seen));
+/**
+ * The variables with every omitted input object field that has a default given it, as the client could have
+ * written it: graphql-jit leaves those defaults out (`orderBy: { field: FIRST_SEEN_AT }` without `direction`:
+ * "required type OrderDirection! was not provided"). graphql-js has validated the variables already, so each value
+ * has its type's shape. Copies only what it changes.
+ */
+function withInputFieldDefaults(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+  let result = variables;
+  for (const definition of operation.variableDefinitions ?? []) {
+    const name = definition.variable.name.value;
+    const type = typeFromAST(schema, definition.type);
+    if (!type || !(name in variables)) continue;
+    const filled = fillDefaults(variables[name], type as GraphQLInputType);
+    if (filled !== variables[name]) result = { ...result, [name]: filled };
+  }
+  return result;
+}
+
+function fillDefaults(value: unknown, type: GraphQLInputType): unknown {
+  if (value === null || value === undefined) return value;
+  if (isNonNullType(type)) return fillDefaults(value, type.ofType);
+  if (isListType(type)) {
+    if (!Array.isArray(value)) return fillDefaults(value, type.ofType); // a single value given for a list
+    const items = value.map((item) => fillDefaults(item, type.ofType));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  if (!isInputObjectType(type) || typeof value !== 'object') return value;
+  const given = value as Record<string, unknown>;
+  let filled = given;
+  for (const field of Object.values(type.getFields())) {
+    const current = given[field.name];
+    let next = current;
+    if (current === undefined && field.defaultValue !== undefined) {
+      const ast = astFromValue(field.defaultValue, field.type);
+      next = ast ? valueFromASTUntyped(ast) : undefined;
+    } else if (current !== undefined) {
+      next = fillDefaults(current, field.type);
+    }
+    if (next !== current) filled = filled === given ? { ...given, [field.name]: next } : Object.assign(filled, { [field.name]: next });
+  }
+  return filled;
 }
 
 /**
