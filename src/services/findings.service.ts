@@ -370,8 +370,9 @@ function toView(r: FindingSqlRow): FindingView {
 
 const EVIDENCE_DATES = ['userCreatedAt', 'passwordLastUsedAt', 'accessKeyCreatedAt', 'accessKeyLastUsedAt', 'dataSourceAsOf', 'evaluatedAt'] as const;
 
+// In place: each row's evidence is its own object, parsed from the row's jsonb.
 function reviveEvidence(json: unknown): FindingEvidence {
-  const e = { ...(json as Record<string, unknown>) };
+  const e = json as Record<string, unknown>;
   for (const k of EVIDENCE_DATES) if (typeof e[k] === 'string') e[k] = new Date(e[k] as string);
   return e as unknown as FindingEvidence;
 }
