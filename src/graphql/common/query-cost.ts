@@ -149,8 +149,8 @@ export function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerP
           // Apollo calls this even when operationName matched no operation (it then refuses the request
           // itself); graphql-query-complexity would crash on an anonymous operation (HTTP 500).
           if (!operation) return;
-          const variables = JSON.stringify(request.variables ?? {});
-          const key = variables.length <= 2_048 ? `${queryHash}\u0000${request.operationName ?? ''}\u0000${variables}` : null;
+          const variables = textOf(request.variables ?? {});
+          const key = variables !== null && variables.length <= 2_048 ? `${queryHash}\u0000${request.operationName ?? ''}\u0000${variables}` : null;
           let cost = key === null ? undefined : estimates.get(key);
           if (cost === undefined) {
             try {
@@ -178,4 +178,13 @@ export function costLimit(schema: GraphQLSchema, maxCost: number): ApolloServerP
       };
     },
   };
+}
+
+/** JSON text of caller-sent variables, or null: nested thousands deep (which JSON.parse accepts), stringify overflows the stack. */
+function textOf(value: unknown): string | null {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return null;
+  }
 }
