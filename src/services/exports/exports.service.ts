@@ -7,9 +7,9 @@
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors';
-import type { FindingQuery, FindingsService } from '../findings.service';
+import { findingsOfPart, type FindingQuery, type FindingsService } from '../findings.service';
 import { toAsff } from './asff.mapper';
-import { toCsvRows } from './csv.mapper';
+import { CSV_HEADER_ROW, toCsvRow } from './csv.mapper';
 import { toExportRecord, type ExportRecord, type ExportSettings } from './export-record';
 import { toOcsf } from './ocsf.mapper';
 
@@ -17,8 +17,13 @@ export const EXPORT_FORMATS = ['ocsf', 'asff', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const DEFAULT_EXPORT_PAGE_SIZE = 500;
-/** Findings formatted and written at a time. */
-const SLICE = 100;
+/**
+ * Text is written in chunks of about this many characters (64 KiB at most, two bytes a character). Below V8's
+ * large-object size (128 KiB) a chunk is allocated in the young generation and dies there; a larger string goes
+ * straight to the old generation, which only a full collection frees, and an export's chunks then grew the heap
+ * by their whole size between collections.
+ */
+const CHUNK_CHARS = 32 * 1024;
 export const KEYWARDEN_VERSION = '0.1.0';
 
 export interface ExportRequest {
@@ -67,9 +72,9 @@ export class ExportsService {
     const outcome: ExportOutcome = { findings: 0, pages: 0 };
     const { pageSize, findings, settings, logger } = this;
     const read = (after: string | null) => {
-      const page = findings.exportPage(scope, pageSize, after).then((p) => {
+      const page = findings.exportPageText(scope, pageSize, after).then((p) => {
         outcome.pages += 1;
-        logger?.debug({ page: outcome.pages, rows: p.nodes.length }, 'export page read');
+        logger?.debug({ page: outcome.pages, rows: p.rows }, 'export page read');
         return p;
       });
       // Observed now, awaited later: a read ahead that fails while a slice is being written, or after the consumer
@@ -81,28 +86,36 @@ export class ExportsService {
       // One page read ahead: the next page's query runs while this one is formatted and written (the database
       // wait was a third of an export's time). At most that one read is in flight when a consumer goes away.
       let next: ReturnType<typeof read> | null = read(null);
-      let started = false;
+      let pending: string[] = [writer.head];
+      let pendingChars = writer.head.length;
       while (next) {
         const page: Awaited<ReturnType<typeof read>> = await next;
-        next = page.hasNextPage ? read(page.nodes[page.nodes.length - 1].identity) : null;
-        // Formatted and written a slice at a time: the text waiting for `drain` is a slice's, not a page's.
-        const slices = Math.max(1, Math.ceil(page.nodes.length / SLICE));
-        for (let i = 0; i < slices; i++) {
-          const records = page.nodes.slice(i * SLICE, (i + 1) * SLICE).map((f) => toExportRecord(f, settings));
-          const chunk = writer.page(records, !started, outcome.findings);
-          started = true;
-          outcome.findings += records.length;
-          if (chunk) yield chunk;
+        next = page.after === null ? null : read(page.after);
+        // A part's findings are read only when it is its turn: what lives while the page is written (and while the
+        // next one is read) is its text, not its objects.
+        for (const part of page.parts) {
+          for (const finding of findingsOfPart(part)) {
+            const text = writer.record(toExportRecord(finding, settings), outcome.findings);
+            outcome.findings += 1;
+            pending.push(text);
+            pendingChars += text.length;
+            if (pendingChars >= CHUNK_CHARS) {
+              yield pending.join('');
+              pending = [];
+              pendingChars = 0;
+            }
+          }
         }
       }
-      const tail = writer.end(outcome.findings);
-      if (tail) yield tail;
+      pending.push(writer.tail);
+      const last = pending.join('');
+      if (last) yield last;
     }
     const stamp = (request.asOf ?? now).toISOString().replace(/[-:]|\.\d{3}/g, '');
     return {
       contentType: writer.contentType,
       fileName: `keywarden-findings-${stamp}.${writer.extension}`,
-      // Bytes, not objects: the buffer holds about one page (16 KiB is less than a page of any format).
+      // Bytes, not objects: the buffer holds one chunk (16 KiB is less than a chunk).
       body: Readable.from(chunks(), { objectMode: false, highWaterMark: 16 * 1024 }),
       progress: () => ({ ...outcome }),
     };
@@ -112,9 +125,12 @@ export class ExportsService {
 interface Writer {
   contentType: string;
   extension: string;
-  /** One page's text; `first` when nothing was written before it, `written` findings so far. */
-  page(records: ExportRecord[], first: boolean, written: number): string;
-  end(written: number): string;
+  /** What comes before the first record (a CSV header, an array's bracket), also when there is none. */
+  head: string;
+  /** One record's text; `written` records came before it. */
+  record(record: ExportRecord, written: number): string;
+  /** What follows the last record. */
+  tail: string;
 }
 
 const NDJSON = 'application/x-ndjson; charset=utf-8';
@@ -131,8 +147,9 @@ function writerFor(request: ExportRequest): Writer {
       return {
         contentType: 'text/csv; charset=utf-8; header=present',
         extension: 'csv',
-        page: (records, first) => (first && bom ? '\uFEFF' : '') + (records.length || first ? toCsvRows(records, first) : ''),
-        end: () => '',
+        head: (bom ? '\uFEFF' : '') + CSV_HEADER_ROW,
+        record: (r) => toCsvRow(r),
+        tail: '',
       };
     }
     case 'jsonl':
@@ -149,8 +166,9 @@ function lines(extension: string, map: (r: ExportRecord) => unknown): Writer {
   return {
     contentType: NDJSON,
     extension,
-    page: (records) => records.map((r) => `${JSON.stringify(map(r))}\n`).join(''),
-    end: () => '',
+    head: '',
+    record: (r) => `${JSON.stringify(map(r))}\n`,
+    tail: '',
   };
 }
 
@@ -158,7 +176,8 @@ function array(extension: string, map: (r: ExportRecord) => unknown): Writer {
   return {
     contentType: JSON_TYPE,
     extension,
-    page: (records, first, written) => (first ? '[' : '') + records.map((r, i) => `${written + i > 0 ? ',' : ''}\n${JSON.stringify(map(r))}`).join(''),
-    end: () => ']\n',
+    head: '[',
+    record: (r, written) => `${written > 0 ? ',' : ''}\n${JSON.stringify(map(r))}`,
+    tail: ']\n',
   };
 }
