@@ -1,3 +1,4 @@
+import { queryRawRows } from '../adapters/db/prisma';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain/finding';
 import type { FindingState, Resolution } from '../domain/lifecycle';
@@ -133,7 +134,7 @@ export class FindingsService {
   async exportPageText(scope: ExportScope, size: number, afterIdentity: string | null): Promise<ExportPageText> {
     const after = afterIdentity === null ? undefined : encodeCursor(['', afterIdentity]);
     const { sql, params } = exportPageStatement(scope, size, after);
-    const rows = await this.prisma.$queryRawUnsafe<{ part: string | null; rows: number; last_identity: string | null; more: boolean }[]>(sql, ...params);
+    const rows = await queryRawRows<{ part: string | null; rows: number; last_identity: string | null; more: boolean }>(this.prisma, sql, params);
     const parts: string[] = [];
     let count = 0;
     let last: string | null = null;
