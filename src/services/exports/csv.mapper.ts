@@ -79,17 +79,22 @@ export function quote(cell: string): string {
   return NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTES, '""')}"` : cell;
 }
 
-const CRLF = '\r\n';
+export const CRLF = '\r\n';
 const CELLS = CSV_COLUMNS.map(([, cell]) => cell);
 
 /** The header row, CRLF-terminated. */
 export const CSV_HEADER_ROW = CSV_HEADER.map(quote).join(',') + CRLF;
 
-/** One record's row, CRLF-terminated. */
-export function toCsvRow(record: ExportRecord): string {
+/** One record's row, without its line end. */
+export function toCsvLine(record: ExportRecord): string {
   const cells = new Array<string>(CELLS.length);
   for (let i = 0; i < CELLS.length; i++) cells[i] = quote(neutralise(CELLS[i](record)));
-  return cells.join(',') + CRLF;
+  return cells.join(',');
+}
+
+/** One record's row, CRLF-terminated. */
+export function toCsvRow(record: ExportRecord): string {
+  return toCsvLine(record) + CRLF;
 }
 
 /** Rows for these records (the header first when asked), CRLF line ends as RFC 4180 writes them. */

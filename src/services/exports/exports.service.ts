@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors';
 import { findingsOfPart, type FindingQuery, type FindingsService } from '../findings.service';
 import { toAsff } from './asff.mapper';
-import { CSV_HEADER_ROW, toCsvRow } from './csv.mapper';
+import { CRLF, CSV_HEADER_ROW, toCsvLine } from './csv.mapper';
 import { toExportRecord, type ExportRecord, type ExportSettings } from './export-record';
 import { toOcsf } from './ocsf.mapper';
 
@@ -17,13 +17,8 @@ export const EXPORT_FORMATS = ['ocsf', 'asff', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const DEFAULT_EXPORT_PAGE_SIZE = 500;
-/**
- * Text is written in chunks of about this many characters (64 KiB at most, two bytes a character). Below V8's
- * large-object size (128 KiB) a chunk is allocated in the young generation and dies there; a larger string goes
- * straight to the old generation, which only a full collection frees, and an export's chunks then grew the heap
- * by their whole size between collections.
- */
-const CHUNK_CHARS = 32 * 1024;
+/** Bytes written at a time: a chunk is encoded straight into a buffer of this size, outside V8's heap. */
+const CHUNK_BYTES = 64 * 1024;
 export const KEYWARDEN_VERSION = '0.1.0';
 
 export interface ExportRequest {
@@ -82,12 +77,13 @@ export class ExportsService {
       page.catch(() => undefined);
       return page;
     };
-    async function* chunks(): AsyncGenerator<string> {
+    async function* chunks(): AsyncGenerator<Buffer> {
       // One page read ahead: the next page's query runs while this one is formatted and written (the database
       // wait was a third of an export's time). At most that one read is in flight when a consumer goes away.
       let next: ReturnType<typeof read> | null = read(null);
-      let pending: string[] = [writer.head];
-      let pendingChars = writer.head.length;
+      const out = new ChunkWriter();
+      out.write(writer.head);
+      let full: Buffer | undefined;
       while (next) {
         const page: Awaited<ReturnType<typeof read>> = await next;
         next = page.after === null ? null : read(page.after);
@@ -95,21 +91,15 @@ export class ExportsService {
         // next one is read) is its text, not its objects.
         for (const part of page.parts) {
           for (const finding of findingsOfPart(part)) {
-            const text = writer.record(toExportRecord(finding, settings), outcome.findings);
+            writer.record(toExportRecord(finding, settings), outcome.findings, out);
             outcome.findings += 1;
-            pending.push(text);
-            pendingChars += text.length;
-            if (pendingChars >= CHUNK_CHARS) {
-              yield pending.join('');
-              pending = [];
-              pendingChars = 0;
-            }
+            while ((full = out.full.shift())) yield full;
           }
         }
       }
-      pending.push(writer.tail);
-      const last = pending.join('');
-      if (last) yield last;
+      out.write(writer.tail);
+      out.end();
+      while ((full = out.full.shift())) yield full;
     }
     const stamp = (request.asOf ?? now).toISOString().replace(/[-:]|\.\d{3}/g, '');
     return {
@@ -122,13 +112,47 @@ export class ExportsService {
   }
 }
 
+/**
+ * Records' text encoded as UTF-8 into buffers of CHUNK_BYTES, each handed on whole when the next text does not fit.
+ * No string of a whole chunk is made (a large object to V8 past 128 KiB, allocated in the old generation, which only
+ * a full collection frees), nor a copy of one: each text is encoded once, into memory outside the heap. Texts are
+ * written as they come (a JSON line and its newline apart): joining them first would copy each into a new string.
+ */
+class ChunkWriter {
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private size = 0;
+  /** Chunks ready to be written, in order. */
+  readonly full: Buffer[] = [];
+
+  write(text: string): void {
+    const room = this.buffer.length - this.size;
+    // UTF-8 takes at most 3 bytes a UTF-16 unit: only text that might not fit is measured.
+    if (text.length * 3 > room) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > room) {
+        this.end();
+        if (bytes > CHUNK_BYTES) this.buffer = Buffer.allocUnsafe(bytes); // a text larger than a chunk is one
+      }
+    }
+    this.size += this.buffer.write(text, this.size);
+  }
+
+  /** Hands on what was written since the last chunk. */
+  end(): void {
+    if (this.size === 0) return;
+    this.full.push(this.buffer.subarray(0, this.size));
+    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.size = 0;
+  }
+}
+
 interface Writer {
   contentType: string;
   extension: string;
   /** What comes before the first record (a CSV header, an array's bracket), also when there is none. */
   head: string;
-  /** One record's text; `written` records came before it. */
-  record(record: ExportRecord, written: number): string;
+  /** Writes one record; `written` records came before it. */
+  record(record: ExportRecord, written: number, out: ChunkWriter): void;
   /** What follows the last record. */
   tail: string;
 }
@@ -148,7 +172,10 @@ function writerFor(request: ExportRequest): Writer {
         contentType: 'text/csv; charset=utf-8; header=present',
         extension: 'csv',
         head: (bom ? '\uFEFF' : '') + CSV_HEADER_ROW,
-        record: (r) => toCsvRow(r),
+        record: (r, _, out) => {
+          out.write(toCsvLine(r));
+          out.write(CRLF);
+        },
         tail: '',
       };
     }
@@ -167,7 +194,10 @@ function lines(extension: string, map: (r: ExportRecord) => unknown): Writer {
     contentType: NDJSON,
     extension,
     head: '',
-    record: (r) => `${JSON.stringify(map(r))}\n`,
+    record: (r, _, out) => {
+      out.write(JSON.stringify(map(r)));
+      out.write('\n');
+    },
     tail: '',
   };
 }
@@ -177,7 +207,10 @@ function array(extension: string, map: (r: ExportRecord) => unknown): Writer {
     contentType: JSON_TYPE,
     extension,
     head: '[',
-    record: (r, written) => `${written > 0 ? ',' : ''}\n${JSON.stringify(map(r))}`,
+    record: (r, written, out) => {
+      out.write(written > 0 ? ',\n' : '\n');
+      out.write(JSON.stringify(map(r)));
+    },
     tail: ']\n',
   };
 }
