@@ -72,7 +72,7 @@ export class ExportsService {
         logger?.debug({ page: outcome.pages, rows: p.rows }, 'export page read');
         return p;
       });
-      // Observed now, awaited later: a read ahead that fails while a slice is being written, or after the consumer
+      // Observed now, awaited later: a read ahead that fails while a page is being written, or after the consumer
       // left, must not be an unhandled rejection (which ends the process). Awaiting it still throws.
       page.catch(() => undefined);
       return page;
