@@ -5,7 +5,7 @@
  */
 import type { AwsSecurityFinding, Resource } from '@aws-sdk/client-securityhub';
 import type { ComplianceStatus } from '../../domain/finding';
-import type { ExportRecord } from './export-record';
+import { perControl, type ExportRecord } from './export-record';
 
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
 /** The ASFF finding type taxonomy: namespace / category / classifier. */
@@ -84,13 +84,15 @@ export function toAsff(r: ExportRecord, options: AsffOptions = {}): AwsSecurityF
     Resources: resources(r),
     Compliance: {
       Status: ASFF_COMPLIANCE_STATUS[r.status],
-      RelatedRequirements: r.control.mappings.map((m) => `${m.framework} ${m.version}/${m.requirementId}`),
+      RelatedRequirements: relatedRequirements(r.control),
       StatusReasons: r.reasons.map((code, i) => ({ ReasonCode: code, Description: r.reasonTexts[i] })),
     },
     Workflow: { Status: workflow },
     RecordState: record,
   };
 }
+
+const relatedRequirements = perControl((control) => control.mappings.map((m) => `${m.framework} ${m.version}/${m.requirementId}`));
 
 function resources(r: ExportRecord): Resource[] {
   const user: Resource = {

@@ -127,6 +127,23 @@ export function toExportRecord(f: FindingView, settings: ExportSettings): Export
   };
 }
 
+/**
+ * `derive` memoised per control: what is the same for every finding of a control (its requirement lists) is built
+ * once, not once per exported finding. Arrays come back frozen, since every record of the control shares them.
+ */
+export function perControl<T>(derive: (control: ControlMetadata) => T): (control: ControlMetadata) => T {
+  const cache = new WeakMap<ControlMetadata, T>();
+  return (control) => {
+    let value = cache.get(control);
+    if (value === undefined) {
+      value = derive(control);
+      if (Array.isArray(value)) Object.freeze(value);
+      cache.set(control, value);
+    }
+    return value;
+  };
+}
+
 // IAM reports "N/A" for the service and region of a key never used (and for S3's global calls).
 const usable = (v: string | null | undefined): string | null => (v && v !== 'N/A' ? v : null);
 

@@ -7,9 +7,9 @@
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { InvalidInputError } from '../errors';
-import type { FindingQuery, FindingsService } from '../findings.service';
+import { findingsOfPart, type FindingQuery, type FindingsService } from '../findings.service';
 import { toAsff } from './asff.mapper';
-import { toCsvRows } from './csv.mapper';
+import { CRLF, CSV_HEADER_ROW, toCsvLine } from './csv.mapper';
 import { toExportRecord, type ExportRecord, type ExportSettings } from './export-record';
 import { toOcsf } from './ocsf.mapper';
 
@@ -17,8 +17,8 @@ export const EXPORT_FORMATS = ['ocsf', 'asff', 'csv', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const DEFAULT_EXPORT_PAGE_SIZE = 500;
-/** Findings formatted and written at a time. */
-const SLICE = 100;
+/** Bytes written at a time: a chunk is encoded straight into a buffer of this size, outside V8's heap. */
+const CHUNK_BYTES = 64 * 1024;
 export const KEYWARDEN_VERSION = '0.1.0';
 
 export interface ExportRequest {
@@ -67,54 +67,94 @@ export class ExportsService {
     const outcome: ExportOutcome = { findings: 0, pages: 0 };
     const { pageSize, findings, settings, logger } = this;
     const read = (after: string | null) => {
-      const page = findings.exportPage(scope, pageSize, after).then((p) => {
+      const page = findings.exportPageText(scope, pageSize, after).then((p) => {
         outcome.pages += 1;
-        logger?.debug({ page: outcome.pages, rows: p.nodes.length }, 'export page read');
+        logger?.debug({ page: outcome.pages, rows: p.rows }, 'export page read');
         return p;
       });
-      // Observed now, awaited later: a read ahead that fails while a slice is being written, or after the consumer
+      // Observed now, awaited later: a read ahead that fails while a page is being written, or after the consumer
       // left, must not be an unhandled rejection (which ends the process). Awaiting it still throws.
       page.catch(() => undefined);
       return page;
     };
-    async function* chunks(): AsyncGenerator<string> {
+    async function* chunks(): AsyncGenerator<Buffer> {
       // One page read ahead: the next page's query runs while this one is formatted and written (the database
       // wait was a third of an export's time). At most that one read is in flight when a consumer goes away.
       let next: ReturnType<typeof read> | null = read(null);
-      let started = false;
+      const out = new ChunkWriter();
+      out.write(writer.head);
+      let full: Buffer | undefined;
       while (next) {
         const page: Awaited<ReturnType<typeof read>> = await next;
-        next = page.hasNextPage ? read(page.nodes[page.nodes.length - 1].identity) : null;
-        // Formatted and written a slice at a time: the text waiting for `drain` is a slice's, not a page's.
-        const slices = Math.max(1, Math.ceil(page.nodes.length / SLICE));
-        for (let i = 0; i < slices; i++) {
-          const records = page.nodes.slice(i * SLICE, (i + 1) * SLICE).map((f) => toExportRecord(f, settings));
-          const chunk = writer.page(records, !started, outcome.findings);
-          started = true;
-          outcome.findings += records.length;
-          if (chunk) yield chunk;
+        next = page.after === null ? null : read(page.after);
+        // A part's findings are read only when it is its turn: what lives while the page is written (and while the
+        // next one is read) is its text, not its objects.
+        for (const part of page.parts) {
+          for (const finding of findingsOfPart(part)) {
+            writer.record(toExportRecord(finding, settings), outcome.findings, out);
+            outcome.findings += 1;
+            while ((full = out.full.shift())) yield full;
+          }
         }
       }
-      const tail = writer.end(outcome.findings);
-      if (tail) yield tail;
+      out.write(writer.tail);
+      out.end();
+      while ((full = out.full.shift())) yield full;
     }
     const stamp = (request.asOf ?? now).toISOString().replace(/[-:]|\.\d{3}/g, '');
     return {
       contentType: writer.contentType,
       fileName: `keywarden-findings-${stamp}.${writer.extension}`,
-      // Bytes, not objects: the buffer holds about one page (16 KiB is less than a page of any format).
+      // Bytes, not objects: the buffer holds one chunk (16 KiB is less than a chunk).
       body: Readable.from(chunks(), { objectMode: false, highWaterMark: 16 * 1024 }),
       progress: () => ({ ...outcome }),
     };
   }
 }
 
+/**
+ * Records' text encoded as UTF-8 into buffers of CHUNK_BYTES, each handed on whole when the next text does not fit.
+ * No string of a whole chunk is made (a large object to V8 past 128 KiB, allocated in the old generation, which only
+ * a full collection frees), nor a copy of one: each text is encoded once, into memory outside the heap. Texts are
+ * written as they come (a JSON line and its newline apart): joining them first would copy each into a new string.
+ */
+class ChunkWriter {
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private size = 0;
+  /** Chunks ready to be written, in order. */
+  readonly full: Buffer[] = [];
+
+  write(text: string): void {
+    const room = this.buffer.length - this.size;
+    // UTF-8 takes at most 3 bytes a UTF-16 unit: only text that might not fit is measured.
+    if (text.length * 3 > room) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > room) {
+        this.end();
+        if (bytes > CHUNK_BYTES) this.buffer = Buffer.allocUnsafe(bytes); // a text larger than a chunk is one
+      }
+    }
+    this.size += this.buffer.write(text, this.size);
+  }
+
+  /** Hands on what was written since the last chunk. */
+  end(): void {
+    if (this.size === 0) return;
+    this.full.push(this.buffer.subarray(0, this.size));
+    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.size = 0;
+  }
+}
+
 interface Writer {
   contentType: string;
   extension: string;
-  /** One page's text; `first` when nothing was written before it, `written` findings so far. */
-  page(records: ExportRecord[], first: boolean, written: number): string;
-  end(written: number): string;
+  /** What comes before the first record (a CSV header, an array's bracket), also when there is none. */
+  head: string;
+  /** Writes one record; `written` records came before it. */
+  record(record: ExportRecord, written: number, out: ChunkWriter): void;
+  /** What follows the last record. */
+  tail: string;
 }
 
 const NDJSON = 'application/x-ndjson; charset=utf-8';
@@ -131,8 +171,12 @@ function writerFor(request: ExportRequest): Writer {
       return {
         contentType: 'text/csv; charset=utf-8; header=present',
         extension: 'csv',
-        page: (records, first) => (first && bom ? '\uFEFF' : '') + (records.length || first ? toCsvRows(records, first) : ''),
-        end: () => '',
+        head: (bom ? '\uFEFF' : '') + CSV_HEADER_ROW,
+        record: (r, _, out) => {
+          out.write(toCsvLine(r));
+          out.write(CRLF);
+        },
+        tail: '',
       };
     }
     case 'jsonl':
@@ -149,8 +193,12 @@ function lines(extension: string, map: (r: ExportRecord) => unknown): Writer {
   return {
     contentType: NDJSON,
     extension,
-    page: (records) => records.map((r) => `${JSON.stringify(map(r))}\n`).join(''),
-    end: () => '',
+    head: '',
+    record: (r, _, out) => {
+      out.write(JSON.stringify(map(r)));
+      out.write('\n');
+    },
+    tail: '',
   };
 }
 
@@ -158,7 +206,11 @@ function array(extension: string, map: (r: ExportRecord) => unknown): Writer {
   return {
     contentType: JSON_TYPE,
     extension,
-    page: (records, first, written) => (first ? '[' : '') + records.map((r, i) => `${written + i > 0 ? ',' : ''}\n${JSON.stringify(map(r))}`).join(''),
-    end: () => ']\n',
+    head: '[',
+    record: (r, written, out) => {
+      out.write(written > 0 ? ',\n' : '\n');
+      out.write(JSON.stringify(map(r)));
+    },
+    tail: ']\n',
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { ComplianceStatus } from '../../domain/finding';
 import type { FindingSeverity } from '../../domain/severity';
-import type { ExportRecord } from './export-record';
+import { perControl, type ExportRecord } from './export-record';
 import { ASFF_REMEDIATION_URL } from './asff.mapper';
 
 export const OCSF_VERSION = '1.8.0';
@@ -44,6 +44,9 @@ function activity(r: ExportRecord): { id: number; name: string } {
   return r.reopenCount > 0 ? { id: 2, name: 'Update' } : { id: 1, name: 'Create' };
 }
 
+const standards = perControl((control) => [...new Set(control.mappings.map((m) => `${m.framework} ${m.version}`))]);
+const requirements = perControl((control) => control.mappings.map((m) => `${m.framework} ${m.version} ${m.requirementId}`));
+
 const ms = (d: Date | null | undefined): number | undefined => (d ? d.getTime() : undefined);
 
 export function toOcsf(r: ExportRecord, productVersion: string): Record<string, unknown> {
@@ -51,7 +54,6 @@ export function toOcsf(r: ExportRecord, productVersion: string): Record<string, 
   const status = ocsfFindingStatus(r);
   const compliance = OCSF_COMPLIANCE_STATUS[r.status];
   const subject = r.accessKey ? `access key ${r.accessKey.id} of IAM user ${r.user.name}` : `IAM user ${r.user.name}`;
-  const standards = [...new Set(r.control.mappings.map((m) => `${m.framework} ${m.version}`))];
   return {
     activity_id: act.id,
     activity_name: act.name,
@@ -97,8 +99,8 @@ export function toOcsf(r: ExportRecord, productVersion: string): Record<string, 
     compliance: {
       control: r.control.id,
       desc: r.control.description,
-      standards,
-      requirements: r.control.mappings.map((m) => `${m.framework} ${m.version} ${m.requirementId}`),
+      standards: standards(r.control),
+      requirements: requirements(r.control),
       status_id: compliance.id,
       status: compliance.name,
       status_code: r.status,

@@ -86,6 +86,17 @@ describe('export mappers, for every status and lifecycle', () => {
     expect(row).toMatchObject({ user_name: `'@SUM(1+1)*cmd|"/c calc"!A0`, error: "'-AccessDenied: not authorized", access_key_id: '', status: 'ERROR', partition: 'aws-us-gov' });
   });
 
+  it('CSV: a cell with a line break (CRLF, or CR or LF alone), a comma or a quote is quoted and parses back whole', () => {
+    const record = toExportRecord(view('ERROR', 'OPEN', null, ['USER_UNREADABLE'], false), { region: 'eu-west-1' });
+    const error = 'AccessDenied:\nnot authorized\rfor "iam:GetUser", try again\r\nlater';
+    const text = toCsvRows([{ ...record, evidence: { ...record.evidence, error } }], false);
+    expect(text.endsWith('\r\n')).toBe(true);
+    const rows = parse(text) as string[][];
+    expect(rows).toHaveLength(1);
+    expect(rows[0][CSV_HEADER.indexOf('error')]).toBe(error);
+    expect(text).toContain('"AccessDenied:\nnot authorized\rfor ""iam:GetUser"", try again\r\nlater"');
+  });
+
   it('the product version in OCSF metadata is the package version', () => {
     expect(KEYWARDEN_VERSION).toBe(JSON.parse(readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version);
   });
