@@ -185,7 +185,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   const authenticator = new Authenticator(new TokensService(prisma), auth);
 
   app.use(httpMetrics());
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use((_req, res, next) => {
     const requestId = randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -278,6 +278,28 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       await apollo.stop();
       await interruptRunningScans(prisma);
     },
+  };
+}
+
+/**
+ * helmet's headers, which are the same on every response: taken once from helmet itself (it only calls setHeader
+ * and removeHeader) and set in one loop. Its thirteen middlewares, run per request, were 1.2% of the CPU of a
+ * 50-finding page.
+ */
+function securityHeaders(): express.RequestHandler {
+  const set = new Map<string, string | number | readonly string[]>();
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => set.set(name, value),
+    removeHeader: (name: string) => removed.push(name),
+  };
+  let called = false;
+  helmet()({} as http.IncomingMessage, recorder as unknown as http.ServerResponse, () => (called = true));
+  if (!called) throw new Error('helmet did not answer at once: its headers cannot be taken ahead of time');
+  return (_req, res, next) => {
+    for (const [name, value] of set) res.setHeader(name, value);
+    for (const name of removed) res.removeHeader(name);
+    next();
   };
 }
 
