@@ -420,11 +420,35 @@ function toView(r: FindingSqlRow): FindingView {
   };
 }
 
-const EVIDENCE_DATES = ['userCreatedAt', 'passwordLastUsedAt', 'accessKeyCreatedAt', 'accessKeyLastUsedAt', 'dataSourceAsOf', 'evaluatedAt'] as const;
+const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : v instanceof Date ? v : null);
+const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
-// In place: each row's evidence is its own object, parsed from the row's jsonb.
+/**
+ * The stored evidence (JSON: dates as text, keys in the order and with the presence of the control version that
+ * wrote it) as one object shape for every finding: copies and reads of it stay monomorphic, where spreading the
+ * parsed JSON objects was 7% of a 50-finding page's CPU. An exception's fields are there only when stored.
+ */
 function reviveEvidence(json: unknown): FindingEvidence {
   const e = json as Record<string, unknown>;
-  for (const k of EVIDENCE_DATES) if (typeof e[k] === 'string') e[k] = new Date(e[k] as string);
-  return e as unknown as FindingEvidence;
+  return {
+    userCreatedAt: date(e.userCreatedAt),
+    passwordEnabled: orNull(e.passwordEnabled as boolean | null | undefined),
+    passwordLastUsedAt: date(e.passwordLastUsedAt),
+    accessKeyId: orNull(e.accessKeyId as string | null | undefined),
+    accessKeyStatus: orNull(e.accessKeyStatus as string | null | undefined),
+    accessKeyCreatedAt: date(e.accessKeyCreatedAt),
+    accessKeyLastUsedAt: date(e.accessKeyLastUsedAt),
+    accessKeyLastUsedService: orNull(e.accessKeyLastUsedService as string | null | undefined),
+    accessKeyLastUsedRegion: orNull(e.accessKeyLastUsedRegion as string | null | undefined),
+    secondsFromUserCreationToKey: orNull(e.secondsFromUserCreationToKey as number | null | undefined),
+    setupWindowSeconds: e.setupWindowSeconds as number,
+    gracePeriodSeconds: e.gracePeriodSeconds as number,
+    dataSource: e.dataSource as string,
+    dataSourceAsOf: date(e.dataSourceAsOf) as Date,
+    evaluatedAt: date(e.evaluatedAt) as Date,
+    error: orNull(e.error as string | null | undefined),
+    // undefined, not null, when absent: JSON (webhook payloads, exports) leaves the key out, as it did.
+    exceptionId: e.exceptionId as string | null | undefined,
+    exceptionExpiresAt: e.exceptionExpiresAt === undefined ? undefined : date(e.exceptionExpiresAt),
+  };
 }
