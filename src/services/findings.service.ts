@@ -237,15 +237,20 @@ export function findingsPageStatements(
 ): { rows: Statement; count: Statement; page: Statement } {
   const latest = !Array.isArray(instants);
   if (latest && mode !== 'current') throw new Error('the latest scans answer the current state only');
-  const params: unknown[] = [latest ? [...instants.accountIds] : instantsParam(instants)];
   const accountIds = latest ? instants.accountIds : instants.map((i) => i.accountId);
+  // One account's current findings need no instants at all: its finding rows are its latest scan's state (a scan
+  // writes them as it completes), and whether it has such a scan is one probe (`answered`). A fifth less of
+  // PostgreSQL's time than the join, most of it planning.
+  const single = latest && accountIds.length === 1;
+  const params: unknown[] = [single ? accountIds[0] : latest ? [...accountIds] : instantsParam(instants)];
   const p = (value: unknown) => `$${params.push(value)}`;
   const col = (name: string) => (mode === 'asOf' && ['status', 'state', 'resolved_at', 'user_name'].includes(name) ? `v.${name}` : `f.${name}`);
   const where: string[] = [];
   // Said again beside the join: the planner cannot see which account the instants name, and without it walked
   // every account's findings in identity order (15,000 rows for a 50-row page of one account among 60,000).
   // With it, one account's page is a range of its own index (finding_failing, finding_present, …).
-  if (accountIds.length === 1) where.push(`f.account_id = ${p(accountIds[0])}`);
+  if (single) where.push('f.account_id = $1');
+  else if (accountIds.length === 1) where.push(`f.account_id = ${p(accountIds[0])}`);
   if (mode === 'current') {
     // A finding whose key or user is gone stays listed among the resolved (or never failed) ones.
     const wantsResolved = query.state?.includes('RESOLVED') || query.state?.includes('NEVER_FAILED') || query.resolvedAfter != null;
@@ -264,8 +269,11 @@ export function findingsPageStatements(
   if (query.resolvedAfter) where.push(`${col('resolved_at')} > ${p(query.resolvedAfter)}`);
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const countParams = [...params];
-  const from = latest ? LATEST_FROM : mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
-  const withLatest = latest ? LATEST_WITH : '';
+  const from = single ? 'finding f' : latest ? LATEST_FROM : mode === 'current' ? CURRENT_FROM : AS_OF_FROM;
+  const withLatest = latest && !single ? LATEST_WITH : '';
+  const answered = single
+    ? `(SELECT count(*) FROM (SELECT 1 FROM scan s WHERE s.account_id = $1 AND s.status IN ('COMPLETED', 'PARTIAL') LIMIT 1) a)`
+    : '(SELECT count(*) FROM latest)';
 
   const sort = SORT_SQL[order.field]?.[mode === 'current' ? 'current' : 'asOf'] ?? null;
   // Paging back reads the same keyset the other way round; the service puts the rows back in order.
@@ -291,7 +299,7 @@ export function findingsPageStatements(
     count: { sql: `${withLatest} ${count}`, params: countParams },
     // The rows with the total (and how many accounts had a scan) on each: one round trip where rows and count were
     // two. The subqueries are uncorrelated, so each runs once. An empty page carries no total: ask `count` then.
-    page: { sql: rows(`, (${count}) AS total${latest ? ', (SELECT count(*) FROM latest) AS answered' : ''}`), params },
+    page: { sql: rows(`, (${count}) AS total${latest ? `, ${answered} AS answered` : ''}`), params },
   };
 }
 
