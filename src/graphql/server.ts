@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -92,11 +91,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-interface RequestState {
-  requestId: string;
-}
-
-const requests = new AsyncLocalStorage<RequestState>();
+/**
+ * Request ids travel with the request: in res.locals, in the GraphQL context, and, for formatError (which sees
+ * neither), beside each error Apollo reports. Not in an AsyncLocalStorage: on Node 20 it turns on promise hooks for
+ * every promise of the process, which cost 4-8% of the CPU of a 50-finding page.
+ */
+const errorRequestIds = new WeakMap<object, string>();
+const requestIdOf = (res: express.Response): string => (res.locals.requestId as string | undefined) ?? 'none';
 
 /**
  * Apollo Server on express. Only GET /healthz, /readyz and the static page and GraphiQL (web.routes.ts, which
@@ -156,13 +157,14 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       requiredScopesBeforeMutations(schema),
       costLimit(schema, limits.maxCost),
       requestLog(logger),
+      requestIdsOnErrors(),
     ],
     validationRules: [...armor.validationRules, knownOperationTypes],
     parseOptions: { maxTokens: limits.maxTokens },
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     csrfPrevention: true,
-    stringifyResult: (result) => boundedBody(stringifyResult(result), limits.maxResponseBytes, logger),
+    stringifyResult,
     includeStacktraceInErrorResponses: false,
     // Every request already carries a valid token, so introspection is for authenticated clients only;
     // explicit, because Apollo turns it off under NODE_ENV=production.
@@ -188,8 +190,9 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   app.use(securityHeaders());
   app.use((_req, res, next) => {
     const requestId = randomUUID();
+    res.locals.requestId = requestId;
     res.setHeader('x-request-id', requestId);
-    requests.run({ requestId }, next);
+    next();
   });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -210,7 +213,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     } catch (err) {
       // The token could not be checked (its store is unreachable): a 401 would tell a valid caller to
       // re-authenticate, when it should retry.
-      const id = requestId();
+      const id = requestIdOf(res);
       logger.error({ requestId: id, err, status: 503 }, 'token could not be checked');
       res.status(503).setHeader('retry-after', '5').json({
         errors: [{ message: `the token could not be checked right now; retry shortly (request ${id})`, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId: id } }],
@@ -219,7 +222,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     }
     if (!principal) {
       // originalUrl: under app.use('/graphql') req.path is '/', not the path the client asked for.
-      logger.info({ requestId: requestId(), status: 401, path: req.originalUrl.split('?')[0] }, 'unauthenticated request refused');
+      logger.info({ requestId: requestIdOf(res), status: 401, path: req.originalUrl.split('?')[0] }, 'unauthenticated request refused');
       res.status(401).setHeader('www-authenticate', 'Bearer').json({
         errors: [{ message: 'a valid token is required: send Authorization: Bearer <token> (npx keywarden token create)', extensions: { code: 'UNAUTHENTICATED' } }],
       });
@@ -237,20 +240,26 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
     keyGenerator: (_req, res) => callerKey(res.locals.principal as Principal),
     handler: (_req, res, _next, options) => {
       res.status(429).json({ errors: [{ message: `rate limit: at most ${limits.ratePerMinute} requests a minute per token`, extensions: { code: 'RATE_LIMITED' } }] });
-      logger.warn({ requestId: requestId(), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
+      logger.warn({ requestId: requestIdOf(res), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
     },
   });
-  app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestId));
+  app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestIdOf));
   app.get('/metrics', metricsRoute((header) => authenticator.authenticate(header), logger));
   app.use(
     '/graphql',
     authenticate,
     limiter,
     express.json({ limit: limits.maxBodyBytes }),
+    (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+      // The bound on a response's size, where the request (and its id) is known: Apollo's stringifyResult sees neither.
+      const send = res.send.bind(res);
+      res.send = (body?: unknown) => send(typeof body === 'string' ? boundedBody(body, limits.maxResponseBytes, logger, requestIdOf(res)) : body);
+      next();
+    },
     expressMiddleware(apollo, {
       context: async ({ res }) => {
         const principal = res.locals.principal as Principal;
-        return createContext(services, actorOf(principal), principal, requestId());
+        return createContext(services, actorOf(principal), principal, requestIdOf(res));
       },
     }),
   );
@@ -261,8 +270,8 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
   app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(err);
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) logger.error({ requestId: requestId(), err }, 'unexpected error outside GraphQL');
-    const message = status === 413 ? `request body larger than ${limits.maxBodyBytes} bytes` : status === 500 ? `Internal server error (request ${requestId()})` : 'malformed request body';
+    if (status === 500) logger.error({ requestId: requestIdOf(res), err }, 'unexpected error outside GraphQL');
+    const message = status === 413 ? `request body larger than ${limits.maxBodyBytes} bytes` : status === 500 ? `Internal server error (request ${requestIdOf(res)})` : 'malformed request body';
     res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? ErrorCode.INTERNAL_SERVER_ERROR : 'BAD_REQUEST' } }] });
   });
 
@@ -303,18 +312,13 @@ function securityHeaders(): express.RequestHandler {
   };
 }
 
-function requestId(): string {
-  return requests.getStore()?.requestId ?? 'none';
-}
-
 /**
  * The last bound on what one request can send: the cost estimate refuses large results before execution,
  * but some lists (a scan's errors) are only estimated. A body over the bound is replaced by an error.
  */
-function boundedBody(body: string, maxBytes: number, logger: Logger): string {
+function boundedBody(body: string, maxBytes: number, logger: Logger, id: string): string {
   // A UTF-16 unit is at most 3 UTF-8 bytes: most bodies need no byte count.
   if (body.length <= maxBytes / 3 || Buffer.byteLength(body) <= maxBytes) return body;
-  const id = requestId();
   logger.warn({ requestId: id, bytes: Buffer.byteLength(body), maxBytes }, 'response too large, refused');
   return JSON.stringify({
     errors: [{ message: `the response would be larger than ${maxBytes} bytes; ask for fewer fields, smaller pages or shorter trends (request ${id})`, extensions: { code: 'RESPONSE_TOO_LARGE', maxBytes, requestId: id } }],
@@ -374,6 +378,19 @@ function rejectUnstorableStrings(): ApolloServerPlugin<Context> {
 }
 
 /** One structured line per GraphQL request: who, what, how long, how it ended. Never the token. */
+/** Notes each error's request id for formatError, which is given the error but not the request. */
+function requestIdsOnErrors(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) errorRequestIds.set(error, contextValue.requestId);
+        },
+      };
+    },
+  };
+}
+
 function requestLog(logger: Logger): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue, request }) {
@@ -427,7 +444,7 @@ function maskUnexpected(formatted: GraphQLFormattedError, error: unknown, logger
   if (original instanceof GraphQLError && original.message === 'Argument Validation Error') {
     return { message: formatted.message, path: formatted.path, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
-  const id = requestId();
+  const id = errorRequestIds.get(error as object) ?? 'none';
   logger.error({ requestId: id, err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
   return { message: `Internal server error (request ${id})`, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId: id } };
 }

@@ -81,7 +81,7 @@ function badRequest(res: Response, err: InvalidInputError): void {
 }
 
 /** The route handler; authentication and the rate limit run before it (server.ts). */
-export function exportFindingsRoute(exports: ExportsService, logger: Logger, requestId: () => string) {
+export function exportFindingsRoute(exports: ExportsService, logger: Logger, requestIdOf: (res: Response) => string) {
   return async (req: Request, res: Response): Promise<void> => {
     const principal = res.locals.principal as Principal;
     if (!hasScope(principal, 'findings:read')) {
@@ -113,12 +113,12 @@ export function exportFindingsRoute(exports: ExportsService, logger: Logger, req
       await pipeline(opened.body, res);
     } catch (err) {
       outcome = res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted by client' : 'failed';
-      if (outcome === 'failed') logger.error({ requestId: requestId(), err }, 'export failed mid-stream');
+      if (outcome === 'failed') logger.error({ requestId: requestIdOf(res), err }, 'export failed mid-stream');
       if (!res.destroyed) res.destroy();
     }
     logger.info(
       {
-        requestId: requestId(), tokenId: principal.id, format: request.format, ...opened.progress(), outcome,
+        requestId: requestIdOf(res), tokenId: principal.id, format: request.format, ...opened.progress(), outcome,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       },
       'findings export',
