@@ -107,6 +107,16 @@ describe('review: GraphQL reads (graphql-jit) answer what graphql-js answers', (
     }
   });
 
+  it('field argument defaults when a variable is absent or null; order inputs of other types without direction', async () => {
+    const q = `query D($n: Int, $l: Int, $so: ScanOrder, $uo: IamUserOrder) { findings(first: $n, last: $l) { totalCount ${PAGE} } iamUsers(first: $n, orderBy: $uo) { totalCount nodes { id userName } }
+      scans(first: $n, orderBy: $so) { totalCount nodes { id status } } }`;
+    await same(q, {});
+    await same(q, { n: null });
+    await same(q, { l: 3 });
+    await same(q, { l: 3, n: null });
+    await same(q, { so: { field: 'QUEUED_AT' }, uo: { field: 'IDENTITY' }, n: 3 });
+  });
+
   it('two operations in one document, chosen by operationName; the same text under each name', async () => {
     const doc = `query A { findings(first: 2) { totalCount } } query B { controls { controlId } }`;
     await same(doc, undefined, 'A');
@@ -255,6 +265,23 @@ describe('review: request ids, cost cache, security headers', () => {
     } finally {
       await stack.prisma.$executeRawUnsafe('ALTER TABLE finding_version_review RENAME TO finding_version');
     }
+  });
+
+  it('errors raised before execution (cost, validation, parse, bad variables) are logged under the response\'s request id', async () => {
+    const cases: [string, Record<string, unknown> | undefined, string][] = [
+      [`{ findings(first: 100) { nodes { id userName status state firstSeenAt lastSeenAt evidence { accessKeyId error } } } }`, undefined, 'QUERY_TOO_COSTLY'],
+      [`{ findings { nope } }`, undefined, 'GRAPHQL_VALIDATION_FAILED'],
+      [`{ findings {`, undefined, 'GRAPHQL_PARSE_FAILED'],
+      [`query($n: Int) { findings(first: $n) { totalCount } }`, { n: 'x' }, 'BAD_USER_INPUT'],
+    ];
+    const results = await Promise.all(cases.map(([q, v]) => stack.gql(q, v)));
+    results.forEach((r, i) => {
+      const header = r.headers.get('x-request-id');
+      expect(r.errors?.[0]?.extensions?.code).toBe(cases[i]![2]);
+      const logged = memory.lines().filter((l) => l.msg === 'graphql request' && l.requestId === header);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.errorCodes).toEqual([cases[i]![2]]);
+    });
   });
 
   it('security headers on every route, 401/404/413 included', async () => {
