@@ -1,4 +1,4 @@
-import { execute, parse } from 'graphql';
+import { execute, getIntrospectionQuery, parse } from 'graphql';
 import { AwsAccess } from '../../src/adapters/aws/aws-access';
 import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { createContext, createServices } from '../../src/graphql/context';
@@ -73,6 +73,12 @@ describe('review: GraphQL reads (graphql-jit) answer what graphql-js answers', (
 
   it('introspection', async () => {
     await same(`{ __schema { queryType { name } types { name kind } } __type(name: "FindingOrder") { inputFields { name defaultValue } } }`);
+  });
+
+  it('the full introspection query (GraphiQL, codegen), and __type with a variable and includeDeprecated', async () => {
+    await same(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }));
+    await same(`query T($n: String!, $d: Boolean) { __type(name: $n) { name fields(includeDeprecated: $d) { name isDeprecated deprecationReason args(includeDeprecated: true) { name defaultValue isDeprecated } } } }`, { n: 'Query', d: true });
+    await same(`query T($n: String!) { __type(name: $n) { name inputFields(includeDeprecated: true) { name defaultValue isDeprecated } } }`, { n: 'FindingFilter' });
   });
 
   it('input object defaults: literal, variable, document default, nested in the filter, DateTime variables', async () => {
