@@ -70,11 +70,12 @@ export class WebhookDeliveryService {
   async run(endpointId: string): Promise<void> {
     const { store } = this.options;
     // Budget, one attempt's timeout and a margin: the lease outlives the job unless its worker died.
-    if (!(await store.lease(endpointId, Math.ceil(this.jobBudgetMs / 1000) + 60))) return;
+    const lease = await store.lease(endpointId, Math.ceil(this.jobBudgetMs / 1000) + 60);
+    if (lease === null) return;
     try {
       await this.deliver(endpointId);
     } finally {
-      await store.release(endpointId);
+      await store.release(endpointId, lease);
     }
   }
 

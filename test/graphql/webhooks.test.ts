@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SecretBox } from '../../src/adapters/webhooks/secret-box';
 import { SsrfGuard } from '../../src/adapters/webhooks/ssrf-guard';
+import { WebhookStore } from '../../src/adapters/webhooks/webhook.store';
 import { TokensService } from '../../src/auth/tokens.service';
 import { RetentionService } from '../../src/services/retention.service';
 import type { FixtureInput } from '../../src/sandbox/fixture';
@@ -324,5 +325,24 @@ describe('webhooks', () => {
     const deleted: any = await stack.gql(`mutation($id: ID!) { deleteWebhook(id: $id) { webhook { id } userErrors { code } } }`, { id });
     expect(deleted.data.deleteWebhook).toEqual({ webhook: { id }, userErrors: [] });
     expect(await stack.prisma.webhookDelivery.count()).toBe(0);
+  });
+
+  it('a job that outlived its lease cannot end the lease another job took since (which would let a third run beside it)', async () => {
+    await createWebhook(await receiver());
+    const endpointId = (await stack.prisma.webhookEndpoint.findFirstOrThrow()).id;
+    const store = new WebhookStore(stack.prisma);
+    const first = await store.lease(endpointId, 60);
+    expect(first).not.toBeNull();
+    expect(await store.lease(endpointId, 60)).toBeNull(); // held
+    // The first job's worker stalls past its lease; it lapses and a second job takes the endpoint.
+    await stack.prisma.$executeRawUnsafe(`UPDATE webhook_cursor SET leased_until = now() - interval '1 second' WHERE endpoint_id = $1::uuid`, endpointId);
+    const second = await store.lease(endpointId, 60);
+    expect(second).not.toBeNull();
+    expect(second).not.toBe(first);
+    // The first job finishes and releases what it took: the second job's lease stands.
+    await store.release(endpointId, first!);
+    expect(await store.lease(endpointId, 60)).toBeNull();
+    await store.release(endpointId, second!);
+    expect(await store.lease(endpointId, 60)).not.toBeNull();
   });
 });

@@ -110,21 +110,31 @@ export class WebhookStore {
   }
 
   /**
-   * Takes the endpoint's lease for `seconds` (database time), or false when another job holds it: one job per
-   * endpoint at a time keeps its deliveries in order; a dead worker's lease lapses.
+   * Takes the endpoint's lease for `seconds` (database time), or null when another job holds it: one job per
+   * endpoint at a time keeps its deliveries in order; a dead worker's lease lapses. What it answers names this
+   * lease (its end, to the microsecond, as text), for `release`.
    */
-  async lease(endpointId: string, seconds: number): Promise<boolean> {
-    const taken = await this.prisma.$executeRawUnsafe(
+  async lease(endpointId: string, seconds: number): Promise<string | null> {
+    const rows = await this.prisma.$queryRawUnsafe<{ lease: string }[]>(
       `UPDATE webhook_cursor SET leased_until = now() + make_interval(secs => $2)
-       WHERE endpoint_id = $1::uuid AND (leased_until IS NULL OR leased_until < now())`,
+       WHERE endpoint_id = $1::uuid AND (leased_until IS NULL OR leased_until < now())
+       RETURNING leased_until::text AS lease`,
       endpointId,
       seconds,
     );
-    return taken === 1;
+    return rows[0]?.lease ?? null;
   }
 
-  async release(endpointId: string): Promise<void> {
-    await this.prisma.$executeRawUnsafe('UPDATE webhook_cursor SET leased_until = NULL WHERE endpoint_id = $1::uuid', endpointId);
+  /**
+   * Ends the lease `lease` names, and only that one: a job that outlived its lease must not end the lease another
+   * job took since, which would let a third run beside it and deliver out of order.
+   */
+  async release(endpointId: string, lease: string): Promise<void> {
+    await this.prisma.$executeRawUnsafe(
+      'UPDATE webhook_cursor SET leased_until = NULL WHERE endpoint_id = $1::uuid AND leased_until = $2::timestamptz',
+      endpointId,
+      lease,
+    );
   }
 
   /** Records deliveries the receiver accepted, in one statement (a batch of a job's successes). */
