@@ -216,10 +216,6 @@ export class FindingsService {
 }
 
 /**
- * The two statements of a findings page: its rows (first + 1, to know whether another page follows)
- * and the total count of the filter. Keyset: `after` continues from a cursor this API returned.
- */
-/**
  * The accounts of a current-state page whose latest scans the page's own statement resolves, as resolveInstants
  * would without asOf: one round trip instead of two. The statement also says how many of them had a scan.
  */
@@ -227,6 +223,11 @@ export interface LatestScansOf {
   accountIds: readonly string[];
 }
 
+/**
+ * The statements of a findings page: its rows (first + 1, to know whether another page follows), the total count
+ * of the filter, and `page`, the rows with that total on each. Keyset: `after` continues from a cursor this API
+ * returned.
+ */
 export function findingsPageStatements(
   instants: AccountInstant[] | LatestScansOf,
   query: FindingQuery,
