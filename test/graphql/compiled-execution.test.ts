@@ -1,11 +1,7 @@
-import { execute, parse } from 'graphql';
-import { AwsAccess } from '../../src/adapters/aws/aws-access';
-import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
 import { CONTROLS } from '../../src/controls/registry';
 import { toGlobalId } from '../../src/graphql/common/node';
-import { createContext, createServices } from '../../src/graphql/context';
-import { keywardenSchema } from '../../src/graphql/schema';
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { executeInterpreted } from '../support/interpreted';
 import { startStack, type Stack } from '../support/stack';
 
 const FIXTURE: FixtureInput = {
@@ -61,10 +57,7 @@ describe('compiled query execution (graphql-jit) answers what graphql-js answers
 
   it.each(CASES)('$name', async ({ query, variables }) => {
     const overHttp = await stack.gql(query, variables);
-    const schema = await keywardenSchema();
-    const services = createServices(stack.prisma, { aws: new AwsAccess(), scanRequest: { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 30 });
-    const principal = { kind: 'bootstrap' as const, id: 'bootstrap', name: 'test', scopes: ['admin' as const] };
-    const interpreted = await execute({ schema, document: parse(query), variableValues: variables, contextValue: createContext(services, 'test', principal, 'test') });
+    const interpreted = await executeInterpreted(stack.prisma, query, variables);
     // Same data, key for key and in order (JSON text compares order too); errors by message and path.
     expect(JSON.stringify(overHttp.data ?? null)).toBe(JSON.stringify(interpreted.data ?? null));
     expect((overHttp.errors ?? []).map((e: any) => [e.extensions?.code, e.path])).toEqual((interpreted.errors ?? []).map((e) => ['BAD_USER_INPUT', e.path]));

@@ -1,9 +1,6 @@
-import { execute, getIntrospectionQuery, parse } from 'graphql';
-import { AwsAccess } from '../../src/adapters/aws/aws-access';
-import { DEFAULT_CONTROL_SETTINGS } from '../../src/controls/no-access-keys-at-setup/control';
-import { createContext, createServices } from '../../src/graphql/context';
-import { keywardenSchema } from '../../src/graphql/schema';
+import { getIntrospectionQuery } from 'graphql';
 import type { FixtureInput } from '../../src/sandbox/fixture';
+import { executeInterpreted } from '../support/interpreted';
 import { memoryLogger } from '../support/memory-logger';
 import { startStack, type Stack } from '../support/stack';
 
@@ -28,12 +25,7 @@ describe('review: GraphQL reads (graphql-jit) answer what graphql-js answers', (
   });
   afterAll(() => stack.close());
 
-  const interpreted = async (query: string, variables?: Record<string, unknown>, operationName?: string) => {
-    const schema = await keywardenSchema();
-    const services = createServices(stack.prisma, { aws: new AwsAccess(), scanRequest: { collect: { mode: 'PER_USER_API' }, control: DEFAULT_CONTROL_SETTINGS }, recentUseDays: 30 });
-    const principal = { kind: 'bootstrap' as const, id: 'bootstrap', name: 'test', scopes: ['admin' as const] };
-    return execute({ schema, document: parse(query), variableValues: variables, operationName, contextValue: createContext(services, 'test', principal, 'test') });
-  };
+  const interpreted = (query: string, variables?: Record<string, unknown>, operationName?: string) => executeInterpreted(stack.prisma, query, variables, operationName);
   const overHttp = async (query: string, variables?: Record<string, unknown>, operationName?: string) => {
     const res = await fetch(stack.server.url, {
       method: 'POST',
