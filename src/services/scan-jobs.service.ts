@@ -182,12 +182,19 @@ export class ScanJobsService {
   }
 
   private async enqueueOne(accountId: string, runId: string, mode: InventorySource, requestedBy: string): Promise<Scan> {
-    // Never two scans of an account waiting: a request while one waits gets that one.
-    const waiting = await this.deps.prisma.scan.findFirst({ where: { accountId, status: 'QUEUED' }, orderBy: { queuedAt: 'asc' } });
-    if (waiting) return waiting;
-    const scan = await this.deps.prisma.scan.create({
-      data: { status: 'QUEUED', source: mode, accountId, runId, requestedBy, queuedAt: this.now(), settings: { mode } },
+    // Never two scans of an account waiting: a request while one waits gets that one. Requests for one account
+    // decide this one at a time (an advisory lock, so across processes too): without it, concurrent requests each
+    // found none waiting, each created one, and a loser could hand back another loser's row before its delete.
+    const { scan, created } = await this.deps.prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', `scan-enqueue:${accountId}`);
+      const waiting = await tx.scan.findFirst({ where: { accountId, status: 'QUEUED' }, orderBy: { queuedAt: 'asc' } });
+      if (waiting) return { scan: waiting, created: false };
+      const queued = await tx.scan.create({
+        data: { status: 'QUEUED', source: mode, accountId, runId, requestedBy, queuedAt: this.now(), settings: { mode } },
+      });
+      return { scan: queued, created: true };
     });
+    if (!created) return scan;
     const jobId = await this.deps.queue.enqueueAccountScan({ scanId: scan.id, accountId, runId });
     if (!jobId) {
       // Another process queued one between our check and our send: that one stands.

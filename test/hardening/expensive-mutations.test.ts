@@ -84,14 +84,20 @@ describe('expensive mutations', () => {
   });
 
   it('concurrent startScan requests queue one scan of the account, never two at once: a burst while one runs adds one, not six', async () => {
-    stack.sandbox.setFaults([{ operation: 'ListUsers', latencyMs: 600 }]);
+    // ListUsers slow enough that the first scan is still running when the whole burst has been answered, even on
+    // a loaded machine: the burst must find it RUNNING, not QUEUED (then they all share it) nor finished (then the
+    // one they queue may start mid-burst, and a later request rightly queues another).
+    stack.sandbox.setFaults([{ operation: 'ListUsers', latencyMs: 3_000 }]);
     try {
       const listUsers = stack.sandbox.calls().byOperation.ListUsers ?? 0;
       const first = await stack.gql('mutation { startScan { scans { id status } } }', {}, scanner);
       const firstId = first.data.startScan.scans[0].id;
-      for (let i = 0; i < 50 && (await stack.prisma.scan.count({ where: { status: 'RUNNING' } })) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const running = async () => (await stack.gql('query($id: ID!) { scan(id: $id) { status } }', { id: firstId })).data.scan.status === 'RUNNING';
+      for (const start = Date.now(); !(await running()) && Date.now() - start < 20_000;) await new Promise((r) => setTimeout(r, 50));
+      expect(await running()).toBe(true);
       // While it runs, five more ask at once: they all get the one scan waiting behind it.
       const rest = await Promise.all(Array.from({ length: 5 }, () => stack.gql('mutation { startScan { scans { id status } } }', {}, scanner)));
+      expect(await running()).toBe(true); // the burst was answered inside the first scan's run
       expect(rest.map((a) => a.errors)).toEqual(rest.map(() => undefined));
       const waiting = [...new Set(rest.map((a) => a.data.startScan.scans[0].id))];
       expect(waiting).toHaveLength(1);

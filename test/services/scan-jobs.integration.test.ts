@@ -63,6 +63,21 @@ describe('scans are queued jobs', () => {
     expect(refused.data.cancelScan.userErrors).toEqual([{ code: 'SCAN_NOT_CANCELLABLE', field: ['input', 'scanId'] }]);
   });
 
+  it('twenty requests for a scan of one account at once leave one scan waiting, and all of them are handed it', async () => {
+    // Each request used to find none waiting, create one, and let the queue's singleton pick a winner; a loser
+    // could then hand back another loser's row in the moment before that row was deleted.
+    stack = await startStack(FIXTURE, { worker: false });
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.fleet.jobs.enqueue({ requestedBy: `caller-${i}` })));
+      const ids = new Set(results.map((r) => r.scans[0]!.id));
+      const waiting = await stack.prisma.scan.findMany({ where: { status: 'QUEUED' } });
+      expect({ handedOut: ids.size, waiting: waiting.length }).toEqual({ handedOut: 1, waiting: 1 });
+      expect([...ids]).toEqual([waiting[0]!.id]);
+      expect(waiting[0]!.jobId).not.toBeNull();
+      expect((await stack.fleet.jobs.cancel(waiting[0]!.id)).error).toBeNull();
+    }
+  });
+
   it('refuses bad input with a userError naming the field, and enqueues nothing', async () => {
     stack = await startStack(FIXTURE, { worker: false });
     const cases: [string, string, string][] = [
