@@ -7,7 +7,7 @@ import type { Client } from 'pg';
 import { findingsForUsersStatement, findingsPageStatements } from '../src/services/findings.service';
 import { accessKeysOfStatement, usersPageStatements } from '../src/services/iam-users.service';
 import { horizonsStatement, instantsStatement, type AccountInstant, type InstantRow } from '../src/services/instants';
-import type { Statement } from '../src/services/statement';
+import type { Statement } from '../src/adapters/db/statement';
 import { trendStatement } from '../src/services/trends.service';
 
 export interface SqlRun<T> {

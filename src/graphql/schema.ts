@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { ScopeAuthChecker } from '../auth/auth-checker';
+import { ScopeAuthChecker } from './auth-checker';
 import { fromGlobalId } from './common/node';
 import { NodeResolver } from './common/node.resolver';
 import { DateTimeScalar } from './common/scalars';

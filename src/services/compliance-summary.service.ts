@@ -5,7 +5,7 @@ import type { FindingsService } from './findings.service';
 import { accountsCte, accountScope, assertKnownAccounts } from './instants';
 import { decodeCursor, encodeCursor, type CursorTag, type Page } from './page';
 import type { ScansService, ScanView } from './scans.service';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 /** One account's standing from its latest scan, or several accounts' summed from each one's latest scan. */
 export interface ComplianceSummaryView {

@@ -4,7 +4,7 @@ import type { ComplianceStatus, FindingEvidence, FindingReason } from '../domain
 import type { FindingState, Resolution } from '../domain/lifecycle';
 import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, pageOf, readPageFrom, type CursorTag, type Page, type PageFrom } from './page';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 export interface FindingView {
   localId: string;

@@ -2,7 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { accountScope, INSTANTS_SQL, instantsParam, resolveInstants, type AccountInstant, type UserInstant } from './instants';
 import { decodeCursor, encodeCursor, pageOf, readPageFrom, type Page, type PageFrom } from './page';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 export interface IamUserView {
   versionId: string;

@@ -1,7 +1,7 @@
 import { readRows } from '../adapters/db/prisma';
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 /** The instant an answer describes for one account: a scan's observedAt. */
 export interface AccountInstant {

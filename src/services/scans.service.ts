@@ -2,7 +2,7 @@ import type { Prisma, PrismaClient, Scan, ScanSource, ScanStatus } from '../gene
 import { InvalidInputError } from './errors';
 import { detailPrunedStatement, resolveInstants, type AccountInstant } from './instants';
 import { newestFirstPage, type Page, type PageFrom } from './page';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 export type ScanView = Scan;
 

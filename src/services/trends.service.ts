@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client';
 import { InvalidInputError } from './errors';
 import { accountsCte, accountScope, assertKnownAccounts, resolveInstants } from './instants';
-import type { Statement } from './statement';
+import type { Statement } from '../adapters/db/statement';
 
 export type TrendInterval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
 

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { parse } from 'pg-connection-string';
 import { PrismaClient } from '../../generated/prisma/client';
-import type { Statement } from '../../services/statement';
+import type { Statement } from './statement';
 
 export interface PrismaClientOptions {
   /** pg pool size. Default: pg's 10. */

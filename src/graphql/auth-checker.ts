@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { AuthCheckerInterface, ResolverData } from 'type-graphql';
-import type { Context } from '../graphql/context';
-import { hasScope, isScope } from './scopes';
+import type { Context } from './context';
+import { hasScope, isScope } from '../auth/scopes';
 
 /**
  * The one auth checker behind every @Authorized(scope). Requests without a valid token never reach
