@@ -247,7 +247,7 @@ async function startMetrics(config: Config, log: Logger, prisma: PrismaClient, f
   collectProcessMetrics();
   readAtScrape({ queue: () => fleet.queue.depth(), findings: findingsByAccount(prisma, config.metricsTopAccounts) });
   if (config.metricsPort === undefined) return null;
-  return startMetricsServer({ port: config.metricsPort, host: config.host, logger: log });
+  return startMetricsServer({ port: config.metricsPort, host: config.metricsHost ?? config.host, logger: log });
 }
 
 program

@@ -81,6 +81,8 @@ const ConfigSchema = z.object({
   processes: intFromEnv(1, 256).optional(),
   /** A listener for GET /metrics without a token, for Prometheus. Unset: off (the API port's /metrics needs metrics:read). */
   metricsPort: intFromEnv(0, 65535).optional(),
+  /** The interface the metrics listener binds. Unset: HOST. Set it to keep metrics on a private interface while HOST is public. */
+  metricsHost: z.string().min(1).optional(),
   /** Accounts named in keywarden_findings (most failing first); the rest are summed as account="other". */
   metricsTopAccounts: intFromEnv(0, 1000).default(20),
   /**
@@ -170,6 +172,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   shutdownGraceSeconds: 'KEYWARDEN_SHUTDOWN_GRACE_SECONDS',
   processes: 'KEYWARDEN_PROCESSES',
   metricsPort: 'KEYWARDEN_METRICS_PORT',
+  metricsHost: 'KEYWARDEN_METRICS_HOST',
   metricsTopAccounts: 'KEYWARDEN_METRICS_TOP_ACCOUNTS',
   metricsOperations: 'KEYWARDEN_METRICS_OPERATIONS',
   secretKey: 'KEYWARDEN_SECRET_KEY',

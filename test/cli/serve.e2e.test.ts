@@ -103,6 +103,8 @@ describe('serve --processes 2', () => {
   beforeAll(async () => {
     served = await serve(['--processes', '2'], {
       KEYWARDEN_HTTP_KEEP_ALIVE_SECONDS: '70', KEYWARDEN_HTTP_HEADERS_TIMEOUT_SECONDS: '75', KEYWARDEN_HTTP_REQUEST_TIMEOUT_SECONDS: '80', KEYWARDEN_METRICS_PORT: '0',
+      // Metrics on an interface of their own (another loopback address), the API on HOST.
+      KEYWARDEN_METRICS_HOST: '127.0.0.2',
       // Operation names are labelled only when known: this test's own is configured, as an operator would.
       KEYWARDEN_METRICS_OPERATIONS: 'Who',
     });
@@ -125,8 +127,10 @@ describe('serve --processes 2', () => {
     expect([...answeredBy].sort()).toEqual([...pids].sort());
   });
 
-  it('serves the whole cluster\'s metrics: on the metrics port without a token, on the API port with one', async () => {
+  it('serves the whole cluster\'s metrics: on the metrics port (on KEYWARDEN_METRICS_HOST) without a token, on the API port with one', async () => {
     const metricsUrl = /metrics at (http:\/\/\S+)/.exec(served.stdout())![1]!;
+    expect(new URL(metricsUrl).hostname).toBe('127.0.0.2');
+    expect(new URL(served.url).hostname).toBe('127.0.0.1');
     const count = (text: string) =>
       text.split('\n').filter((l) => l.startsWith('keywarden_graphql_request_duration_seconds_count{operation="Who"')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
     const open = await fetch(metricsUrl);
