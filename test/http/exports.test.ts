@@ -141,6 +141,8 @@ describe('findings exports over HTTP', () => {
       GeneratorId: 'iam-no-access-keys-at-initial-setup',
       Types: ['Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark'],
       Severity: { Label: 'MEDIUM' },
+      // What Security Hub applies on later imports, even after a user changed the top-level severity.
+      FindingProviderFields: { Severity: { Label: 'MEDIUM' }, Types: ['Software and Configuration Checks/Industry and Regulatory Standards/CIS AWS Foundations Benchmark'] },
       Workflow: { Status: 'NEW' },
       RecordState: 'ACTIVE',
     });

@@ -61,6 +61,7 @@ export function asffWorkflow(r: Pick<ExportRecord, 'state' | 'status' | 'resolut
 export function toAsff(r: ExportRecord, options: AsffOptions = {}): AwsSecurityFinding {
   const productAccount = options.productAccountId ?? r.accountId;
   const { workflow, record } = asffWorkflow(r);
+  const severity = { Label: r.severity, Original: r.control.severity.toUpperCase() };
   const subject = r.accessKey ? `access key ${r.accessKey.id} of IAM user ${r.user.name}` : `IAM user ${r.user.name}`;
   return {
     SchemaVersion: ASFF_SCHEMA_VERSION,
@@ -76,7 +77,10 @@ export function toAsff(r: ExportRecord, options: AsffOptions = {}): AwsSecurityF
     LastObservedAt: r.lastSeenAt.toISOString(),
     CreatedAt: r.firstSeenAt.toISOString(),
     UpdatedAt: r.updatedAt.toISOString(),
-    Severity: { Label: r.severity, Original: r.control.severity.toUpperCase() },
+    Severity: severity,
+    // Security Hub applies a provider's later severity and types from here; once a user or an automation rule
+    // has changed the top-level ones (BatchUpdateFindings), the top-level ones of an import are ignored.
+    FindingProviderFields: { Severity: severity, Types: [ASFF_FINDING_TYPE] },
     Title: clip(r.control.title, MAX_TITLE),
     Description: clip(`${r.status} for ${subject}: ${r.reasonTexts.join(' ')} ${r.control.description}`, MAX_DESCRIPTION),
     Remediation: { Recommendation: { Text: clip(r.control.remediation, MAX_RECOMMENDATION), Url: ASFF_REMEDIATION_URL } },
