@@ -6,12 +6,19 @@
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { hasScope, type Principal } from '../auth/scopes';
+import { callerKey, hasScope, type Principal } from '../auth/scopes';
 import { COMPLIANCE_STATUSES, type ComplianceStatus } from '../domain/finding';
 import { FINDING_STATES, type FindingState } from '../domain/lifecycle';
 import { DateTimeScalar } from '../graphql/common/scalars';
 import { InvalidInputError } from '../services/errors';
 import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ExportsService } from '../services/exports/exports.service';
+
+/**
+ * Exports one caller may have running at once (per API process). A client that stops reading holds its export
+ * open with about two pages and the socket's buffers: 60 paused OCSF exports from one token held 167 MB, and the
+ * rate limit alone let one token open 600 a minute. A GRC platform pulls one export at a time.
+ */
+export const MAX_EXPORTS_PER_CALLER = 4;
 
 const PARAMETERS = new Set(['format', 'accountIds', 'status', 'state', 'asOf', 'array', 'bom']);
 
@@ -80,48 +87,70 @@ function badRequest(res: Response, err: InvalidInputError): void {
   res.status(400).json({ errors: [{ message: err.message, extensions: { code: 'BAD_USER_INPUT', ...(err.field ? { field: err.field } : {}) } }] });
 }
 
-/** The route handler; authentication and the rate limit run before it (server.ts). */
-export function exportFindingsRoute(exports: ExportsService, logger: Logger, requestIdOf: (res: Response) => string) {
+/** The route handler; authentication and the rate limit run before it (server.ts). At most MAX_EXPORTS_PER_CALLER at once per caller. */
+export function exportFindingsRoute(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string) {
+  const running = new Map<string, number>();
   return async (req: Request, res: Response): Promise<void> => {
     const principal = res.locals.principal as Principal;
     if (!hasScope(principal, 'findings:read')) {
       res.status(403).json({ errors: [{ message: 'this token lacks the findings:read scope', extensions: { code: 'FORBIDDEN' } }] });
       return;
     }
-    const started = process.hrtime.bigint();
-    let opened;
-    let request: ExportRequest;
-    try {
-      request = parseExportQuery(req.query as Record<string, unknown>);
-      opened = await exports.open(request);
-    } catch (err) {
-      if (err instanceof InvalidInputError) return badRequest(res, err);
-      throw err; // express's error handler answers 500 with a request id
-    }
-    res.status(200);
-    res.setHeader('content-type', opened.contentType);
-    res.setHeader('content-disposition', `attachment; filename="${opened.fileName}"`);
-    res.setHeader('cache-control', 'no-store');
-    // Express answers HEAD with the GET route: the headers (filters checked), and no page read for a body nobody gets.
-    if (req.method === 'HEAD') {
-      res.end();
+    const caller = callerKey(principal);
+    const count = running.get(caller) ?? 0;
+    if (count >= MAX_EXPORTS_PER_CALLER) {
+      logger.warn({ requestId: requestIdOf(res), tokenId: principal.id, running: count }, 'export refused: too many running for this caller');
+      res.status(429).setHeader('retry-after', '5').json({
+        errors: [{ message: `at most ${MAX_EXPORTS_PER_CALLER} exports at once per token; finish or cancel one first`, extensions: { code: 'TOO_MANY_EXPORTS', maxExports: MAX_EXPORTS_PER_CALLER } }],
+      });
       return;
     }
-    let outcome = 'completed';
+    running.set(caller, count + 1);
     try {
-      // pipeline waits for `drain` and, when the client goes away, destroys the body: no further page is read.
-      await pipeline(opened.body, res);
-    } catch (err) {
-      outcome = res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted by client' : 'failed';
-      if (outcome === 'failed') logger.error({ requestId: requestIdOf(res), err }, 'export failed mid-stream');
-      if (!res.destroyed) res.destroy();
+      await exportFindings(service, logger, requestIdOf, req, res, principal);
+    } finally {
+      const left = (running.get(caller) ?? 1) - 1;
+      if (left > 0) running.set(caller, left);
+      else running.delete(caller);
     }
-    logger.info(
-      {
-        requestId: requestIdOf(res), tokenId: principal.id, format: request.format, ...opened.progress(), outcome,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-      },
-      'findings export',
-    );
   };
+}
+
+/** One export: filters checked and scans resolved before the status line, then streamed with backpressure. */
+async function exportFindings(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string, req: Request, res: Response, principal: Principal): Promise<void> {
+  const started = process.hrtime.bigint();
+  let opened;
+  let request: ExportRequest;
+  try {
+    request = parseExportQuery(req.query as Record<string, unknown>);
+    opened = await service.open(request);
+  } catch (err) {
+    if (err instanceof InvalidInputError) return badRequest(res, err);
+    throw err; // express's error handler answers 500 with a request id
+  }
+  res.status(200);
+  res.setHeader('content-type', opened.contentType);
+  res.setHeader('content-disposition', `attachment; filename="${opened.fileName}"`);
+  res.setHeader('cache-control', 'no-store');
+  // Express answers HEAD with the GET route: the headers (filters checked), and no page read for a body nobody gets.
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let outcome = 'completed';
+  try {
+    // pipeline waits for `drain` and, when the client goes away, destroys the body: no further page is read.
+    await pipeline(opened.body, res);
+  } catch (err) {
+    outcome = res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted by client' : 'failed';
+    if (outcome === 'failed') logger.error({ requestId: requestIdOf(res), err }, 'export failed mid-stream');
+    if (!res.destroyed) res.destroy();
+  }
+  logger.info(
+    {
+      requestId: requestIdOf(res), tokenId: principal.id, format: request.format, ...opened.progress(), outcome,
+      durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    },
+    'findings export',
+  );
 }
