@@ -182,7 +182,7 @@ describe('scopes: @Authorized on every query and mutation', () => {
     stack.sandbox.setFaults([{ operation: 'ListAccessKeys', userName: 'alice', error: 'AccessDenied' }]);
     try {
       const scanner = tokenFor['scans:write']!.token;
-      const ran = await stack.gql('mutation { startScan { scans { id status source queuedAt startedAt finishedAt observedAt iamCalls { total } setupWindowSeconds } } }', {}, scanner);
+      const ran = await stack.gql('mutation { startScan { scans { id status source queuedAt startedAt finishedAt observedAt progress { usersDone } iamCalls { total } setupWindowSeconds } skipped { reason } } }', {}, scanner);
       expect(ran.errors).toBeUndefined();
       expect(ran.data.startScan.scans[0].status).toBe('QUEUED');
       expect((await stack.scanEnded(ran.data.startScan.scans[0].id)).status).toBe('PARTIAL');
@@ -195,6 +195,9 @@ describe('scopes: @Authorized on every query and mutation', () => {
         ['mutation { startScan { scans { id findings { nodes { userName } } } } }', 'Scan.findings'],
         ['mutation { startScan { scans { id ... on Scan { iamUsers { totalCount } } } } }', 'Scan.iamUsers'],
         ['mutation { startScan { scans { id detailPruned } } }', 'Scan.detailPruned'],
+        // Who asked names another caller when startScan hands back a scan someone else queued.
+        ['mutation { startScan { scans { id requestedBy } } }', 'Scan.requestedBy'],
+        ['mutation { startScan { skipped { accountId reason } } }', 'SkippedAccount.accountId'],
         ['mutation { startScan { scans { id ...Found } } } fragment Found on Scan { errors { userName } }', 'Scan.errors'],
       ] as const) {
         const scans = await stack.prisma.scan.count();

@@ -85,8 +85,8 @@ export class IamCalls {
 
 /**
  * What a scans:write token alone sees of a scan (what startScan returns): how it ran (id, status, source, times,
- * IAM calls, settings). Which account, and what it found (counts, changes, errors naming users and keys), need
- * findings:read.
+ * progress, IAM calls, settings). Which account, who asked (startScan can hand back a scan another caller queued),
+ * and what it found (counts, changes, errors naming users and keys) need findings:read.
  */
 @ObjectType({ implements: Node, description: 'One run of the scanner against one AWS account. Fields marked "findings:read" need that scope.' })
 export class Scan extends Node {
@@ -96,7 +96,9 @@ export class Scan extends Node {
   @Field(() => ScanStatusEnum, { description: 'Where it is in its life.' }) status!: string;
   @Field({ description: 'When it was asked for.' }) queuedAt!: Date;
   @Field(() => Date, { nullable: true, description: 'When a worker began it; null while QUEUED.' }) startedAt!: Date | null;
-  @Field(() => String, { nullable: true, description: 'Who asked: an API token, a JWT subject, the CLI or the schedule.' }) requestedBy!: string | null;
+  @RequiresScope('findings:read')
+  @Field(() => String, { nullable: true, description: 'findings:read. Who asked: an API token, a JWT subject, the CLI or the schedule (startScan can return a scan another caller queued).' })
+  requestedBy!: string | null;
   @Field(() => ScanProgress, { nullable: true, description: 'Where a RUNNING scan is (written at most once a second); the last value once it ended.' })
   progress!: ScanProgress | null;
   @Field(() => Date, { nullable: true, description: 'When it ended; null until then.' }) finishedAt!: Date | null;
@@ -157,7 +159,8 @@ export class StartScanPayload {
 
 @ObjectType({ description: 'An account not scanned, and why (suspended, closed, left the organization).' })
 export class SkippedAccount {
-  @Field({ description: 'The account (12 digits).' }) accountId!: string;
+  @RequiresScope('findings:read')
+  @Field({ description: 'findings:read. The account (12 digits).' }) accountId!: string;
   @Field({ description: 'Why it is not scanned.' }) reason!: string;
 }
 
