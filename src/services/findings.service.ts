@@ -87,14 +87,17 @@ const SEEN_SQL = `LEFT JOIN LATERAL (
     ORDER BY s.observed_at DESC LIMIT 1) seen ON true`;
 const CURRENT_COLUMNS = `f.user_name, f.user_arn, f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
   f.last_seen_at, f.last_scan_id::text AS scan_id`;
+// No scan read the version since it began (it was carried over for a user renamed while unreadable): the scan its
+// content comes from. Otherwise that scan began the version, at valid_from.
+const LAST_SEEN_SQL = `COALESCE(seen.observed_at, (SELECT fs.observed_at FROM scan fs WHERE fs.id = v.first_scan_id))`;
 // Every field from what was stored for the instant: the user's name and ARN then, and when it was last seen by then.
 const AS_OF_COLUMNS = `v.user_name, v.user_arn, v.status, v.reasons, v.evidence, v.state, v.resolved_at, v.resolution, v.reopen_count,
-  COALESCE(seen.observed_at, v.valid_from) AS last_seen_at, COALESCE(seen.id, v.first_scan_id)::text AS scan_id`;
+  ${LAST_SEEN_SQL} AS last_seen_at, COALESCE(seen.id, v.first_scan_id)::text AS scan_id`;
 
 const SORT_SQL: Record<FindingOrderField, { current: string; asOf: string } | null> = {
   IDENTITY: null,
   FIRST_SEEN_AT: { current: 'f.first_seen_at', asOf: 'f.first_seen_at' },
-  LAST_SEEN_AT: { current: 'f.last_seen_at', asOf: 'COALESCE(seen.observed_at, v.valid_from)' },
+  LAST_SEEN_AT: { current: 'f.last_seen_at', asOf: LAST_SEEN_SQL },
   RESOLVED_AT: { current: "COALESCE(f.resolved_at, '-infinity')", asOf: "COALESCE(v.resolved_at, '-infinity')" },
 };
 

@@ -75,7 +75,9 @@ interface CurrentFinding {
   control_id: string;
   user_id: string | null;
   user_name: string;
+  user_arn: string;
   access_key_id: string | null;
+  last_scan_id: string;
   status: ComplianceStatus;
   state: FindingState;
   opened_at: Date | null;
@@ -214,6 +216,11 @@ interface Plan {
   touchFindings: string[];
   /** Findings this scan kept as they were without reading them (a user or key it could not read, root unseen). */
   carried: string[];
+  /**
+   * Carried findings of a user renamed (or moved to another path) since: the same version under the user's name and
+   * ARN now, so the old name, free for another user, does not keep them.
+   */
+  renamedCarried: { id: string; version_id: string; user_name: string; user_arn: string; last_scan_id: string }[];
   /** Lifecycle transitions, for the change log. */
   events: { identity: string; type: FindingEvent; previousState: FindingState | null }[];
   counts: StatusCounts;
@@ -262,7 +269,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
       account,
     ),
     db.$queryRawUnsafe<CurrentFinding[]>(
-      `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.user_name, f.access_key_id, f.status::text AS status, f.state::text AS state,
+      `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.user_name, f.user_arn, f.access_key_id, f.last_scan_id::text, f.status::text AS status, f.state::text AS state,
          f.opened_at, f.resolved_at, f.resolution::text AS resolution, f.reopen_count, f.present,
          v.id::text AS version_id, v.content_hash AS hash
        FROM finding f LEFT JOIN finding_version v ON v.finding_id = f.id AND v.valid_to IS NULL
@@ -272,7 +279,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
   ]);
   const plan: Plan = {
     closeUsers: [], newUsers: [], closeKeys: [], newKeys: [], closeFindingVersions: [], upsertFindings: [],
-    newFindingVersions: 0, touchFindings: [], carried: [], events: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
+    newFindingVersions: 0, touchFindings: [], carried: [], renamedCarried: [], events: [], counts: { pass: 0, fail: 0, notApplicable: 0, error: 0, excepted: 0 },
     opened: 0, resolved: 0, resolveSeconds: 0, versionsWritten: 0,
   };
 
@@ -394,6 +401,11 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (!inScope(current.user_name) || notRead) {
       count(current.status); // carried over: this scan could not read it
       if (notRead) plan.carried.push(current.identity);
+      const user = current.user_id === null ? undefined : seenUsers.get(owner);
+      if (notRead && user && current.version_id && (user.userName !== current.user_name || user.arn !== current.user_arn)) {
+        plan.closeFindingVersions.push(current.version_id);
+        plan.renamedCarried.push({ id: current.id, version_id: current.version_id, user_name: user.userName, user_arn: user.arn, last_scan_id: current.last_scan_id });
+      }
       continue;
     }
     const user = seenUsers.get(owner);
@@ -409,7 +421,7 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
       status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle), content_hash: null,
     });
   }
-  plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions;
+  plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions + plan.renamedCarried.length;
   return plan;
 }
 
@@ -486,6 +498,22 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
        WHERE u.present`,
       JSON.stringify(batch),
       account, at, scanId,
+    );
+  }
+  // Renamed while unreadable: the last known version again, under the name and ARN now. It was last read by the
+  // finding's last scan, not this one (first_scan_id is the scan whose reads a version's content comes from).
+  for (const batch of chunks(plan.renamedCarried, BATCH)) {
+    await db.$executeRawUnsafe(
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, version_id uuid, user_name text, user_arn text, last_scan_id uuid)),
+       renamed AS (UPDATE finding f SET user_name = x.user_name, user_arn = x.user_arn FROM x WHERE f.id = x.id RETURNING f.id)
+       INSERT INTO finding_version (id, finding_id, account_id, user_name, user_arn, status, reasons, evidence, state, resolved_at,
+         resolution, reopen_count, content_hash, valid_from, first_scan_id)
+       SELECT gen_random_uuid(), v.finding_id, v.account_id, x.user_name, x.user_arn, v.status, v.reasons, v.evidence, v.state,
+         v.resolved_at, v.resolution, v.reopen_count, v.content_hash, $2, x.last_scan_id
+       FROM x JOIN finding_version v ON v.id = x.version_id`,
+      JSON.stringify(batch),
+      at,
     );
   }
   for (const batch of chunks(plan.touchFindings, 5 * BATCH)) {
