@@ -56,9 +56,12 @@ describe('scan faults', () => {
   });
 
   it('rides out a throttling storm with the SDK\'s adaptive retry and still completes', async () => {
-    stack.sandbox.setFaults([{ operation: '*', throttleRate: 0.4 }]);
+    // 30% of every request throttled: a call gives up only after 8 throttled attempts (0.3^8, about 1 in 15,000), so
+    // the ~20 calls of this scan complete. At 40% (1 in 1,500 per call) CI saw one give up: that is the SDK's
+    // maxAttempts doing its job, and the scan rightly PARTIAL, not a defect this test is after.
+    stack.sandbox.setFaults([{ operation: '*', throttleRate: 0.3 }]);
     const summary = await stack.scan({ mode: 'PER_USER_API' });
-    expect(summary.status).toBe('COMPLETED');
+    expect({ status: summary.status, errors: summary.errors }).toEqual({ status: 'COMPLETED', errors: [] }); // a failure says which call gave up
     expect(summary.counts).toEqual({ pass: 2, fail: 1, notApplicable: 1, error: 0, excepted: 0 });
     const sandboxCalls = stack.sandbox.calls();
     expect(summary.iamCalls.total).toBe(sandboxCalls.total);
