@@ -68,6 +68,8 @@ const ConfigSchema = z.object({
   /** First wait before a failed account scan runs again (throttling, network, database); doubled each time, 3 retries. */
   scanRetryDelaySeconds: intFromEnv(1, 3600).default(30),
   /** IAM is global: the region exported findings are filed under (ASFF Region and ProductArn, OCSF cloud.region), us-east-1 where IAM lives. */
+  /** An export whose client takes nothing for this long is ended: each one held open keeps pages and a slot of its caller's. */
+  exportIdleTimeoutSeconds: intFromEnv(1, 3600).default(120),
   exportRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name, e.g. eu-west-1').default('us-east-1'),
   /** Idle keep-alive connections close after this: 65 s, above AWS ALB's 60 s idle timeout (Node's own 5 s gave 502s behind one). */
   httpKeepAliveSeconds: intFromEnv(1, 3600).default(65),
@@ -166,6 +168,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   memberRoleName: 'KEYWARDEN_MEMBER_ROLE_NAME',
   externalId: 'KEYWARDEN_EXTERNAL_ID',
   exportRegion: 'KEYWARDEN_EXPORT_REGION',
+  exportIdleTimeoutSeconds: 'KEYWARDEN_EXPORT_IDLE_TIMEOUT_SECONDS',
   httpKeepAliveSeconds: 'KEYWARDEN_HTTP_KEEP_ALIVE_SECONDS',
   httpHeadersTimeoutSeconds: 'KEYWARDEN_HTTP_HEADERS_TIMEOUT_SECONDS',
   httpRequestTimeoutSeconds: 'KEYWARDEN_HTTP_REQUEST_TIMEOUT_SECONDS',

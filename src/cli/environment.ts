@@ -90,7 +90,7 @@ export function pageUrls(graphqlUrl: string): string {
 }
 
 export function serverOptions(config: Config, log: Logger) {
-  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion }, http: httpSettings(config), metricsOperations: config.metricsOperations };
+  return { logger: log, port: config.port, host: config.host, auth: authSettings(config), limits: { ratePerMinute: config.rateLimitPerMinute }, exports: { region: config.exportRegion, idleTimeoutMs: config.exportIdleTimeoutSeconds * 1000 }, http: httpSettings(config), metricsOperations: config.metricsOperations };
 }
 
 export function remediationSetup(config: Config, aws: AwsAccess) {

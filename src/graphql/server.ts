@@ -73,8 +73,11 @@ export interface ServerOptions {
   remediation?: Partial<RemediationSetup>;
   /** The scan queue startScan and cancelScan use; without it they answer that no queue is configured. */
   scans?: ScanSetup | null;
-  /** GET /exports/findings: the region findings are filed under (KEYWARDEN_EXPORT_REGION) and the keyset page size. */
-  exports?: { region?: string; pageSize?: number };
+  /**
+   * GET /exports/findings: the region findings are filed under (KEYWARDEN_EXPORT_REGION), the keyset page size, and how
+   * long a client may take nothing before its export is ended (KEYWARDEN_EXPORT_IDLE_TIMEOUT_SECONDS).
+   */
+  exports?: { region?: string; pageSize?: number; idleTimeoutMs?: number };
   /** Keep-alive, header and request timeouts, and how long shutdown waits for in-flight requests. */
   http?: Partial<HttpSettings>;
   /** The built page and GraphiQL (web/build.mjs output); default dist/web. */
@@ -243,7 +246,7 @@ export async function startServer({ prisma, logger, port, host = '127.0.0.1', au
       logger.warn({ requestId: requestIdOf(res), status: 429, tokenId: (res.locals.principal as Principal).id, limit: options.limit }, 'rate limited');
     },
   });
-  app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestIdOf));
+  app.get('/exports/findings', authenticate, limiter, exportFindingsRoute(new ExportsService(services.findings, { region: exportSettings.region ?? DEFAULT_EXPORT_REGION, pageSize: exportSettings.pageSize }, logger), logger, requestIdOf, exportSettings.idleTimeoutMs));
   app.get('/metrics', metricsRoute((header) => authenticator.authenticate(header), logger));
   app.use(
     '/graphql',

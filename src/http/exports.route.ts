@@ -20,6 +20,9 @@ import { EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ExportsServ
  */
 export const MAX_EXPORTS_PER_CALLER = 4;
 
+/** KEYWARDEN_EXPORT_IDLE_TIMEOUT_SECONDS' default, 120 s: an export whose client took nothing for this long is ended. */
+export const DEFAULT_EXPORT_IDLE_TIMEOUT_MS = 120_000;
+
 const PARAMETERS = new Set(['format', 'accountIds', 'status', 'state', 'asOf', 'array', 'bom']);
 
 /** The export request a query string asks for; InvalidInputError naming the first parameter that is wrong. */
@@ -88,7 +91,7 @@ function badRequest(res: Response, err: InvalidInputError): void {
 }
 
 /** The route handler; authentication and the rate limit run before it (server.ts). At most MAX_EXPORTS_PER_CALLER at once per caller. */
-export function exportFindingsRoute(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string) {
+export function exportFindingsRoute(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string, idleTimeoutMs = DEFAULT_EXPORT_IDLE_TIMEOUT_MS) {
   const running = new Map<string, number>();
   return async (req: Request, res: Response): Promise<void> => {
     const principal = res.locals.principal as Principal;
@@ -107,7 +110,7 @@ export function exportFindingsRoute(service: ExportsService, logger: Logger, req
     }
     running.set(caller, count + 1);
     try {
-      await exportFindings(service, logger, requestIdOf, req, res, principal);
+      await exportFindings(service, logger, requestIdOf, req, res, principal, idleTimeoutMs);
     } finally {
       const left = (running.get(caller) ?? 1) - 1;
       if (left > 0) running.set(caller, left);
@@ -117,7 +120,7 @@ export function exportFindingsRoute(service: ExportsService, logger: Logger, req
 }
 
 /** One export: filters checked and scans resolved before the status line, then streamed with backpressure. */
-async function exportFindings(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string, req: Request, res: Response, principal: Principal): Promise<void> {
+async function exportFindings(service: ExportsService, logger: Logger, requestIdOf: (res: Response) => string, req: Request, res: Response, principal: Principal, idleTimeoutMs: number): Promise<void> {
   const started = process.hrtime.bigint();
   let opened;
   let request: ExportRequest;
@@ -138,11 +141,17 @@ async function exportFindings(service: ExportsService, logger: Logger, requestId
     return;
   }
   let outcome = 'completed';
+  // A client that takes nothing (stopped reading, or gone without closing) would hold its pages and its caller's slot
+  // until TCP gave up on it: the socket's inactivity timer ends the export instead.
+  res.setTimeout(idleTimeoutMs, () => {
+    outcome = 'idle timeout';
+    res.destroy();
+  });
   try {
     // pipeline waits for `drain` and, when the client goes away, destroys the body: no further page is read.
     await pipeline(opened.body, res);
   } catch (err) {
-    outcome = res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted by client' : 'failed';
+    if (outcome !== 'idle timeout') outcome = res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? 'aborted by client' : 'failed';
     if (outcome === 'failed') logger.error({ requestId: requestIdOf(res), err }, 'export failed mid-stream');
     if (!res.destroyed) res.destroy();
   }

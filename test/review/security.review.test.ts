@@ -345,3 +345,47 @@ describe('review: concurrent exports from one caller', () => {
     expect(again.status).toBe(200);
   }, 30_000);
 });
+
+describe('review: an export whose client stopped reading', () => {
+  let stack: Stack;
+  let reader: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ accountId: A, accountCreatedAt: 'now-900d', users: [consoleUser('alice', A_KEY)] }, { exports: { idleTimeoutMs: 1_000 } });
+    expect((await stack.scan()).status).toBe('COMPLETED');
+    expect(await cloneFindings(stack.prisma, A, 10_000)).toBe(10_000);
+    reader = (await new TokensService(stack.prisma).create({ name: 'stalled reader', scopes: ['findings:read'], createdBy: 'review' })).token;
+  }, 60_000);
+  afterAll(() => stack?.close());
+
+  it('is ended after the idle timeout (KEYWARDEN_EXPORT_IDLE_TIMEOUT_SECONDS), freeing its caller\'s slot', async () => {
+    const url = stack.server.url.replace(/graphql$/, 'exports/findings?format=ocsf');
+    const stalled: http.ClientRequest[] = [];
+    try {
+      for (let i = 0; i < MAX_EXPORTS_PER_CALLER; i++) {
+        const req = http.get(url, { headers: { authorization: `Bearer ${reader}` }, agent: false });
+        stalled.push(req);
+        const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve));
+        expect(res.statusCode).toBe(200);
+        await new Promise((resolve) => res.once('data', resolve));
+        res.pause(); // takes nothing more, and never closes
+      }
+      const startedAt = Date.now();
+      const status = async () => {
+        const res = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${reader}` } });
+        return res.status;
+      };
+      expect(await status()).toBe(429); // the four hold every slot
+      // The server ends them after a second of taking nothing: the client never does.
+      let freed = 429;
+      while (freed === 429 && Date.now() - startedAt < 10_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        freed = await status();
+      }
+      expect(freed).toBe(200);
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(900);
+    } finally {
+      for (const req of stalled) req.destroy();
+    }
+  }, 30_000);
+});

@@ -99,12 +99,14 @@ export interface StackOptions extends Partial<IamSandboxOptions> {
   securityHub?: { region: string; retryDelayMs?: number; catchUp?: string };
   /** KEYWARDEN_METRICS_OPERATIONS for the server: operation names labelled besides the page's and the README's. */
   metricsOperations?: string[];
+  /** GET /exports/findings settings for the server (an idle timeout a test can wait for). */
+  exports?: { idleTimeoutMs?: number };
 }
 
 export async function startStack(fixture: FixtureInput, options: StackOptions = {}): Promise<Stack> {
   const prisma = testPrisma();
   await resetDatabase(prisma);
-  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, webhooks, securityHub: securityHubOptions, metricsOperations, ...sandboxOptions } = options;
+  const { afterPending, retentionDays, worker = true, logger: _logger, limits: _limits, members: memberFixtures = [], organization, externalId, webhooks, securityHub: securityHubOptions, metricsOperations, exports: exportSettings, ...sandboxOptions } = options;
   const sandbox = await startIamSandbox({ fixture, ...sandboxOptions });
   const iam = sandboxIamClient(sandbox);
   const members: Record<string, IamSandbox> = {};
@@ -149,6 +151,7 @@ export async function startStack(fixture: FixtureInput, options: StackOptions = 
     // Every test server has webhooks (the fuzz tests reach them); their URLs resolve only where a test says so.
     webhooks: webhooks ?? { secrets: new SecretBox('stack-test-key-0123456789abcdefghijklmnop'), guard: new SsrfGuard({ allowPrivate: false, resolve: async () => [] }) },
     metricsOperations,
+    exports: exportSettings,
   });
   const stack: Stack = {
     prisma,
