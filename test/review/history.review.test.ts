@@ -76,12 +76,12 @@ describe('review #12: what a scan stores', () => {
     expect(held.data.scan.findings.nodes).toEqual(expect.arrayContaining([{ accessKeyId: 'AKIAAMYSETUP00000001', state: 'RESOLVED', resolution: 'KEY_DELETED' }]));
   });
 
-  // DEFECT, not fixed: the report path takes a user's password (and, without it, the absence of kept keys) from a
-  // reused report generated before the previous per-user scan read that user live. The older report overrides the
-  // newer live read, so the key's finding resolves as NO_LONGER_APPLICABLE / opens and flaps on every change of mode
-  // (reopenCount and MTTR inflated), like defect 4 of #12. A fix: when a stored scan read users live after the
-  // report was generated, read those users live (or fall back to the per-user API) instead of trusting the report.
-  it.failing('a console password added after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
+  // Fixed (branch report-live): the report path took a user's password (and, without it, the absence of kept keys)
+  // from a reused report generated before the previous per-user scan read that user live. The older report overrode
+  // the newer live read, so the key's finding resolved as NO_LONGER_APPLICABLE / opened and flapped on every change
+  // of mode (reopenCount and MTTR inflated), like defect 4 of #12. Now a report scan reads live the users stored
+  // scans read live after the report was generated: all of them (the per-user API) after a full per-user scan.
+  it('a console password added after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
     const KEY = 'AKIAHALSETUP00000002';
     // hal is an API-only user whose key was made with the user; a console password turns it into a setup key.
     stack = await startStack({
@@ -98,14 +98,20 @@ describe('review #12: what a scan stores', () => {
       seen.push(`${mode}: ${f?.status} ${f?.state} reopened ${f?.reopenCount}`);
     }
     expect(seen).toEqual(['PER_USER_API: FAIL OPEN reopened 0', 'CREDENTIAL_REPORT: FAIL OPEN reopened 0', 'PER_USER_API: FAIL OPEN reopened 0']);
+    // The report scan after the full per-user scan fell back to the per-user API, and says why.
+    const reportScan: any = await stack.gql(`{ scans(first: 2) { nodes { source errors { severity code message } } } }`);
+    expect(reportScan.data.scans.nodes[1]).toMatchObject({
+      source: 'PER_USER_API',
+      errors: [{ severity: 'WARNING', code: 'CREDENTIAL_REPORT_UNAVAILABLE', message: expect.stringContaining('older than a per-user scan already stored') }],
+    });
   });
 
-  // DEFECT, not fixed: the report path takes a user's password (and, without it, the absence of kept keys) from a
-  // reused report generated before the previous per-user scan read that user live. The older report overrides the
-  // newer live read, so the key's finding resolves as NO_LONGER_APPLICABLE / opens and flaps on every change of mode
-  // (reopenCount and MTTR inflated), like defect 4 of #12. A fix: when a stored scan read users live after the
-  // report was generated, read those users live (or fall back to the per-user API) instead of trusting the report.
-  it.failing('a console password removed after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
+  // Fixed (branch report-live): the report path took a user's password (and, without it, the absence of kept keys)
+  // from a reused report generated before the previous per-user scan read that user live. The older report overrode
+  // the newer live read, so the key's finding resolved as NO_LONGER_APPLICABLE / opened and flapped on every change
+  // of mode (reopenCount and MTTR inflated), like defect 4 of #12. Now a report scan reads live the users stored
+  // scans read live after the report was generated: all of them (the per-user API) after a full per-user scan.
+  it('a console password removed after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
     const KEY = 'AKIAIDASETUP00000002';
     stack = await startStack({
       accountId: ACCOUNT, accountCreatedAt: 'now-900d',
