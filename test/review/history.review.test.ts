@@ -133,6 +133,65 @@ describe('review #12: what a scan stores', () => {
     ]);
   });
 
+  // The targeted re-scan after a remediation reads one user live, after the (reused) report: report scans on that
+  // report read that user live too, and only that user, so a remediation does not cost a per-user scan of everyone.
+  it('a remediation\'s re-scan of one user after a reused credential report: report scans read that user live, only that user, and nothing flaps', async () => {
+    const SETUP = 'AKIAHALSETUP00000004';
+    const LATER = 'AKIAHALLATER00000004';
+    const DAN = 'AKIADANLATER00000004';
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [
+        // hal is API-only: its key made with the user is not a setup key until it gets a console password.
+        { userName: 'hal', createdAt: 'now-300d', accessKeys: [
+          { accessKeyId: SETUP, status: 'Active', createdAt: 'now-300d+1m' },
+          { accessKeyId: LATER, status: 'Active', createdAt: 'now-100d', lastUsed: { date: 'now-2d', serviceName: 's3', region: 'us-east-1' } },
+        ] },
+        consoleUser('dan', 'now-300d', [{ accessKeyId: DAN, status: 'Active', createdAt: 'now-200d', lastUsed: { date: 'now-3d', serviceName: 's3', region: 'us-east-1' } }]),
+        consoleUser('cal', 'now-300d'),
+        { userName: 'eve', createdAt: 'now-300d', accessKeys: [] },
+      ],
+    });
+    const first = await stack.scan(); // generates the report: hal has no password
+    expect(first.status).toBe('COMPLETED');
+    expect((await findings(stack)).filter((f) => f.userName === 'hal').map((f) => f.status)).toEqual(['NOT_APPLICABLE']);
+    stack.sandbox.state.setLoginProfile('hal', { createdAt: new Date(), passwordResetRequired: false });
+    const deactivated: any = await stack.gql(
+      `mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { status } userErrors { code } } }`,
+      { i: { accountId: ACCOUNT, userName: 'hal', accessKeyId: LATER, reason: 'review: re-scan after a reused report', force: true } },
+    );
+    expect(deactivated.data.deactivateAccessKey).toEqual({ action: { status: 'SUCCEEDED' }, userErrors: [] });
+    const rescan = await stack.prisma.scan.findFirstOrThrow({ where: { accountId: ACCOUNT }, orderBy: { observedAt: 'desc' } });
+    expect(rescan.settings).toMatchObject({ scope: ['hal'] }); // the remediation's targeted re-scan read hal live
+    expect(await keyFinding(stack, SETUP)).toMatchObject({ status: 'FAIL', state: 'OPEN', reopenCount: 0 });
+
+    const seen: string[] = [];
+    for (const mode of ['CREDENTIAL_REPORT', 'CREDENTIAL_REPORT', 'PER_USER_API'] as const) {
+      stack.sandbox.resetCalls();
+      const s = await stack.scan({ mode });
+      expect(s.status).toBe('COMPLETED');
+      expect(s.errors).toEqual([]); // no fallback warning: the report was used
+      const f = await keyFinding(stack, SETUP);
+      seen.push(`${mode}: ${f?.status} ${f?.state} reopened ${f?.reopenCount} opened ${s.opened} resolved ${s.resolved}`);
+      if (mode === 'CREDENTIAL_REPORT') {
+        const stored = await stack.prisma.scan.findUniqueOrThrow({ where: { id: s.scanId } });
+        expect(stored.source).toBe('CREDENTIAL_REPORT');
+        expect(stored.reportGeneratedAt?.getTime()).toBe((await stack.prisma.scan.findUniqueOrThrow({ where: { id: first.scanId } })).reportGeneratedAt?.getTime());
+        // hal alone is read live (GetLoginProfile, both keys' last use); dan's key is matched to its report slot.
+        expect(stack.sandbox.calls().succeededByOperation).toEqual({
+          GenerateCredentialReport: 1, GetCredentialReport: 1, ListUsers: 1,
+          GetLoginProfile: 1, ListAccessKeys: 2, GetAccessKeyLastUsed: 2,
+        });
+      }
+    }
+    expect(seen).toEqual([
+      'CREDENTIAL_REPORT: FAIL OPEN reopened 0 opened 0 resolved 0',
+      'CREDENTIAL_REPORT: FAIL OPEN reopened 0 opened 0 resolved 0',
+      'PER_USER_API: FAIL OPEN reopened 0 opened 0 resolved 0',
+    ]);
+    expect((await keyFinding(stack, LATER))?.status).toBe('PASS');
+  });
+
   it('two PARTIAL scans in a row for the same unreadable user, then a complete one: one ERROR opened and resolved, the FAIL untouched, counts and changes exact', async () => {
     const KEY = 'AKIAJOESETUP00000003';
     stack = await startStack({
