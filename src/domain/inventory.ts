@@ -72,6 +72,17 @@ export interface AccountInventory {
   errors: ScanError[];
 }
 
+/**
+ * What scans already stored read live (per-user API) after an instant, a credential report's generation time:
+ * every user (a full per-user scan, or a report scan that fell back to it), or the users of targeted re-scans.
+ */
+export interface LiveReads {
+  allUsers: boolean;
+  userNames: ReadonlySet<string>;
+  /** The stored scan that read every user live, for the scan's warning. */
+  allUsersAt: Date | null;
+}
+
 export interface ScanError {
   /** `error`: data is missing, the scan is PARTIAL. `warning`: worth knowing, nothing missing (e.g. a fallback). */
   severity: 'error' | 'warning';

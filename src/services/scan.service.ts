@@ -93,7 +93,10 @@ export class ScanService {
   private runFull(request: ScanRequest, queued: QueuedScan | null): Promise<ScanSummary> {
     const { setupWindowSeconds, gracePeriodSeconds } = request.control;
     return this.execute(this.deps.iam, request, { queued }, (onProgress) =>
-      collectInventory(this.deps.iam, { ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now, onProgress }),
+      collectInventory(this.deps.iam, {
+        ...request.collect, setupWindowSeconds, gracePeriodSeconds, now: this.now, onProgress,
+        liveReadsSince: (accountId, since) => this.deps.store.liveReadsSince(accountId, since),
+      }),
     );
   }
 

@@ -76,12 +76,12 @@ describe('review #12: what a scan stores', () => {
     expect(held.data.scan.findings.nodes).toEqual(expect.arrayContaining([{ accessKeyId: 'AKIAAMYSETUP00000001', state: 'RESOLVED', resolution: 'KEY_DELETED' }]));
   });
 
-  // DEFECT, not fixed: the report path takes a user's password (and, without it, the absence of kept keys) from a
-  // reused report generated before the previous per-user scan read that user live. The older report overrides the
-  // newer live read, so the key's finding resolves as NO_LONGER_APPLICABLE / opens and flaps on every change of mode
-  // (reopenCount and MTTR inflated), like defect 4 of #12. A fix: when a stored scan read users live after the
-  // report was generated, read those users live (or fall back to the per-user API) instead of trusting the report.
-  it.failing('a console password added after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
+  // Fixed (branch report-live): the report path took a user's password (and, without it, the absence of kept keys)
+  // from a reused report generated before the previous per-user scan read that user live. The older report overrode
+  // the newer live read, so the key's finding resolved as NO_LONGER_APPLICABLE / opened and flapped on every change
+  // of mode (reopenCount and MTTR inflated), like defect 4 of #12. Now a report scan reads live the users stored
+  // scans read live after the report was generated: all of them (the per-user API) after a full per-user scan.
+  it('a console password added after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
     const KEY = 'AKIAHALSETUP00000002';
     // hal is an API-only user whose key was made with the user; a console password turns it into a setup key.
     stack = await startStack({
@@ -98,14 +98,20 @@ describe('review #12: what a scan stores', () => {
       seen.push(`${mode}: ${f?.status} ${f?.state} reopened ${f?.reopenCount}`);
     }
     expect(seen).toEqual(['PER_USER_API: FAIL OPEN reopened 0', 'CREDENTIAL_REPORT: FAIL OPEN reopened 0', 'PER_USER_API: FAIL OPEN reopened 0']);
+    // The report scan after the full per-user scan fell back to the per-user API, and says why.
+    const reportScan: any = await stack.gql(`{ scans(first: 2) { nodes { source errors { severity code message } } } }`);
+    expect(reportScan.data.scans.nodes[1]).toMatchObject({
+      source: 'PER_USER_API',
+      errors: [{ severity: 'WARNING', code: 'CREDENTIAL_REPORT_UNAVAILABLE', message: expect.stringContaining('older than a per-user scan already stored') }],
+    });
   });
 
-  // DEFECT, not fixed: the report path takes a user's password (and, without it, the absence of kept keys) from a
-  // reused report generated before the previous per-user scan read that user live. The older report overrides the
-  // newer live read, so the key's finding resolves as NO_LONGER_APPLICABLE / opens and flaps on every change of mode
-  // (reopenCount and MTTR inflated), like defect 4 of #12. A fix: when a stored scan read users live after the
-  // report was generated, read those users live (or fall back to the per-user API) instead of trusting the report.
-  it.failing('a console password removed after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
+  // Fixed (branch report-live): the report path took a user's password (and, without it, the absence of kept keys)
+  // from a reused report generated before the previous per-user scan read that user live. The older report overrode
+  // the newer live read, so the key's finding resolved as NO_LONGER_APPLICABLE / opened and flapped on every change
+  // of mode (reopenCount and MTTR inflated), like defect 4 of #12. Now a report scan reads live the users stored
+  // scans read live after the report was generated: all of them (the per-user API) after a full per-user scan.
+  it('a console password removed after a reused credential report: report and per-user scans agree, and the finding never flaps', async () => {
     const KEY = 'AKIAIDASETUP00000002';
     stack = await startStack({
       accountId: ACCOUNT, accountCreatedAt: 'now-900d',
@@ -125,6 +131,65 @@ describe('review #12: what a scan stores', () => {
       'CREDENTIAL_REPORT: RESOLVED NO_LONGER_APPLICABLE opened 0 resolved 0',
       'PER_USER_API: RESOLVED NO_LONGER_APPLICABLE opened 0 resolved 0',
     ]);
+  });
+
+  // The targeted re-scan after a remediation reads one user live, after the (reused) report: report scans on that
+  // report read that user live too, and only that user, so a remediation does not cost a per-user scan of everyone.
+  it('a remediation\'s re-scan of one user after a reused credential report: report scans read that user live, only that user, and nothing flaps', async () => {
+    const SETUP = 'AKIAHALSETUP00000004';
+    const LATER = 'AKIAHALLATER00000004';
+    const DAN = 'AKIADANLATER00000004';
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [
+        // hal is API-only: its key made with the user is not a setup key until it gets a console password.
+        { userName: 'hal', createdAt: 'now-300d', accessKeys: [
+          { accessKeyId: SETUP, status: 'Active', createdAt: 'now-300d+1m' },
+          { accessKeyId: LATER, status: 'Active', createdAt: 'now-100d', lastUsed: { date: 'now-2d', serviceName: 's3', region: 'us-east-1' } },
+        ] },
+        consoleUser('dan', 'now-300d', [{ accessKeyId: DAN, status: 'Active', createdAt: 'now-200d', lastUsed: { date: 'now-3d', serviceName: 's3', region: 'us-east-1' } }]),
+        consoleUser('cal', 'now-300d'),
+        { userName: 'eve', createdAt: 'now-300d', accessKeys: [] },
+      ],
+    });
+    const first = await stack.scan(); // generates the report: hal has no password
+    expect(first.status).toBe('COMPLETED');
+    expect((await findings(stack)).filter((f) => f.userName === 'hal').map((f) => f.status)).toEqual(['NOT_APPLICABLE']);
+    stack.sandbox.state.setLoginProfile('hal', { createdAt: new Date(), passwordResetRequired: false });
+    const deactivated: any = await stack.gql(
+      `mutation($i: AccessKeyActionInput!) { deactivateAccessKey(input: $i) { action { status } userErrors { code } } }`,
+      { i: { accountId: ACCOUNT, userName: 'hal', accessKeyId: LATER, reason: 'review: re-scan after a reused report', force: true } },
+    );
+    expect(deactivated.data.deactivateAccessKey).toEqual({ action: { status: 'SUCCEEDED' }, userErrors: [] });
+    const rescan = await stack.prisma.scan.findFirstOrThrow({ where: { accountId: ACCOUNT }, orderBy: { observedAt: 'desc' } });
+    expect(rescan.settings).toMatchObject({ scope: ['hal'] }); // the remediation's targeted re-scan read hal live
+    expect(await keyFinding(stack, SETUP)).toMatchObject({ status: 'FAIL', state: 'OPEN', reopenCount: 0 });
+
+    const seen: string[] = [];
+    for (const mode of ['CREDENTIAL_REPORT', 'CREDENTIAL_REPORT', 'PER_USER_API'] as const) {
+      stack.sandbox.resetCalls();
+      const s = await stack.scan({ mode });
+      expect(s.status).toBe('COMPLETED');
+      expect(s.errors).toEqual([]); // no fallback warning: the report was used
+      const f = await keyFinding(stack, SETUP);
+      seen.push(`${mode}: ${f?.status} ${f?.state} reopened ${f?.reopenCount} opened ${s.opened} resolved ${s.resolved}`);
+      if (mode === 'CREDENTIAL_REPORT') {
+        const stored = await stack.prisma.scan.findUniqueOrThrow({ where: { id: s.scanId } });
+        expect(stored.source).toBe('CREDENTIAL_REPORT');
+        expect(stored.reportGeneratedAt?.getTime()).toBe((await stack.prisma.scan.findUniqueOrThrow({ where: { id: first.scanId } })).reportGeneratedAt?.getTime());
+        // hal alone is read live (GetLoginProfile, both keys' last use); dan's key is matched to its report slot.
+        expect(stack.sandbox.calls().succeededByOperation).toEqual({
+          GenerateCredentialReport: 1, GetCredentialReport: 1, ListUsers: 1,
+          GetLoginProfile: 1, ListAccessKeys: 2, GetAccessKeyLastUsed: 2,
+        });
+      }
+    }
+    expect(seen).toEqual([
+      'CREDENTIAL_REPORT: FAIL OPEN reopened 0 opened 0 resolved 0',
+      'CREDENTIAL_REPORT: FAIL OPEN reopened 0 opened 0 resolved 0',
+      'PER_USER_API: FAIL OPEN reopened 0 opened 0 resolved 0',
+    ]);
+    expect((await keyFinding(stack, LATER))?.status).toBe('PASS');
   });
 
   it('two PARTIAL scans in a row for the same unreadable user, then a complete one: one ERROR opened and resolved, the FAIL untouched, counts and changes exact', async () => {

@@ -17,6 +17,7 @@ import type {
   InventoryRoot,
   InventorySource,
   InventoryUser,
+  LiveReads,
   ReadError,
   ScanError,
 } from '../../domain/inventory';
@@ -45,6 +46,11 @@ export interface CollectOptions {
   setupWindowSeconds?: number;
   /** The control's grace period: a report older than this cannot vouch that a console user still has no key. */
   gracePeriodSeconds?: number;
+  /**
+   * What scans already stored read live after the report was generated (ScanStore.liveReadsSince). The report
+   * is older than those reads: taken from it, a user's password (and what follows from it) would undo them.
+   */
+  liveReadsSince?: (accountId: string, since: Date) => Promise<LiveReads>;
   /** Told where the collection is (phase, users read of users listed); called often, cheaply. */
   onProgress?: (progress: { phase: 'REPORT' | 'LISTING_USERS' | 'READING_USERS'; usersTotal: number | null; usersDone: number }) => void;
   now?: () => Date;
@@ -87,6 +93,7 @@ const ROOT_ROW = '<root_account>';
 const REPORT_THREAD_MIN_USERS = 2000;
 // The report has second precision; the API's CreateDate too. A rotated key no longer matches.
 const SAME_INSTANT_MS = 1000;
+const NO_LIVE_READS: LiveReads = { allUsers: false, allUsersAt: null, userNames: new Set() };
 
 /**
  * Reads a few users live (after a remediation): GetUser, then the per-user API. A user that no longer
@@ -142,6 +149,23 @@ class Collector {
     }
 
     const rows = new Map(report.rows.map((r) => [r.user, r]));
+    const rootRow = rows.get(ROOT_ROW);
+    const accountId = accountOf(rootRow?.arn) ?? accountOf(users[0]?.Arn) ?? (await this.callerAccount());
+    // IAM reuses a report for up to 4 hours, so a stored scan may have read users live since it was generated.
+    // The report must not undo those reads (the finding would resolve, then reopen at the next per-user read):
+    // a targeted re-scan's users (one after each remediation) are read live here; after a full per-user scan,
+    // everyone is, through the per-user API. Reading them live, this scan is newer than the stored one, and
+    // nothing is refused as superseded. (Per-user "last read" times would also do, but a targeted scan's scope
+    // and a full scan's source, already on the scan rows, say the same without a new column.)
+    const live = (await this.options.liveReadsSince?.(accountId, report.generatedAt)) ?? NO_LIVE_READS;
+    if (live.allUsers) {
+      this.errors.push({
+        severity: 'warning', scope: 'ACCOUNT', operation: 'GetCredentialReport', code: 'CredentialReportOlderThanStoredScan',
+        message: `the credential report (generated ${report.generatedAt.toISOString()}, reused by IAM for up to 4 hours) is older than ` +
+          `a per-user scan already stored (${live.allUsersAt?.toISOString()}): collected through the per-user API instead`,
+      });
+      return this.viaPerUserApi(users);
+    }
     const reportSource: DataSource = { kind: 'CREDENTIAL_REPORT', asOf: report.generatedAt };
     // A user created less than a setup window before the report may have got a setup key after it.
     const settledBefore = report.generatedAt.getTime() - (this.options.setupWindowSeconds ?? 0) * 1000;
@@ -151,14 +175,14 @@ class Collector {
         const row = rows.get(u.UserName!);
         // A row for a user deleted and re-created since the report describes someone else.
         const sameUser = row && row.userCreationTime && Math.abs(row.userCreationTime.getTime() - u.CreateDate!.getTime()) < SAME_INSTANT_MS;
-        // A user created since the report was generated, or just before it, is read through the per-user API.
-        return sameUser && u.CreateDate!.getTime() < settledBefore
+        // A user created since the report was generated, or just before it, is read through the per-user API,
+        // and so is one a stored scan read live since.
+        return sameUser && u.CreateDate!.getTime() < settledBefore && !live.userNames.has(u.UserName!)
           ? this.limit(() => this.fromReportRow(u, row, reportSource)).then(done)
           : this.limit(() => this.readUserLive(u, this.options.collectTags ?? false)).then(done);
       }),
     );
-    const rootRow = rows.get(ROOT_ROW);
-    return this.inventory('CREDENTIAL_REPORT', inventoryUsers, report.generatedAt, rootRow ? toRoot(rootRow) : null, accountOf(rootRow?.arn));
+    return this.inventory('CREDENTIAL_REPORT', inventoryUsers, report.generatedAt, rootRow ? toRoot(rootRow) : null, accountId);
   }
 
   async viaPerUserApi(listed?: User[]): Promise<AccountInventory> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../generated/prisma/client';
-import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUser, ScanError } from '../../domain/inventory';
+import type { AccountInventory, InventoryAccessKey, InventorySource, InventoryUser, LiveReads, ScanError } from '../../domain/inventory';
 import { findingIdentity, subjectIdentity, type ComplianceStatus, type EvaluatedFinding, type FindingEvidence, type StatusCounts } from '../../domain/finding';
 import type { AccessExceptionRule } from '../../domain/exceptions';
 import { ROOT_USER_NAME } from '../../controls/no-access-keys-at-setup/control';
@@ -138,6 +138,28 @@ export class ScanStore {
       where: { accountId, revokedAt: null },
       select: { id: true, userName: true, accessKeyId: true, expiresAt: true, revokedAt: true },
     });
+  }
+
+  /**
+   * Users that stored scans read live (per-user API) at or after `since`: a credential report generated then is
+   * older than what they stored. A full per-user scan (chosen, or a report scan's fallback) read every user; a
+   * targeted re-scan (settings.scope) read its users. Report scans are not counted: the users they read live
+   * follow from the same report (created near or since it), or from a scan counted here. Bounded by the report's
+   * age (IAM reuses one for at most 4 hours) through the (account_id, observed_at) index.
+   */
+  async liveReadsSince(accountId: string, since: Date): Promise<LiveReads> {
+    const scans = await this.prisma.scan.findMany({
+      where: { accountId, status: { in: ['COMPLETED', 'PARTIAL'] }, source: 'PER_USER_API', observedAt: { gte: since } },
+      select: { observedAt: true, settings: true },
+      orderBy: { observedAt: 'desc' },
+    });
+    const userNames = new Set<string>();
+    for (const scan of scans) {
+      const scope = (scan.settings as { scope?: unknown } | null)?.scope;
+      if (!Array.isArray(scope)) return { allUsers: true, allUsersAt: scan.observedAt, userNames };
+      for (const name of scope) if (typeof name === 'string') userNames.add(name);
+    }
+    return { allUsers: false, allUsersAt: null, userNames };
   }
 
   async completeScan(s: CompletedScan): Promise<IngestResult> {

@@ -204,7 +204,7 @@ registerEnum(ScanErrorCodeEnum, 'ScanErrorCode', 'Why a scan could not read some
   NOT_FOUND: 'The user or key disappeared during the scan.',
   LIMIT_EXCEEDED: 'An IAM limit was exceeded.',
   IAM_SERVICE_FAILURE: 'IAM failed (ServiceFailure, ServiceUnavailable): transient.',
-  CREDENTIAL_REPORT_UNAVAILABLE: 'The credential report could not be generated or read (a WARNING: the per-user API was used instead).',
+  CREDENTIAL_REPORT_UNAVAILABLE: 'The credential report could not be generated or read, or is older than a per-user scan already stored (a WARNING: the per-user API was used instead).',
   ACCOUNT_UNREADABLE: 'The account\'s users could not be listed: nothing could be evaluated.',
   ACCOUNT_MISMATCH: 'The credentials act in another account than the one asked for: nothing was stored.',
   ASSUME_ROLE_DENIED: 'Keywarden could not assume its role in the member account.',
