@@ -5,7 +5,7 @@ import { toGlobalId } from '../../src/graphql/common/node';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox } from '../../src/sandbox/iam-sandbox.server';
 import { RetentionService } from '../../src/services/retention.service';
-import { sandboxIamClient, startStack, type Stack } from '../support/stack';
+import { sandboxIamClient, startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
 
 /**
  * Hostile review of issue #12's fixes (history an auditor can trust): variants the regression tests in
@@ -38,6 +38,7 @@ const keyFinding = async (stack: Stack, accessKeyId: string, asOf?: Date, accoun
   (await findings(stack, ALL_STATES, asOf, accountId)).find((f) => f.accessKeyId === accessKeyId);
 const localScanId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().replace(/^Scan:/, '');
 const byId = (rows: any[]) => [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+const byKey = (rows: any[]) => [...rows].sort((a, b) => String(a.accessKeyId).localeCompare(String(b.accessKeyId)));
 
 describe('review #12: what a scan stores', () => {
   let stack: Stack | undefined;
@@ -80,6 +81,89 @@ describe('review #12: what a scan stores', () => {
     const held: any = await stack.gql(`query($id: ID!) { scan(id: $id) { findings(first: 50, filter: { ${ALL_STATES} }) { nodes { accessKeyId state resolution } } } }`, { id: toGlobalId('Scan', last.scanId) });
     expect(held.errors).toBeUndefined();
     expect(held.data.scan.findings.nodes).toEqual(expect.arrayContaining([{ accessKeyId: 'AKIAAMYSETUP00000001', state: 'RESOLVED', resolution: 'KEY_DELETED' }]));
+  });
+
+  // A gone finding keeps the FAIL it last had (the current read shows it so, among the resolved): as of any instant
+  // it must count nowhere a present FAIL counts, and a finding seen again is present again from that scan only.
+  it('a gone finding counts nowhere asOf (FAIL filters, totals, failingUsers, IamUser.findings, exports), and one seen again is present again from that scan', async () => {
+    const [AMY, BEN] = ['AKIAAMYSETUP00000002', 'AKIABENSETUP00000002'];
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [
+        consoleUser('amy', 'now-300d', [{ accessKeyId: AMY, status: 'Active', createdAt: 'now-300d+1m' }]),
+        consoleUser('ben', 'now-300d', [{ accessKeyId: BEN, status: 'Active', createdAt: 'now-300d+1m' }]),
+        consoleUser('cal', 'now-300d'),
+      ],
+    });
+    const s = stack;
+    const base = s.server.url.replace(/\/graphql$/, '');
+    const ACC = `accountId: "${ACCOUNT}"`;
+    const keys = 'totalCount nodes { accessKeyId state resolution }';
+    const reads = async (asOf?: Date) => {
+      const res: any = await s.gql(
+        `query($asOf: DateTime) {
+          failing: findings(filter: { ${ACC}, status: [FAIL] }, asOf: $asOf) { ${keys} }
+          everything: findings(filter: { ${ACC} }, asOf: $asOf) { ${keys} }
+          failingResolved: findings(filter: { ${ACC}, status: [FAIL], state: [RESOLVED] }, asOf: $asOf) { ${keys} }
+          amy: iamUser(${ACC}, userName: "amy", asOf: $asOf) { findings { accessKeyId state } }
+        }`,
+        { asOf: asOf?.toISOString() },
+      );
+      expect(res.errors).toBeUndefined();
+      const exported = async (query: string) => {
+        const r = await fetch(`${base}/exports/findings?format=jsonl&accountIds=${ACCOUNT}&${query}${asOf ? `&asOf=${encodeURIComponent(asOf.toISOString())}` : ''}`, {
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        });
+        expect(r.status).toBe(200);
+        return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((x) => [x.identity.split('/').at(-1), x.status, x.state]);
+      };
+      return { ...res.data, exportFailing: await exported('status=FAIL'), exportResolved: await exported('state=RESOLVED') };
+    };
+    const failingUsers = async () => {
+      const res: any = await s.gql(`{ one: complianceSummary(${ACC}) { failingUsers } summed: complianceSummary(accountIds: ["${ACCOUNT}"]) { failingUsers } }`);
+      expect(res.errors).toBeUndefined();
+      return [res.data.one.failingUsers, res.data.summed.failingUsers];
+    };
+    const heldFailing = async (scanId: string) => {
+      const res: any = await s.gql(`query($id: ID!) { scan(id: $id) { findings(filter: { status: [FAIL] }) { totalCount } } }`, { id: toGlobalId('Scan', scanId) });
+      expect(res.errors).toBeUndefined();
+      return res.data.scan.findings.totalCount;
+    };
+
+    await s.scan({}, {}, day(4));
+    expect(await failingUsers()).toEqual([2, 2]);
+    // ben is deleted; amy loses her console password, so her key's finding no longer applies (gone too).
+    s.sandbox.state.deleteUser('ben');
+    s.sandbox.state.setLoginProfile('amy', null);
+    s.sandbox.state.invalidateCredentialReport();
+    const goneScan = await s.scan({}, {}, day(3));
+    const then = await reads();
+    expect(then.failing).toEqual({ totalCount: 0, nodes: [] });
+    expect(then.everything.nodes.filter((f: any) => f.accessKeyId !== null)).toEqual([]); // no key is there to list
+    expect(byKey(then.failingResolved.nodes)).toEqual([
+      { accessKeyId: AMY, state: 'RESOLVED', resolution: 'NO_LONGER_APPLICABLE' },
+      { accessKeyId: BEN, state: 'RESOLVED', resolution: 'USER_DELETED' },
+    ]);
+    expect(then.amy.findings).toEqual([{ accessKeyId: null, state: 'NEVER_FAILED' }]);
+    expect(then.exportFailing).toEqual([]);
+    expect(then.exportResolved).toEqual([[AMY, 'FAIL', 'RESOLVED'], [BEN, 'FAIL', 'RESOLVED']]);
+    expect(await failingUsers()).toEqual([0, 0]);
+    expect(await heldFailing(goneScan.scanId)).toBe(0);
+
+    // amy's password is back: her key's finding is seen again, present and failing, from this scan on.
+    s.sandbox.state.setLoginProfile('amy', { createdAt: day(300), passwordResetRequired: false });
+    s.sandbox.state.invalidateCredentialReport();
+    const backScan = await s.scan({}, {}, day(2));
+    const now = await reads();
+    expect(now.failing.nodes).toEqual([{ accessKeyId: AMY, state: 'OPEN', resolution: null }]);
+    expect(await failingUsers()).toEqual([1, 1]);
+    expect(await heldFailing(backScan.scanId)).toBe(1);
+    expect(await heldFailing(goneScan.scanId)).toBe(0);
+    // Each instant answers what the current read answered then.
+    expect(await reads(day(3))).toEqual(then);
+    expect(await reads(day(2.5))).toEqual(then);
+    expect(await reads(day(2))).toEqual(now);
+    expect(await reads(day(1))).toEqual(now);
   });
 
   // DEFECT, not fixed: the report path takes a user's password (and, without it, the absence of kept keys) from a
