@@ -78,17 +78,18 @@ const AS_OF_FROM = `${INSTANTS_SQL}
   JOIN finding f ON f.id = v.finding_id`;
 // The last scan, at or before the instant, that really read the finding: not a scan that carried it over
 // unread (a user or key it could not read) nor a targeted scan of other users. The scan that opened the
-// version read it, so there is always one.
+// version read it, so there is always one. None read a gone finding's version (present false): its key or user
+// was not there to read, so the scan its content comes from answers, as the finding row's lastSeenAt does.
 const SEEN_SQL = `LEFT JOIN LATERAL (
     SELECT s.id, s.observed_at FROM scan s
-    WHERE s.account_id = v.account_id AND s.status IN ('COMPLETED', 'PARTIAL') AND s.observed_at <= at.at AND s.observed_at >= v.valid_from
+    WHERE v.present AND s.account_id = v.account_id AND s.status IN ('COMPLETED', 'PARTIAL') AND s.observed_at <= at.at AND s.observed_at >= v.valid_from
       AND (s.settings->'scope' IS NULL OR s.settings->'scope' ? v.user_name)
       AND NOT (f.identity = ANY(COALESCE(s.carried_identities, '{}')))
     ORDER BY s.observed_at DESC LIMIT 1) seen ON true`;
 const CURRENT_COLUMNS = `f.user_name, f.user_arn, f.status, f.reasons, f.evidence, f.state, f.resolved_at, f.resolution, f.reopen_count,
   f.last_seen_at, f.last_scan_id::text AS scan_id`;
-// No scan read the version since it began (it was carried over for a user renamed while unreadable): the scan its
-// content comes from. Otherwise that scan began the version, at valid_from.
+// No scan read the version since it began (it was carried over for a user renamed while unreadable, or its key or
+// user is gone): the scan its content comes from. Otherwise that scan began the version, at valid_from.
 const LAST_SEEN_SQL = `COALESCE(seen.observed_at, (SELECT fs.observed_at FROM scan fs WHERE fs.id = v.first_scan_id))`;
 // Every field from what was stored for the instant: the user's name and ARN then, and when it was last seen by then.
 const AS_OF_COLUMNS = `v.user_name, v.user_arn, v.status, v.reasons, v.evidence, v.state, v.resolved_at, v.resolution, v.reopen_count,
@@ -210,8 +211,9 @@ export class FindingsService {
   }
 
   async failingUserCount(instant: AccountInstant): Promise<number> {
+    // A gone key's or user's finding keeps the FAIL it last had: it fails nobody now.
     const [{ count }] = await this.prisma.$queryRawUnsafe<{ count: bigint }[]>(
-      `SELECT count(DISTINCT f.user_name) FROM ${AS_OF_FROM} WHERE v.status = 'FAIL'`,
+      `SELECT count(DISTINCT f.user_name) FROM ${AS_OF_FROM} WHERE v.status = 'FAIL' AND v.present`,
       instantsParam([instant]),
     );
     return Number(count);
@@ -255,11 +257,10 @@ export function findingsPageStatements(
   // With it, one account's page is a range of its own index (finding_failing, finding_present, …).
   if (single) where.push('f.account_id = $1');
   else if (accountIds.length === 1) where.push(`f.account_id = ${p(accountIds[0])}`);
-  if (mode === 'current') {
-    // A finding whose key or user is gone stays listed among the resolved (or never failed) ones.
-    const wantsResolved = query.state?.includes('RESOLVED') || query.state?.includes('NEVER_FAILED') || query.resolvedAfter != null;
-    if (!wantsResolved) where.push('f.present');
-  }
+  // A finding whose key or user is gone stays listed among the resolved (or never failed) ones, now and as of any
+  // instant since (its version then is not present).
+  const wantsResolved = query.state?.includes('RESOLVED') || query.state?.includes('NEVER_FAILED') || query.resolvedAfter != null;
+  if (!wantsResolved) where.push(mode === 'asOf' ? 'v.present' : 'f.present');
   // Compared as the enums (not ::text), so the partial index for failing findings applies. "Any of these": a list
   // given empty matches nothing, never everything.
   if (query.status) where.push(`${col('status')} = ANY(${p(query.status)}::"ComplianceStatus"[])`);
@@ -366,14 +367,14 @@ const fromJsonRow = (r: JsonFindingRow): FindingSqlRow => ({
   sort_value: null,
 });
 
-/** The findings each user had at its instant. */
+/** The findings each user had at its instant: not those of keys gone by then, as the default findings list. */
 export function findingsForUsersStatement(users: readonly UserInstant[]): Statement {
   return {
     sql: `SELECT f.id::text, f.identity, f.control_id, f.user_id, f.access_key_id, f.account_id, f.first_seen_at,
          ${AS_OF_COLUMNS}, NULL AS sort_value
        FROM jsonb_to_recordset($1::jsonb) AS at(account_id text, user_id text, at timestamptz, scan_id uuid)
        JOIN finding f ON f.account_id = at.account_id AND f.user_id = at.user_id
-       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at)
+       JOIN finding_version v ON v.finding_id = f.id AND v.valid_from <= at.at AND (v.valid_to IS NULL OR v.valid_to > at.at) AND v.present
        ${SEEN_SQL}
        ORDER BY f.identity`,
     params: [JSON.stringify(users.map((u) => ({ account_id: u.accountId, user_id: u.userId, at: u.at.toISOString(), scan_id: u.scanId })))],

@@ -5,7 +5,7 @@ import { toGlobalId } from '../../src/graphql/common/node';
 import type { FixtureInput } from '../../src/sandbox/fixture';
 import { startIamSandbox } from '../../src/sandbox/iam-sandbox.server';
 import { RetentionService } from '../../src/services/retention.service';
-import { sandboxIamClient, startStack, type Stack } from '../support/stack';
+import { sandboxIamClient, startStack, TEST_ADMIN_TOKEN, type Stack } from '../support/stack';
 
 /**
  * Hostile review of issue #12's fixes (history an auditor can trust): variants the regression tests in
@@ -38,6 +38,7 @@ const keyFinding = async (stack: Stack, accessKeyId: string, asOf?: Date, accoun
   (await findings(stack, ALL_STATES, asOf, accountId)).find((f) => f.accessKeyId === accessKeyId);
 const localScanId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().replace(/^Scan:/, '');
 const byId = (rows: any[]) => [...rows].sort((a, b) => (a.id < b.id ? -1 : 1));
+const byKey = (rows: any[]) => [...rows].sort((a, b) => String(a.accessKeyId).localeCompare(String(b.accessKeyId)));
 
 describe('review #12: what a scan stores', () => {
   let stack: Stack | undefined;
@@ -46,12 +47,12 @@ describe('review #12: what a scan stores', () => {
     stack = undefined;
   });
 
-  // DEFECT, not fixed: a finding resolved because its key or user is gone (KEY_DELETED, USER_DELETED) gets no
-  // version: planChanges closes its last version at the scan and writes none (present=false lives on the finding row
-  // only). So findings(asOf:, state: [RESOLVED]) at or after that scan, and scan(id) { findings } of that scan, omit
-  // it, while findings() without asOf lists it. Fixing it needs a `present` column on finding_version (a migration),
-  // a version for each disappearance, and `v.present` in the asOf reads where the current read asks `f.present`.
-  it.failing('asOf the latest scan answers what the current read answers, resolved findings of deleted keys and users included', async () => {
+  // Was a defect: a finding resolved because its key or user is gone (KEY_DELETED, USER_DELETED) got no version:
+  // planChanges closed its last version at the scan and wrote none (present=false lived on the finding row only). So
+  // findings(asOf:, state: [RESOLVED]) at or after that scan, and scan(id) { findings } of that scan, omitted it, while
+  // findings() without asOf listed it. Now the disappearance opens a version with present=false (migration
+  // 20261130500000), and the asOf reads ask `v.present` where the current read asks `f.present`.
+  it('asOf the latest scan answers what the current read answers, resolved findings of deleted keys and users included', async () => {
     stack = await startStack({
       accountId: ACCOUNT, accountCreatedAt: 'now-900d',
       users: [
@@ -66,14 +67,103 @@ describe('review #12: what a scan stores', () => {
     stack.sandbox.state.invalidateCredentialReport();
     const last = await stack.scan({}, {}, day(2));
     expect(last.resolved).toBe(2);
-    const strip = (rows: any[]) => byId(rows).map(({ lastSeenAt: _l, scan: _s, ...f }) => f);
     const current = await findings(stack);
     expect(current.map((f) => [f.userName, f.resolution])).toEqual(expect.arrayContaining([['amy', 'KEY_DELETED'], ['ben', 'USER_DELETED']]));
-    for (const asOf of [day(2), day(1)]) expect(strip(await findings(stack, ALL_STATES, asOf))).toEqual(strip(current));
+    // Every field, lastSeenAt and scan included (the scan that last read the gone key, not the one that found it gone).
+    const gone = current.filter((f) => f.resolution === 'KEY_DELETED' || f.resolution === 'USER_DELETED');
+    expect(gone.map((f) => f.lastSeenAt)).toEqual([day(3).toISOString(), day(3).toISOString()]);
+    for (const asOf of [day(2), day(1)]) {
+      expect(byId(await findings(stack, ALL_STATES, asOf))).toEqual(byId(current));
+      // The default list leaves them out, as without asOf.
+      expect(byId(await findings(stack, '', asOf))).toEqual(byId(await findings(stack, '')));
+    }
     // scan(id) of that scan lists what it held: the resolutions it made among them.
     const held: any = await stack.gql(`query($id: ID!) { scan(id: $id) { findings(first: 50, filter: { ${ALL_STATES} }) { nodes { accessKeyId state resolution } } } }`, { id: toGlobalId('Scan', last.scanId) });
     expect(held.errors).toBeUndefined();
     expect(held.data.scan.findings.nodes).toEqual(expect.arrayContaining([{ accessKeyId: 'AKIAAMYSETUP00000001', state: 'RESOLVED', resolution: 'KEY_DELETED' }]));
+  });
+
+  // A gone finding keeps the FAIL it last had (the current read shows it so, among the resolved): as of any instant
+  // it must count nowhere a present FAIL counts, and a finding seen again is present again from that scan only.
+  it('a gone finding counts nowhere asOf (FAIL filters, totals, failingUsers, IamUser.findings, exports), and one seen again is present again from that scan', async () => {
+    const [AMY, BEN] = ['AKIAAMYSETUP00000002', 'AKIABENSETUP00000002'];
+    stack = await startStack({
+      accountId: ACCOUNT, accountCreatedAt: 'now-900d',
+      users: [
+        consoleUser('amy', 'now-300d', [{ accessKeyId: AMY, status: 'Active', createdAt: 'now-300d+1m' }]),
+        consoleUser('ben', 'now-300d', [{ accessKeyId: BEN, status: 'Active', createdAt: 'now-300d+1m' }]),
+        consoleUser('cal', 'now-300d'),
+      ],
+    });
+    const s = stack;
+    const base = s.server.url.replace(/\/graphql$/, '');
+    const ACC = `accountId: "${ACCOUNT}"`;
+    const keys = 'totalCount nodes { accessKeyId state resolution }';
+    const reads = async (asOf?: Date) => {
+      const res: any = await s.gql(
+        `query($asOf: DateTime) {
+          failing: findings(filter: { ${ACC}, status: [FAIL] }, asOf: $asOf) { ${keys} }
+          everything: findings(filter: { ${ACC} }, asOf: $asOf) { ${keys} }
+          failingResolved: findings(filter: { ${ACC}, status: [FAIL], state: [RESOLVED] }, asOf: $asOf) { ${keys} }
+          amy: iamUser(${ACC}, userName: "amy", asOf: $asOf) { findings { accessKeyId state } }
+        }`,
+        { asOf: asOf?.toISOString() },
+      );
+      expect(res.errors).toBeUndefined();
+      const exported = async (query: string) => {
+        const r = await fetch(`${base}/exports/findings?format=jsonl&accountIds=${ACCOUNT}&${query}${asOf ? `&asOf=${encodeURIComponent(asOf.toISOString())}` : ''}`, {
+          headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+        });
+        expect(r.status).toBe(200);
+        return (await r.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l)).map((x) => [x.identity.split('/').at(-1), x.status, x.state]);
+      };
+      return { ...res.data, exportFailing: await exported('status=FAIL'), exportResolved: await exported('state=RESOLVED') };
+    };
+    const failingUsers = async () => {
+      const res: any = await s.gql(`{ one: complianceSummary(${ACC}) { failingUsers } summed: complianceSummary(accountIds: ["${ACCOUNT}"]) { failingUsers } }`);
+      expect(res.errors).toBeUndefined();
+      return [res.data.one.failingUsers, res.data.summed.failingUsers];
+    };
+    const heldFailing = async (scanId: string) => {
+      const res: any = await s.gql(`query($id: ID!) { scan(id: $id) { findings(filter: { status: [FAIL] }) { totalCount } } }`, { id: toGlobalId('Scan', scanId) });
+      expect(res.errors).toBeUndefined();
+      return res.data.scan.findings.totalCount;
+    };
+
+    await s.scan({}, {}, day(4));
+    expect(await failingUsers()).toEqual([2, 2]);
+    // ben is deleted; amy loses her console password, so her key's finding no longer applies (gone too).
+    s.sandbox.state.deleteUser('ben');
+    s.sandbox.state.setLoginProfile('amy', null);
+    s.sandbox.state.invalidateCredentialReport();
+    const goneScan = await s.scan({}, {}, day(3));
+    const then = await reads();
+    expect(then.failing).toEqual({ totalCount: 0, nodes: [] });
+    expect(then.everything.nodes.filter((f: any) => f.accessKeyId !== null)).toEqual([]); // no key is there to list
+    expect(byKey(then.failingResolved.nodes)).toEqual([
+      { accessKeyId: AMY, state: 'RESOLVED', resolution: 'NO_LONGER_APPLICABLE' },
+      { accessKeyId: BEN, state: 'RESOLVED', resolution: 'USER_DELETED' },
+    ]);
+    expect(then.amy.findings).toEqual([{ accessKeyId: null, state: 'NEVER_FAILED' }]);
+    expect(then.exportFailing).toEqual([]);
+    expect(then.exportResolved).toEqual([[AMY, 'FAIL', 'RESOLVED'], [BEN, 'FAIL', 'RESOLVED']]);
+    expect(await failingUsers()).toEqual([0, 0]);
+    expect(await heldFailing(goneScan.scanId)).toBe(0);
+
+    // amy's password is back: her key's finding is seen again, present and failing, from this scan on.
+    s.sandbox.state.setLoginProfile('amy', { createdAt: day(300), passwordResetRequired: false });
+    s.sandbox.state.invalidateCredentialReport();
+    const backScan = await s.scan({}, {}, day(2));
+    const now = await reads();
+    expect(now.failing.nodes).toEqual([{ accessKeyId: AMY, state: 'OPEN', resolution: null }]);
+    expect(await failingUsers()).toEqual([1, 1]);
+    expect(await heldFailing(backScan.scanId)).toBe(1);
+    expect(await heldFailing(goneScan.scanId)).toBe(0);
+    // Each instant answers what the current read answered then.
+    expect(await reads(day(3))).toEqual(then);
+    expect(await reads(day(2.5))).toEqual(then);
+    expect(await reads(day(2))).toEqual(now);
+    expect(await reads(day(1))).toEqual(now);
   });
 
   // Fixed (branch report-live): the report path took a user's password (and, without it, the absence of kept keys)

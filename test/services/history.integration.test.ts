@@ -137,7 +137,10 @@ describe('history over a sequence of scans', () => {
     expect(await findingOf(K1, day(9.5))).toMatchObject({ status: 'FAIL', state: 'OPEN', lastSeenAt: day(10).toISOString() });
     expect(await findingOf(K1, day(7.5))).toMatchObject({ status: 'PASS', state: 'RESOLVED', resolution: 'PASSED' });
     expect(await findingOf(K1, day(6.5))).toMatchObject({ status: 'FAIL', state: 'OPEN', reopenCount: 1 });
-    expect(await findingOf(K1, day(5.5))).toBeUndefined();
+    // Its key deleted on day 6, it is listed among the resolved as the current read lists it: last seen on day 7.
+    expect(await findingOf(K1, day(5.5))).toMatchObject({ status: 'FAIL', state: 'RESOLVED', resolution: 'KEY_DELETED', resolvedAt: day(6).toISOString(), lastSeenAt: day(7).toISOString() });
+    const listed: any = await stack.gql(`query($asOf: DateTime) { findings(filter: { accountId: "${ACCOUNT}" }, asOf: $asOf) { nodes { accessKeyId } } }`, { asOf: day(5.5).toISOString() });
+    expect(listed.data.findings.nodes.map((n: any) => n.accessKeyId)).not.toContain(K1);
     // The FAILED scan on day 3 answers nothing: as of day 2.5 is the PARTIAL scan of day 4.
     const q = `query($asOf: DateTime) { iamUsers(filter: { accountId: "${ACCOUNT}" }, asOf: $asOf) { nodes { userName asOf scan { id } } } }`;
     const late: any = await stack.gql(q, { asOf: day(2.5).toISOString() });

@@ -229,10 +229,11 @@ interface Plan {
   newKeys: { userName: string; row: KeyColumns; hash: string }[];
   closeFindingVersions: string[];
   /**
-   * Findings inserted or whose row changes (result or lifecycle). Those this scan saw (present) also
-   * open a new version, whose content hash rides along; those that disappeared only resolve.
+   * Findings inserted or whose row changes (result or lifecycle), each with a new version whose content hash rides
+   * along. Those that disappeared (present false) keep their last content, now resolved, in a version of their own:
+   * answers as of this scan list them among the resolved ones, as the current read does.
    */
-  upsertFindings: (FindingRow & { content_hash: string | null })[];
+  upsertFindings: (FindingRow & { content_hash: string })[];
   newFindingVersions: number;
   /** Findings seen again unchanged: only lastSeenAt moves. */
   touchFindings: string[];
@@ -440,8 +441,9 @@ async function planChanges(db: PrismaClient, s: CompletedScan): Promise<Plan> {
     if (current.version_id) plan.closeFindingVersions.push(current.version_id);
     plan.upsertFindings.push({
       identity: current.identity, control_id: '', user_id: current.user_id, user_name: current.user_name, user_arn: '', access_key_id: current.access_key_id,
-      status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle), content_hash: null,
+      status: current.status, reasons: [], evidence: {}, present: false, ...lifecycleRow(transition.lifecycle), content_hash: GONE_HASH,
     });
+    plan.newFindingVersions++;
   }
   plan.versionsWritten = plan.newUsers.length + plan.newKeys.length + plan.newFindingVersions + plan.renamedCarried.length;
   return plan;
@@ -486,8 +488,9 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
     );
   }
 
-  // Findings: upsert the changed ones by identity and, in the same statement, open a version of each one
-  // this scan saw, copied from the row just written (its evidence is not sent twice).
+  // Findings: upsert the changed ones by identity and, in the same statement, open a version of each, copied from
+  // the row just written (its evidence is not sent twice). A disappeared one keeps its content, user name and last
+  // scan: its version comes from the scan that last read it, as the current read's lastSeenAt and scan do.
   for (const batch of chunks(plan.upsertFindings, BATCH)) {
     await db.$executeRawUnsafe(
       `WITH x AS MATERIALIZED (
@@ -511,13 +514,13 @@ async function applyPlan(db: PrismaClient, s: CompletedScan, plan: Plan): Promis
            user_arn = CASE WHEN EXCLUDED.present THEN EXCLUDED.user_arn ELSE finding.user_arn END,
            last_seen_at = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_seen_at ELSE finding.last_seen_at END,
            last_scan_id = CASE WHEN EXCLUDED.present THEN EXCLUDED.last_scan_id ELSE finding.last_scan_id END
-         RETURNING id, identity, present, user_name, user_arn, status, reasons, evidence, state, resolved_at, resolution, reopen_count)
+         RETURNING id, identity, present, user_name, user_arn, status, reasons, evidence, state, resolved_at, resolution, reopen_count,
+           last_scan_id)
        INSERT INTO finding_version (id, finding_id, account_id, user_name, user_arn, status, reasons, evidence, state, resolved_at,
-         resolution, reopen_count, content_hash, valid_from, first_scan_id)
+         resolution, reopen_count, content_hash, valid_from, first_scan_id, present)
        SELECT gen_random_uuid(), u.id, $2, u.user_name, u.user_arn, u.status, u.reasons, u.evidence, u.state, u.resolved_at,
-         u.resolution, u.reopen_count, x.content_hash, $3, $4::uuid
-       FROM upserted u JOIN x ON x.identity = u.identity
-       WHERE u.present`,
+         u.resolution, u.reopen_count, x.content_hash, $3, u.last_scan_id, u.present
+       FROM upserted u JOIN x ON x.identity = u.identity`,
       JSON.stringify(batch),
       account, at, scanId,
     );
@@ -592,6 +595,12 @@ function keyColumns(k: InventoryAccessKey) {
     last_used_region: k.lastUsed?.region ?? null,
   };
 }
+
+/**
+ * The content hash of a disappeared finding's version. Never compared: a finding seen again always opens a version
+ * (present again), whatever its content. Migration 20261130500000 gave the versions it added the same.
+ */
+const GONE_HASH = 'gone';
 
 const hashOf = (value: unknown) => createHash('sha1').update(JSON.stringify(value)).digest('base64url');
 
