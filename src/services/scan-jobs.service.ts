@@ -197,7 +197,8 @@ export class ScanJobsService {
     if (!created) return scan;
     const jobId = await this.deps.queue.enqueueAccountScan({ scanId: scan.id, accountId, runId });
     if (!jobId) {
-      // Another process queued one between our check and our send: that one stands.
+      // The queue already holds a job for this account with no QUEUED row behind it (a retry waiting to run, a
+      // cancelled scan's job the queue did not drop): that job stands, and this row goes.
       await this.deps.prisma.scan.delete({ where: { id: scan.id } });
       const other = await this.deps.prisma.scan.findFirst({ where: { accountId, status: 'QUEUED' }, orderBy: { queuedAt: 'asc' } });
       if (other) return other;
