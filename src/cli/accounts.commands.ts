@@ -2,9 +2,8 @@
 import { Command } from 'commander';
 import { validateAccountInput, type AccountInputError } from '../domain/accounts';
 import { AccountsService, type AccountRecord } from '../services/accounts.service';
-import { openDatabase } from '../app';
 import { loadConfig } from '../config';
-import { CliError, awsAccess, logger } from './environment';
+import { CliError, awsAccess, withDatabase } from './environment';
 
 /** `keywarden accounts sync|add|list|remove`. */
 export function registerAccountsCommands(program: Command): void {
@@ -82,10 +81,5 @@ function formatAccount(a: AccountRecord): string {
 
 async function withAccounts(work: (service: AccountsService) => Promise<void>): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase(config, logger(config));
-  try {
-    await work(new AccountsService(db.prisma, awsAccess(config)));
-  } finally {
-    await db.close();
-  }
+  await withDatabase(config, (db) => work(new AccountsService(db.prisma, awsAccess(config))));
 }

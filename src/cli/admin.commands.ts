@@ -1,13 +1,13 @@
 /** Operating the store and access: tokens, migrations, retention, pending remediations, the schema. */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { formatPruneResult, openDatabase } from '../app';
+import { formatPruneResult } from '../app';
 import { RetentionService } from '../services/retention.service';
 import { loadConfig } from '../config';
 import { TokensService } from '../auth/tokens.service';
 import os from 'node:os';
 import { migrateQueue } from '../adapters/queue/job-queue';
-import { CliError, iamTargetOptions, logger, openScanEnvironment, remediationService } from './environment';
+import { CliError, iamTargetOptions, openScanEnvironment, remediationService, withDatabase } from './environment';
 
 /** `keywarden token create|list|revoke`, `migrate`, `prune`, `reconcile` and `schema`. */
 export function registerAdminCommands(program: Command): void {
@@ -19,59 +19,44 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--scope <scope...>', 'findings:read, scans:write, remediation:write, metrics:read, admin')
     .option('--expires <date>', 'ISO 8601 date or a number of days, e.g. 90')
     .action(async (opts) => {
-      const config = loadConfig();
-      const db = await openDatabase(config, logger(config));
-      try {
+      await withDatabase(loadConfig(), async (db) => {
         const expiresAt = opts.expires === undefined ? null : /^\d+$/.test(opts.expires) ? new Date(Date.now() + Number(opts.expires) * 86_400_000) : new Date(opts.expires);
         if (expiresAt && Number.isNaN(expiresAt.getTime())) throw new CliError(`--expires ${opts.expires} is neither a date nor a number of days`);
         const created = await new TokensService(db.prisma).create({ name: opts.name, scopes: opts.scope, expiresAt, createdBy: `cli:${os.userInfo().username}` });
         console.log(`token ${created.record.id} "${created.record.name}" scopes ${created.record.scopes.join(' ')}${expiresAt ? ` expires ${expiresAt.toISOString()}` : ''}`);
         console.log(`${created.token}\n(shown once: store it now; Keywarden keeps only its hash)`);
-      } finally {
-        await db.close();
-      }
+      });
     });
   token
     .command('list')
     .description('list tokens (never their values)')
     .action(async () => {
-      const config = loadConfig();
-      const db = await openDatabase(config, logger(config));
-      try {
+      await withDatabase(loadConfig(), async (db) => {
         for (const t of await new TokensService(db.prisma).list()) {
           const state = t.revokedAt ? 'revoked' : t.expiresAt && t.expiresAt < new Date() ? 'expired' : 'active';
           console.log(`${t.id}  ${t.prefix}…  ${state.padEnd(7)}  ${t.name}  [${t.scopes.join(' ')}]  last used ${t.lastUsedAt?.toISOString() ?? 'never'}${t.expiresAt ? `  expires ${t.expiresAt.toISOString()}` : ''}`);
         }
-      } finally {
-        await db.close();
-      }
+      });
     });
   token
     .command('revoke <token>')
     .description('revoke a token, at once (also while the API runs): its id, its prefix (kw_ + 8 characters, as `token list` shows them), the whole token, or its name')
     .action(async (idOrPrefix: string) => {
-      const config = loadConfig();
-      const db = await openDatabase(config, logger(config));
-      try {
+      await withDatabase(loadConfig(), async (db) => {
         const t = await new TokensService(db.prisma).revoke(idOrPrefix);
         console.log(`token ${t.id} "${t.name}" revoked`);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
   program
     .command('migrate')
     .description('apply the committed database migrations (DATABASE_URL, or the embedded database)')
     .action(async () => {
-      const config = loadConfig();
-      const db = await openDatabase(config, logger(config));
-      try {
+      const description = await withDatabase(loadConfig(), async (db) => {
         await migrateQueue(db.url);
-      } finally {
-        await db.close();
-      }
-      console.log(`migrations applied to ${db.description} (and the job queue's schema, pgboss)`);
+        return db.description;
+      });
+      console.log(`migrations applied to ${description} (and the job queue's schema, pgboss)`);
     });
 
   program
@@ -81,12 +66,10 @@ export function registerAdminCommands(program: Command): void {
     .action(async (opts) => {
       const config = loadConfig(process.env, { retentionDays: opts.days });
       if (!config.retentionDays) throw new CliError('no retention configured: pass --days N or set KEYWARDEN_RETENTION_DAYS');
-      const db = await openDatabase(config, logger(config));
-      try {
-        for (const r of await new RetentionService(db.prisma).prune(config.retentionDays)) console.log(formatPruneResult(r));
-      } finally {
-        await db.close();
-      }
+      const days = config.retentionDays;
+      await withDatabase(config, async (db) => {
+        for (const r of await new RetentionService(db.prisma).prune(days)) console.log(formatPruneResult(r));
+      });
     });
 
   iamTargetOptions(program.command('reconcile'))

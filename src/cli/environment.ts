@@ -7,7 +7,7 @@ import { AwsAccess } from '../adapters/aws/aws-access';
 import { createIamClient, type CountingIamClient } from '../adapters/iam/iam-client';
 import { AccountGuard } from '../services/account-guard';
 import { AccountsService } from '../services/accounts.service';
-import { createScanService, createSecurityHubPush, openDatabase, scanRequest } from '../app';
+import { createScanService, createSecurityHubPush, openDatabase, scanRequest, type Database } from '../app';
 import type { PrismaClient } from '../generated/prisma/client';
 import { RemediationService } from '../services/remediation.service';
 import { authSettings, awsCredentialsConfigured, httpSettings, loadConfig, type Config } from '../config';
@@ -72,6 +72,16 @@ export function configFrom(opts: Record<string, unknown>): Config {
 
 export function logger(config: Config): Logger {
   return createLogger(config.logLevel, config.logFormat);
+}
+
+/** Opens the configured database (embedded unless DATABASE_URL), runs `work` on it, and closes it whatever happens. */
+export async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>, log: Logger = logger(config)): Promise<T> {
+  const db = await openDatabase(config, log);
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
 }
 
 export interface IamConnection {

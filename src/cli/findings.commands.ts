@@ -1,9 +1,9 @@
 /** Findings out of Keywarden: a streamed export, and a push to AWS Security Hub. */
 import { Command } from 'commander';
 import { AccountsService } from '../services/accounts.service';
-import { createSecurityHubPush, formatPushResult, openDatabase } from '../app';
+import { createSecurityHubPush, formatPushResult } from '../app';
 import { loadConfig } from '../config';
-import { CliError, awsAccess, logger } from './environment';
+import { CliError, awsAccess, logger, withDatabase } from './environment';
 
 /** `keywarden export findings` and `keywarden securityhub push`. */
 export function registerFindingsCommands(program: Command): void {
@@ -43,8 +43,7 @@ export function registerFindingsCommands(program: Command): void {
         throw named(err);
       }
       const config = loadConfig();
-      const db = await openDatabase(config, logger(config));
-      try {
+      await withDatabase(config, async (db) => {
         const exported = await new ExportsService(new FindingsService(db.prisma), { region: config.exportRegion }).open(request).catch((err) => {
           throw named(err);
         });
@@ -57,9 +56,7 @@ export function registerFindingsCommands(program: Command): void {
           if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
         }
         if (opts.out) console.error(`${exported.progress().findings} findings written to ${opts.out}`);
-      } finally {
-        await db.close();
-      }
+      });
     });
 
   program
@@ -73,8 +70,7 @@ export function registerFindingsCommands(program: Command): void {
       const config = loadConfig();
       if (!config.securityHubRegion) throw new CliError('KEYWARDEN_SECURITYHUB_REGION is not set: set it to the region Security Hub runs in');
       const log = logger(config);
-      const db = await openDatabase(config, log);
-      try {
+      await withDatabase(config, async (db) => {
         const aws = awsAccess(config);
         const push = createSecurityHubPush(config, db.prisma, aws, new AccountsService(db.prisma, aws), log)!;
         let failed = 0;
@@ -87,8 +83,6 @@ export function registerFindingsCommands(program: Command): void {
           }
         }
         if (failed > 0) process.exitCode = 1;
-      } finally {
-        await db.close();
-      }
+      }, log);
     });
 }
