@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Client } from 'pg';
+import { createScratchDatabase, dropScratchDatabase, migrationSql, migrationsBefore, withClient } from '../../support/migration-database';
 
 /**
  * Migration 20261130500000_finding_version_present on rows as the code before it stored them: a finding whose key or
@@ -10,38 +8,23 @@ import { Client } from 'pg';
  * that already have a current version, get none. The migrations before it are applied as plain SQL to a database
  * of its own, rows inserted, then this one.
  */
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const MIGRATIONS = path.join(__dirname, '../../../prisma/migrations');
 const THIS = '20261130500000_finding_version_present';
 const db = `kw_version_present_${process.pid}`;
 const ACCOUNT = '111122223333';
 
-async function withClient<T>(database: string, work: (c: Client) => Promise<T>): Promise<T> {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const sqlOf = (name: string) => fs.readFileSync(path.join(MIGRATIONS, name, 'migration.sql'), 'utf8');
 const t = (day: number) => new Date(Date.UTC(2026, 10, day));
 
 describe(`migration ${THIS}`, () => {
   beforeAll(async () => {
-    await withClient('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${db}`)));
+    await createScratchDatabase(db);
   });
-  afterAll(() => withClient('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)));
+  afterAll(() => dropScratchDatabase(db));
 
   it('gives each gone finding without a current version one, present false, from its disappearance; leaves the others as they were', async () => {
-    const before = fs.readdirSync(MIGRATIONS).filter((n) => /^\d{14}_/.test(n) && n < THIS).sort();
+    const before = migrationsBefore(THIS);
     expect(before.at(-1)).toBe('20261130400000_change_event_prune_index');
     const rows = await withClient(db, async (c) => {
-      for (const name of before) await c.query(sqlOf(name));
+      for (const name of before) await c.query(migrationSql(name));
       const scan = async (day: number) =>
         (await c.query(
           `INSERT INTO scan (id, account_id, status, source, started_at, observed_at) VALUES (gen_random_uuid(), $1, 'COMPLETED', 'CREDENTIAL_REPORT', $2, $2) RETURNING id`,
@@ -74,7 +57,7 @@ describe(`migration ${THIS}`, () => {
           );
         }
       }
-      await c.query(sqlOf(THIS));
+      await c.query(migrationSql(THIS));
       return (await c.query(
         `SELECT f.identity, v.valid_from, v.valid_to, v.present, v.user_arn, v.status::text, v.reasons, v.evidence, v.state::text,
            v.resolution::text, v.resolved_at, v.reopen_count, v.first_scan_id::text = f.last_scan_id::text AS from_last_scan

@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Client } from 'pg';
+import { createScratchDatabase, dropScratchDatabase, migrationSql, migrationsBefore, withClient } from '../../support/migration-database';
 
 /**
  * Migration 20261130110000_finding_never_failed on rows as the code before it stored them: a finding (and
@@ -8,36 +6,20 @@ import { Client } from 'pg';
  * RESOLVED with resolution EXCEPTED; open and really resolved ones are untouched. The migrations before it are
  * applied as plain SQL to a database of its own, rows inserted, then this one.
  */
-const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const MIGRATIONS = path.join(__dirname, '../../../prisma/migrations');
 const THIS = '20261130110000_finding_never_failed';
 const db = `kw_never_failed_${process.pid}`;
 
-async function withClient<T>(database: string, work: (c: Client) => Promise<T>): Promise<T> {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const client = new Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-const sqlOf = (name: string) => fs.readFileSync(path.join(MIGRATIONS, name, 'migration.sql'), 'utf8');
-
 describe(`migration ${THIS}`, () => {
   beforeAll(async () => {
-    await withClient('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${db}`)));
+    await createScratchDatabase(db);
   });
-  afterAll(() => withClient('postgres', (c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)));
+  afterAll(() => dropScratchDatabase(db));
 
   it('moves findings and versions that never failed to NEVER_FAILED, and leaves the others as they were', async () => {
-    const before = fs.readdirSync(MIGRATIONS).filter((n) => /^\d{14}_/.test(n) && n < THIS).sort();
+    const before = migrationsBefore(THIS);
     expect(before.at(-1)).toBe('20261130100000_change_events');
     const rows = await withClient(db, async (c) => {
-      for (const name of before) await c.query(sqlOf(name));
+      for (const name of before) await c.query(migrationSql(name));
       const scan = (await c.query(`INSERT INTO scan (id, account_id, status, source) VALUES (gen_random_uuid(), '111122223333', 'COMPLETED', 'CREDENTIAL_REPORT') RETURNING id`)).rows[0].id;
       // name, status, state, resolved_at, resolution, opened_at, present: as the lifecycle before NEVER_FAILED left them.
       const cases: [string, string, string, string | null, string | null, string | null, boolean][] = [
@@ -63,7 +45,7 @@ describe(`migration ${THIS}`, () => {
           [id, name, status, state, resolvedAt, resolution === 'KEY_DELETED' ? null : resolution, scan],
         );
       }
-      await c.query(sqlOf(THIS));
+      await c.query(migrationSql(THIS));
       return (await c.query(
         `SELECT f.identity, f.state::text, f.resolution::text, v.state::text AS v_state, v.resolution::text AS v_resolution
          FROM finding f JOIN finding_version v ON v.finding_id = f.id ORDER BY f.identity`,
