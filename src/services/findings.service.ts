@@ -117,6 +117,8 @@ export class FindingsService {
       // resolveInstants words), goes the long way.
       const page = await this.pageOrNull({ accountIds: scope.ids }, query, first, after, 'current', order);
       if (page) return page;
+      // resolveInstants answered for every account named, so the page came back empty: only its total is left.
+      return this.emptyPage(await resolveInstants(this.prisma, scope, null), query, first, after, 'current', order);
     }
     const instants = await resolveInstants(this.prisma, scope, options.asOf);
     return this.listAt(instants, query, first, after, options.asOf ? 'asOf' : 'current', order);
@@ -128,8 +130,11 @@ export class FindingsService {
   }
 
   private async listAt(instants: AccountInstant[], query: FindingQuery, first: number, after: PageFrom, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
-    const page = await this.pageOrNull(instants, query, first, after, mode, order);
-    if (page) return page;
+    return (await this.pageOrNull(instants, query, first, after, mode, order)) ?? this.emptyPage(instants, query, first, after, mode, order);
+  }
+
+  /** A page without rows, with the filter's total (an empty page's statement carries none). */
+  private async emptyPage(instants: AccountInstant[], query: FindingQuery, first: number, after: PageFrom, mode: 'current' | 'asOf', order: FindingOrder): Promise<Page<FindingView>> {
     const [{ count }] = await readRows<{ count: bigint | string }>(this.prisma, findingsPageStatements(instants, query, first, after, mode, order).count);
     return { ...pageOf<FindingView>([], first, after), totalCount: Number(count), cursorOf: () => '' };
   }
